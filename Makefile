@@ -1,0 +1,118 @@
+# tap-peopleai: every target does its own set-up, on a fresh Debian machine that has only
+# Python >= 3.10, bash, make and apt. Re-runs are cheap: each set-up step leaves a stamp file.
+#
+#   make demo        sandbox -> meltano run tap-peopleai target-duckdb -> report (run it twice)
+#   make test        ruff, ruff format --check, mypy, then the whole pytest suite (CI runs this)
+#   make lint | make typecheck | make bench | make clean
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMPS := $(VENV)/.stamps
+UV_VERSION := 0.13.9
+
+# Root needs no sudo (CI, containers); anyone else gets it for apt-get.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+export MELTANO_CLI_DISABLE_VERSION_CHECK := true
+export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help venv dev plugins postgres demo test lint format typecheck pytest e2e bench clean distclean
+
+help:
+	@echo "make demo       run the sandbox demo into output/demo.duckdb (installs everything first)"
+	@echo "make test       lint, type-check and run the whole test suite (what CI runs)"
+	@echo "make lint       ruff check + ruff format --check"
+	@echo "make typecheck  mypy"
+	@echo "make e2e        only the end-to-end Meltano/warehouse tests"
+	@echo "make bench      scripts/benchmark.py"
+	@echo "make clean      remove output/ and Meltano's state/plugins (.meltano/)"
+
+# --- set-up -------------------------------------------------------------------------------
+
+# The virtual environment. Debian's python3 lacks ensurepip until python3-venv is installed.
+$(BIN)/python:
+	@if ! $(PYTHON) -m venv $(VENV) >/dev/null 2>&1; then \
+	  echo "python3 -m venv failed; installing python3-venv with apt-get"; \
+	  rm -rf $(VENV); \
+	  $(SUDO) apt-get update -qq; \
+	  pyver=$$($(PYTHON) -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")'); \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv "python$$pyver-venv" \
+	    || $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv; \
+	  $(PYTHON) -m venv $(VENV); \
+	fi
+	@test -x $(BIN)/python
+
+venv: $(BIN)/python
+
+# The project with its dev extras. uv (a PyPI package) installs in ~7 s what pip takes ~55 s
+# for on an empty cache; pip is the fallback if uv cannot be installed or fails.
+$(STAMPS)/dev: $(BIN)/python pyproject.toml
+	@mkdir -p $(STAMPS)
+	@echo "==> installing tap-peopleai with its dev extras into $(VENV)"
+	@if $(BIN)/python -m pip install -q "uv==$(UV_VERSION)" \
+	    && $(BIN)/uv pip install -q --python $(BIN)/python -e '.[dev]'; then :; \
+	 else \
+	   echo "uv install failed; falling back to pip"; \
+	   $(BIN)/python -m pip install -q -e '.[dev]'; \
+	 fi
+	@touch $@
+
+dev: $(STAMPS)/dev
+
+# Meltano's plugins (tap + loaders), each in its own venv under .meltano/ (uv backend).
+$(STAMPS)/plugins: $(STAMPS)/dev meltano.yml pyproject.toml
+	@echo "==> meltano install"
+	@$(BIN)/meltano install
+	@touch $@
+
+plugins: $(STAMPS)/plugins
+
+# PostgreSQL server binaries for the end-to-end tests (the tests start their own server).
+postgres:
+	@if command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; \
+	 else \
+	   echo "==> installing PostgreSQL with apt-get"; \
+	   $(SUDO) apt-get update -qq; \
+	   $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; \
+	 fi
+
+# --- demo -------------------------------------------------------------------------------------
+
+demo: plugins
+	@$(BIN)/python scripts/demo.py
+
+# --- tests --------------------------------------------------------------------------------------
+
+lint: dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: dev
+	$(BIN)/mypy
+
+pytest: dev postgres
+	$(BIN)/pytest
+
+e2e: dev postgres
+	$(BIN)/pytest tests/e2e
+
+test: lint typecheck pytest
+
+bench: plugins
+	$(BIN)/python scripts/benchmark.py
+
+clean:
+	rm -rf output .meltano $(STAMPS)/plugins
+
+distclean: clean
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
