@@ -1,0 +1,444 @@
+"""HTTP and authentication for the People.ai export API: tokens, retries, jobs, downloads."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import IO, Any, TypeVar
+from urllib.parse import urljoin, urlsplit
+
+import backoff
+import requests
+from requests.exceptions import ChunkedEncodingError, ContentDecodingError
+
+from tap_peopleai.errors import (
+    ApiError,
+    AuthenticationError,
+    DownloadIncompleteError,
+    RetriableApiError,
+)
+
+TOKEN_PATH = "/auth/v1/tokens"  # noqa: S105 - a path, not a password
+JOBS_PATH = "/pull/v1/export/activities/jobs"
+USER_AGENT = "tap-peopleai/0.1 (+singer-sdk)"
+# A token is renewed once this share of its lifetime has passed, long before the API rejects it.
+TOKEN_REFRESH_SHARE = 0.8
+# The vendor allows 60 seconds per 20 MB for a download once a job is Completed.
+DOWNLOAD_SECONDS_PER_BYTE = 60 / (20 * 1024 * 1024)
+MIN_DOWNLOAD_SECONDS = 60.0
+CHUNK_BYTES = 1024 * 1024
+TRANSIENT_NETWORK_ERRORS = (
+    requests.ConnectionError,
+    requests.Timeout,
+    ChunkedEncodingError,
+    ContentDecodingError,
+    DownloadIncompleteError,
+)
+
+T = TypeVar("T")
+
+
+class SecretRedactor:
+    """Removes every known secret from text before it can reach a log or an error message."""
+
+    def __init__(self) -> None:
+        self._secrets: set[str] = set()
+        self._lock = threading.Lock()
+
+    def add(self, secret: str | None) -> None:
+        """Register a secret (ignores empty values)."""
+        if secret:
+            with self._lock:
+                self._secrets.add(secret)
+
+    def __call__(self, text: str) -> str:
+        """Return ``text`` with every registered secret replaced."""
+        with self._lock:
+            secrets = sorted(self._secrets, key=len, reverse=True)
+        for secret in secrets:
+            text = text.replace(secret, "[redacted]")
+        return text
+
+
+def describe_error_body(response: requests.Response, redact: Callable[[str], str]) -> str:
+    """A short readable account of an error body, whichever shape (or none) it has."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        parts = [
+            str(body[k]) for k in ("error", "code", "message") if body.get(k) not in (None, "")
+        ]
+        text = ": ".join(parts) if parts else str(body)
+    else:
+        content_type = response.headers.get("Content-Type", "unknown content type")
+        raw = response.text.strip().replace("\n", " ")
+        text = f"non-JSON body ({content_type}): {raw[:200]}" if raw else "empty body"
+    return redact(text[:500])
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How transient failures are retried: exponential backoff with full jitter."""
+
+    max_tries: int = 8
+    base_seconds: float = 1.0
+    max_wait_seconds: float = 60.0
+
+    def retrying(self, exceptions: tuple[type[Exception], ...], func: Callable[[], T]) -> T:
+        """Call ``func``, retrying on ``exceptions``."""
+        decorated = backoff.on_exception(
+            backoff.expo,
+            exceptions,
+            max_tries=self.max_tries,
+            factor=self.base_seconds,
+            max_value=self.max_wait_seconds,
+            jitter=backoff.full_jitter,
+            logger=None,
+            giveup=lambda exc: isinstance(exc, ApiError) and not isinstance(exc, RetriableApiError),
+        )(func)
+        return decorated()
+
+
+class TokenProvider:
+    """Bearer tokens: a configured one, or client-credentials tokens renewed before they expire."""
+
+    def __init__(
+        self,
+        client: PeopleAIClient,
+        client_id: str | None,
+        client_secret: str | None,
+        access_token: str | None,
+    ) -> None:
+        self._client = client
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self._static_token = access_token
+        self._token: str | None = None
+        self._renew_at = 0.0
+        self._lock = threading.Lock()
+
+    @property
+    def can_refresh(self) -> bool:
+        """Whether a rejected token can be replaced by a fresh one."""
+        return bool(self._client_id and self._client_secret)
+
+    def token(self) -> str:
+        """A token valid for a while yet."""
+        with self._lock:
+            if self.can_refresh:
+                if self._token is None or time.monotonic() >= self._renew_at:
+                    self._fetch()
+                assert self._token is not None
+                return self._token
+            assert self._static_token is not None
+            return self._static_token
+
+    def invalidate(self, token: str) -> None:
+        """Forget ``token`` after the API rejected it, so the next call fetches another."""
+        with self._lock:
+            if token == self._token:
+                self._token = None
+
+    def _fetch(self) -> None:
+        data = {
+            "grant_type": "client_credentials",
+            "client_id": self._client_id,
+            "client_secret": self._client_secret,
+        }
+
+        def post() -> requests.Response:
+            response = self._client.session.post(
+                self._client.url(TOKEN_PATH),
+                data=data,
+                timeout=self._client.timeout,
+                verify=self._client.verify,
+            )
+            self._client.note_server_time(response)
+            if response.status_code in (401, 403):
+                msg = (
+                    f"The API rejected the credentials (HTTP {response.status_code} from "
+                    f"{TOKEN_PATH}). Check `client_id` and `client_secret`, and that the key is an "
+                    "*Activity* API key (People.ai: Settings → API Key Management), not one for "
+                    "another API type."
+                )
+                raise AuthenticationError(msg)
+            self._client.raise_for_status(response, "requesting an access token")
+            return response
+
+        response = self._client.retry.retrying(self._client.retriable_errors, post)
+        try:
+            body = response.json()
+            token = str(body["access_token"])
+            lifetime = float(body.get("expires_in") or 3600)
+        except (ValueError, KeyError, TypeError) as exc:
+            msg = (
+                f"The token endpoint {TOKEN_PATH} answered HTTP {response.status_code} without an "
+                "`access_token`. Check `api_url` points at the People.ai API."
+            )
+            raise AuthenticationError(msg) from exc
+        self._client.redactor.add(token)
+        self._token = token
+        self._renew_at = time.monotonic() + lifetime * TOKEN_REFRESH_SHARE
+
+
+class PeopleAIClient:
+    """Calls the export API: jobs and streamed downloads, with retries and token renewal."""
+
+    def __init__(
+        self,
+        api_url: str,
+        *,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        access_token: str | None = None,
+        ca_bundle: str | None = None,
+        retry: RetryPolicy | None = None,
+        session: requests.Session | None = None,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        self.api_url = api_url.rstrip("/")
+        self.session = session or requests.Session()
+        self.session.headers["User-Agent"] = USER_AGENT
+        self.verify: bool | str = ca_bundle or True
+        self.timeout = (10.0, 60.0)
+        self.retry = retry or RetryPolicy()
+        self.logger = logger or logging.getLogger("tap-peopleai")
+        self.redactor = SecretRedactor()
+        self.redactor.add(client_secret)
+        self.redactor.add(access_token)
+        self.tokens = TokenProvider(self, client_id, client_secret, access_token)
+        self.retriable_errors: tuple[type[Exception], ...] = (
+            RetriableApiError,
+            *TRANSIENT_NETWORK_ERRORS,
+        )
+        self._server_time: tuple[dt.datetime, float] | None = None
+        # Redirect targets get a session of their own: no bearer token, no auth, ever.
+        self._storage_session = requests.Session()
+        self._storage_session.headers["User-Agent"] = USER_AGENT
+
+    def url(self, path: str) -> str:
+        """Absolute URL of an API path."""
+        return f"{self.api_url}{path}"
+
+    # Server clock -------------------------------------------------------------------------
+
+    def note_server_time(self, response: requests.Response) -> None:
+        """Remember the server's clock from the response's Date header."""
+        header = response.headers.get("Date")
+        if not header:
+            return
+        try:
+            moment = email.utils.parsedate_to_datetime(header)
+        except (TypeError, ValueError):
+            return
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt.timezone.utc)
+        self._server_time = (moment.astimezone(dt.timezone.utc), time.monotonic())
+
+    def server_now(self) -> dt.datetime:
+        """The API server's current time (its Date header), or the local clock if it sent none."""
+        if self._server_time is None:
+            return dt.datetime.now(dt.timezone.utc)
+        moment, seen_at = self._server_time
+        return moment + dt.timedelta(seconds=time.monotonic() - seen_at)
+
+    # Requests -----------------------------------------------------------------------------
+
+    def raise_for_status(self, response: requests.Response, doing: str) -> None:
+        """Raise a readable ApiError (retriable for 429 and 5xx) unless the response succeeded."""
+        status = response.status_code
+        if status < 400:
+            return
+        detail = describe_error_body(response, self.redactor)
+        msg = f"HTTP {status} from the People.ai API while {doing}: {detail}"
+        if status == 429 or status >= 500:
+            raise RetriableApiError(msg, status, detail)
+        raise ApiError(msg, status, detail)
+
+    def _authorized(
+        self,
+        method: str,
+        path: str,
+        doing: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json_body: Any = None,
+        stream: bool = False,
+        allow_redirects: bool = True,
+    ) -> requests.Response:
+        """One API call with a bearer token; a 401 renews the token once and retries."""
+        for attempt in (1, 2):
+            token = self.tokens.token()
+            response = self.session.request(
+                method,
+                self.url(path),
+                params=params,
+                json=json_body,
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=self.timeout,
+                verify=self.verify,
+                stream=stream,
+                allow_redirects=allow_redirects,
+            )
+            self.note_server_time(response)
+            if response.status_code != 401:
+                return response
+            response.close()
+            self.tokens.invalidate(token)
+            if attempt == 2 or not self.tokens.can_refresh:
+                break
+        msg = f"The API rejected the access token (HTTP 401) while {doing}. " + (
+            "A fresh token was rejected too: check that the key is an *Activity* API key "
+            "and still active."
+            if self.tokens.can_refresh
+            else "The configured `access_token` is invalid or expired: renew it, or set "
+            "`client_id` and `client_secret` so the tap can renew tokens itself."
+        )
+        raise AuthenticationError(msg)
+
+    def _call_json(
+        self,
+        method: str,
+        path: str,
+        doing: str,
+        *,
+        json_body: Any = None,
+        not_found_ok: bool = False,
+    ) -> Any:
+        def call() -> Any:
+            response = self._authorized(method, path, doing, json_body=json_body)
+            if not_found_ok and response.status_code == 404:
+                return None
+            self.raise_for_status(response, doing)
+            try:
+                return response.json()
+            except ValueError as exc:
+                msg = (
+                    f"HTTP {response.status_code} from the People.ai API while {doing} was not "
+                    f"JSON: {describe_error_body(response, self.redactor)}"
+                )
+                raise RetriableApiError(msg, response.status_code) from exc
+
+        return self.retry.retrying(self.retriable_errors, call)
+
+    # Jobs ---------------------------------------------------------------------------------
+
+    def create_job(self, body: dict[str, str]) -> dict[str, Any]:
+        """Create an export job. Limit errors (429, or 400/409 when the queue is full) propagate."""
+        doing = f"creating a {body['export_type']} job for {body['start_date']}..{body['end_date']}"
+
+        def call() -> dict[str, Any]:
+            response = self._authorized("POST", JOBS_PATH, doing, json_body=body)
+            if response.status_code >= 500:
+                self.raise_for_status(response, doing)
+            if response.status_code >= 400:
+                # 429 too: a full queue can last minutes, so the caller decides when to try again.
+                detail = describe_error_body(response, self.redactor)
+                msg = f"HTTP {response.status_code} from the People.ai API while {doing}: {detail}"
+                raise ApiError(msg, response.status_code, detail)
+            try:
+                job = response.json()
+            except ValueError:
+                job = None
+            if not isinstance(job, dict) or "job_id" not in job:
+                msg = f"Unexpected answer while {doing}: no `job_id` in {response.text[:200]!r}"
+                raise RetriableApiError(msg, response.status_code)
+            return job
+
+        return self.retry.retrying(self.retriable_errors, call)
+
+    def get_job(self, job_id: str) -> dict[str, Any] | None:
+        """One job's status, or None when the API no longer knows it (expired or unknown)."""
+        job = self._call_json(
+            "GET", f"{JOBS_PATH}/{job_id}", f"reading the status of job {job_id}", not_found_ok=True
+        )
+        return job if isinstance(job, dict) else None
+
+    def list_jobs(self) -> list[dict[str, Any]]:
+        """Every job the API still lists (created in the past 10 days)."""
+        body = self._call_json("GET", JOBS_PATH, "listing export jobs")
+        if isinstance(body, dict):
+            for key in ("jobs", "data", "items", "results"):
+                if isinstance(body.get(key), list):
+                    body = body[key]
+                    break
+        return [job for job in body if isinstance(job, dict)] if isinstance(body, list) else []
+
+    # Downloads ----------------------------------------------------------------------------
+
+    def download_fragment(
+        self, job_id: str, index: int, sink: IO[bytes], expected_bytes: int | None = None
+    ) -> bool:
+        """Stream fragment ``index`` of a job into ``sink``; False when it does not exist (404).
+
+        ``sink`` is rewound for every attempt, so a retried download never leaves a partial
+        copy behind. Gzip-encoded bodies are decoded. A redirect is followed without the
+        bearer token (presigned storage URLs reject it and must never see it).
+        """
+        path = f"{JOBS_PATH}/{job_id}/data"
+        doing = f"downloading fragment {index} of job {job_id}"
+
+        def attempt() -> bool:
+            sink.seek(0)
+            sink.truncate()
+            response = self._authorized(
+                "GET", path, doing, params={"fragment": index}, stream=True, allow_redirects=False
+            )
+            hops = 0
+            while response.is_redirect and hops < 5:
+                location = urljoin(response.url, response.headers["Location"])
+                response.close()
+                response = self._storage_get(location)
+                hops += 1
+            with response:
+                if response.status_code == 404:
+                    return False
+                self.raise_for_status(response, doing)
+                self._stream_body(response, sink, doing, expected_bytes)
+            return True
+
+        return self.retry.retrying(self.retriable_errors, attempt)
+
+    def _storage_get(self, location: str) -> requests.Response:
+        scheme = urlsplit(location).scheme
+        if scheme not in ("http", "https"):
+            msg = f"The API redirected a download to an unsupported URL scheme: {scheme!r}"
+            raise ApiError(msg, 302)
+        return self._storage_session.get(
+            location, stream=True, timeout=self.timeout, verify=self.verify, allow_redirects=False
+        )
+
+    @staticmethod
+    def _stream_body(
+        response: requests.Response, sink: IO[bytes], doing: str, expected_bytes: int | None
+    ) -> None:
+        length_header = response.headers.get("Content-Length")
+        declared = int(length_header) if length_header and length_header.isdigit() else None
+        size = declared or expected_bytes or 0
+        allowed = max(MIN_DOWNLOAD_SECONDS, size * DOWNLOAD_SECONDS_PER_BYTE)
+        deadline = time.monotonic() + allowed
+        for chunk in response.iter_content(CHUNK_BYTES):
+            sink.write(chunk)
+            if time.monotonic() > deadline:
+                msg = f"{doing} took longer than the {allowed:.0f} s allowed for its size"
+                raise DownloadIncompleteError(msg)
+        received = response.raw.tell()
+        if declared is not None and received < declared:
+            msg = f"{doing} ended after {received} of {declared} bytes"
+            raise DownloadIncompleteError(msg)
+        sink.flush()
+
+
+def first_present(job: dict[str, Any], keys: Iterable[str]) -> Any:
+    """The value of the first of ``keys`` present in ``job`` (the API's field names vary)."""
+    for key in keys:
+        if key in job:
+            return job[key]
+    return None

@@ -1,0 +1,230 @@
+"""Sync progress as kept in Singer state: the delta cursor, an unfinished snapshot, jobs in flight.
+
+Pure bookkeeping, no I/O. The state stays bounded: one cursor, one snapshot marker and at most
+as many job entries as the export queue holds, whatever the number of windows or fragments
+(fragments of a job are emitted in order, so a count says which are done).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from tap_peopleai.planning import (
+    DAY,
+    ExportWindow,
+    cursor_after,
+    plan_delta_windows,
+    plan_snapshot_windows,
+)
+
+
+def _date(value: Any, key: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError as exc:
+        msg = (
+            f"Stored state has an invalid date in '{key}': {value!r}. Reset the state "
+            "(`meltano state clear <state id>`) or fix the value."
+        )
+        raise ValueError(msg) from exc
+
+
+@dataclass
+class JobInFlight:
+    """An export job this sync relies on, and how many of its fragments were emitted."""
+
+    window: ExportWindow
+    activity_type: str
+    job_id: str
+    fragments_emitted: int = 0
+
+    def to_state(self) -> dict[str, Any]:
+        """Serialisable form for the state message."""
+        return {
+            "export_type": self.window.export_type,
+            "start_date": self.window.start.isoformat(),
+            "end_date": self.window.end.isoformat(),
+            "activity_type": self.activity_type,
+            "job_id": self.job_id,
+            "fragments_emitted": self.fragments_emitted,
+        }
+
+    @classmethod
+    def from_state(cls, entry: dict[str, Any]) -> JobInFlight:
+        """Rebuild from a state entry written by ``to_state``."""
+        window = ExportWindow(
+            entry["export_type"],
+            _date(entry["start_date"], "jobs.start_date"),
+            _date(entry["end_date"], "jobs.end_date"),
+        )
+        return cls(
+            window=window,
+            activity_type=str(entry["activity_type"]),
+            job_id=str(entry["job_id"]),
+            fragments_emitted=int(entry.get("fragments_emitted", 0)),
+        )
+
+
+@dataclass
+class SnapshotProgress:
+    """A sequence of snapshot windows under way: the first sync, or a bounded backfill."""
+
+    kind: str  # "initial" hands over to the delta cursor; "backfill" leaves the cursor alone
+    planned_on: dt.date
+    next_start: dt.date
+    last: dt.date
+
+    def to_state(self) -> dict[str, str]:
+        """Serialisable form for the state message."""
+        return {
+            "kind": self.kind,
+            "planned_on": self.planned_on.isoformat(),
+            "next_start": self.next_start.isoformat(),
+            "last": self.last.isoformat(),
+        }
+
+    @classmethod
+    def from_state(cls, entry: dict[str, Any]) -> SnapshotProgress:
+        """Rebuild from a state entry written by ``to_state``."""
+        return cls(
+            kind=str(entry.get("kind", "initial")),
+            planned_on=_date(entry["planned_on"], "snapshot.planned_on"),
+            next_start=_date(entry["next_start"], "snapshot.next_start"),
+            last=_date(entry["last"], "snapshot.last"),
+        )
+
+
+@dataclass(frozen=True)
+class PlanSettings:
+    """The settings that shape a sync's windows."""
+
+    start_date: dt.date
+    end_date: dt.date | None
+    activity_type: str
+    snapshot_window_days: int
+    delta_window_days: int
+    scheduled_horizon_days: int
+
+
+@dataclass
+class SyncProgress:
+    """Everything a sync must remember to resume, read from and written to the stream's bookmark."""
+
+    cursor: dt.date | None = None
+    snapshot: SnapshotProgress | None = None
+    jobs: list[JobInFlight] = field(default_factory=list)
+
+    STATE_KEYS = ("cursor", "snapshot", "jobs")
+
+    @classmethod
+    def from_bookmark(cls, bookmark: dict[str, Any]) -> SyncProgress:
+        """Read the progress from the stream's bookmark (missing keys mean a first sync)."""
+        cursor = bookmark.get("cursor")
+        snapshot = bookmark.get("snapshot")
+        return cls(
+            cursor=_date(cursor, "cursor") if cursor else None,
+            snapshot=SnapshotProgress.from_state(snapshot) if snapshot else None,
+            jobs=[JobInFlight.from_state(job) for job in bookmark.get("jobs") or []],
+        )
+
+    def write_to(self, bookmark: dict[str, Any]) -> None:
+        """Store the progress in the stream's bookmark, leaving the SDK's own keys alone."""
+        for key in self.STATE_KEYS:
+            bookmark.pop(key, None)
+        if self.cursor is not None:
+            bookmark["cursor"] = self.cursor.isoformat()
+        if self.snapshot is not None:
+            bookmark["snapshot"] = self.snapshot.to_state()
+        if self.jobs:
+            bookmark["jobs"] = [job.to_state() for job in self.jobs]
+
+    def plan(self, settings: PlanSettings, today: dt.date) -> list[ExportWindow]:
+        """The windows this sync exports, in order; starts a snapshot sequence when one is due."""
+        if settings.end_date is not None:
+            last = settings.end_date
+            snapshot = self.snapshot
+            resumable = (
+                snapshot is not None
+                and snapshot.kind == "backfill"
+                and snapshot.last == last
+                and snapshot.planned_on == settings.start_date
+            )
+            if not resumable:
+                # A backfill's planned_on is its first day, so a changed start_date restarts it.
+                self.snapshot = SnapshotProgress(
+                    "backfill", settings.start_date, settings.start_date, last
+                )
+        elif self.snapshot is None or self.snapshot.kind != "initial":
+            self.snapshot = None
+            if self.cursor is not None:
+                return plan_delta_windows(self.cursor, today, settings.delta_window_days)
+            last = today + dt.timedelta(days=settings.scheduled_horizon_days)
+            self.snapshot = SnapshotProgress("initial", today, settings.start_date, last)
+        assert self.snapshot is not None
+        if self.snapshot.next_start > self.snapshot.last:
+            return []
+        return plan_snapshot_windows(
+            self.snapshot.next_start, self.snapshot.last, settings.snapshot_window_days
+        )
+
+    def reusable_since(self, window: ExportWindow, today: dt.date) -> dt.datetime:
+        """Earliest creation time at which an existing job still exports ``window`` completely.
+
+        A delta job created before its last day ended misses what was processed later that day;
+        that is harmless only for the window that ends today, which the next sync exports again.
+        A snapshot job of the first sync must be no older than the day the delta cursor takes
+        over from. A backfill does not hand over, so any job within retention will do.
+        """
+        if window.export_type == "delta":
+            day = min(window.end + DAY, today)
+        elif self.snapshot is not None and self.snapshot.kind == "initial":
+            day = self.snapshot.planned_on
+        else:
+            return dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+        return dt.datetime.combine(day, dt.time(), tzinfo=dt.timezone.utc)
+
+    def find_job(self, window: ExportWindow, activity_type: str) -> JobInFlight | None:
+        """The stored job for exactly this window, if any."""
+        for job in self.jobs:
+            if job.window == window and job.activity_type == activity_type:
+                return job
+        return None
+
+    def keep_only_jobs_for(
+        self, windows: list[ExportWindow], activity_type: str
+    ) -> list[JobInFlight]:
+        """Drop stored jobs that no longer match the plan; returns the dropped ones."""
+        wanted = set(windows)
+        dropped = [
+            j for j in self.jobs if j.window not in wanted or j.activity_type != activity_type
+        ]
+        self.jobs = [j for j in self.jobs if j not in dropped]
+        return dropped
+
+    def add_job(self, job: JobInFlight) -> None:
+        """Remember a job before waiting on it, replacing any other job for its window."""
+        self.jobs = [j for j in self.jobs if j.window != job.window] + [job]
+
+    def drop_job(self, job: JobInFlight) -> None:
+        """Forget a job (failed, gone, or replaced)."""
+        self.jobs = [j for j in self.jobs if j is not job]
+
+    def window_emitted(self, window: ExportWindow, today: dt.date) -> None:
+        """Record that every record of ``window`` was emitted: move the cursor past it."""
+        self.jobs = [j for j in self.jobs if j.window != window]
+        if window.export_type == "delta":
+            self.cursor = cursor_after(window, today)
+            return
+        snapshot = self.snapshot
+        if snapshot is None:
+            msg = f"snapshot window {window.describe()} finished but no snapshot is in progress"
+            raise RuntimeError(msg)
+        snapshot.next_start = max(snapshot.next_start, window.end + DAY)
+        if snapshot.next_start > snapshot.last:
+            if snapshot.kind == "initial":
+                # Deltas take over from the day the snapshot was planned: anything processed
+                # while (or after) the snapshot jobs ran is in those delta windows.
+                self.cursor = snapshot.planned_on
+            self.snapshot = None

@@ -1,0 +1,100 @@
+"""From fragment bytes to activity records: line framing, JSON parsing, timestamp normalisation.
+
+Real exports have carried BOMs, CRLF line ends, blank lines and NUL padding; timestamps come
+with ``Z``, naive (meaning UTC), with fractional seconds or offsets. Records leave here with
+every known timestamp as RFC 3339 UTC (``...Z``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from typing import IO, Any
+
+import orjson
+
+from tap_peopleai.errors import FragmentDataError
+
+TOP_LEVEL_TIMESTAMPS = ("timestamp", "ingest_timestamp", "start_time", "end_time")
+PUSH_TIME_PARENTS = ("crm_status",)
+
+_TIMESTAMP = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})"
+    r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?"
+    r"\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?"
+)
+_BOM = b"\xef\xbb\xbf"
+
+
+def normalize_timestamp(value: str) -> str:
+    """Return ``value`` as RFC 3339 UTC; raises ValueError for text that is not a timestamp."""
+    # The two shapes the API documents and sends almost always: decide them without a regex.
+    if len(value) == 20 and value[19] == "Z" and value[10] == "T":
+        return value
+    if len(value) == 19 and value[10] == "T" and value[13] == ":":
+        return value + "Z"
+    match = _TIMESTAMP.fullmatch(value.strip())
+    if match is None:
+        msg = f"not a timestamp: {value!r}"
+        raise ValueError(msg)
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    moment = dt.datetime(
+        int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0)
+    )
+    fraction = (fraction or "")[:6].rstrip("0")
+    if zone and zone not in ("Z", "z"):
+        sign = -1 if zone[0] == "-" else 1
+        digits = zone[1:].replace(":", "")
+        offset = dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0))
+        moment -= sign * offset
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{text}.{fraction}Z" if fraction else f"{text}Z"
+
+
+def normalize_activity(record: dict[str, Any]) -> dict[str, Any]:
+    """Normalise the record's timestamps in place and return it."""
+    for key in TOP_LEVEL_TIMESTAMPS:
+        value = record.get(key)
+        if value is not None:
+            record[key] = normalize_timestamp(value)
+    for parent in PUSH_TIME_PARENTS:
+        status = record.get(parent)
+        if isinstance(status, dict) and status.get("push_time") is not None:
+            status["push_time"] = normalize_timestamp(status["push_time"])
+    experimental = record.get("experimental")
+    if isinstance(experimental, dict):
+        match_status = experimental.get("internal_match_status")
+        if isinstance(match_status, dict) and match_status.get("push_time") is not None:
+            match_status["push_time"] = normalize_timestamp(match_status["push_time"])
+    return record
+
+
+def iter_fragment_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes]]:
+    """Yield ``(line_number, content)`` for each non-blank line; numbers count every line from 1."""
+    for number, raw in enumerate(stream, start=1):
+        line = raw.strip(b"\r\n\x00 \t")
+        if number == 1 and line.startswith(_BOM):
+            line = line[len(_BOM) :]
+        if line:
+            yield number, line
+
+
+def parse_activity(line: bytes, line_number: int, where: str) -> dict[str, Any]:
+    """Parse and normalise one JSON line; ``where`` names the job and fragment for errors."""
+    try:
+        record = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        msg = (
+            f"{where}, line {line_number}: not valid JSON ({exc}). The line starts with "
+            f"{line[:80]!r}. The export file is damaged; nothing after it was emitted."
+        )
+        raise FragmentDataError(msg, line_number) from exc
+    if not isinstance(record, dict):
+        msg = f"{where}, line {line_number}: expected a JSON object, got {type(record).__name__}."
+        raise FragmentDataError(msg, line_number)
+    try:
+        return normalize_activity(record)
+    except (ValueError, TypeError) as exc:
+        msg = f"{where}, line {line_number} (uid {record.get('uid')!r}): {exc}."
+        raise FragmentDataError(msg, line_number) from exc

@@ -1,0 +1,166 @@
+"""The `activities` stream: every fragment of every export job is one partition."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Iterator
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+from singer_sdk.streams import Stream
+from typing_extensions import override
+
+from tap_peopleai.errors import FragmentDataError
+from tap_peopleai.export import ExportPipeline, FragmentFile, PipelineSettings
+from tap_peopleai.progress import PlanSettings, SyncProgress
+from tap_peopleai.records import iter_fragment_lines, parse_activity
+
+if TYPE_CHECKING:
+    from singer_sdk.helpers.types import Context, Record
+    from singer_sdk.tap_base import Tap
+
+    from tap_peopleai.client import PeopleAIClient
+
+
+# A fragment whose JSON breaks is downloaded again this many times before the tap gives up.
+FRAGMENT_ATTEMPTS = 3
+
+
+class ActivitiesStream(Stream):
+    """Emails, meetings and calls from People.ai's Raw Activity Data export, keyed on `uid`."""
+
+    name = "activities"
+    primary_keys = ("uid",)
+    replication_key = "ingest_timestamp"
+    is_sorted = False
+    # One bookmark for the stream, not one per fragment: state stays bounded.
+    state_partitioning_keys: list[str] = []  # noqa: RUF012
+
+    def __init__(self, tap: Tap, client: PeopleAIClient) -> None:
+        schema = resources.files("tap_peopleai.schemas").joinpath("activities.json").read_text()
+        super().__init__(tap, schema=_load_schema(schema))
+        self.client = client
+        self._partitions: Iterator[dict[str, Any]] | None = None
+        self._fragment: FragmentFile | None = None
+        self._progress: SyncProgress | None = None
+        self.records_outside_dates = 0
+
+    @property
+    def progress(self) -> SyncProgress:
+        """The sync progress, read from the stream's bookmark on first use."""
+        if self._progress is None:
+            self._progress = SyncProgress.from_bookmark(self.stream_state)
+        return self._progress
+
+    def checkpoint(self) -> None:
+        """Write the progress into state and emit a STATE message now."""
+        self.progress.write_to(self.stream_state)
+        self.state_manager.is_flushed = False
+        self._write_state_message()
+
+    @property
+    @override
+    def partitions(self) -> Iterable[dict[str, Any]] | None:  # type: ignore[override]
+        # The SDK reads this twice per run; export jobs must be planned and created only once.
+        if self._partitions is None:
+            self._partitions = self._fragment_contexts()
+        return self._partitions
+
+    def _plan_settings(self) -> PlanSettings:
+        config = self.config
+        end_date = config.get("end_date")
+        return PlanSettings(
+            start_date=dt.date.fromisoformat(str(config["start_date"])[:10]),
+            end_date=dt.date.fromisoformat(str(end_date)[:10]) if end_date else None,
+            activity_type=config.get("activity_type", "all"),
+            snapshot_window_days=int(config.get("snapshot_window_days", 365)),
+            delta_window_days=int(config.get("delta_window_days", 14)),
+            scheduled_horizon_days=int(config.get("scheduled_horizon_days", 365)),
+        )
+
+    def _pipeline_settings(self) -> PipelineSettings:
+        config = self.config
+        return PipelineSettings(
+            activity_type=config.get("activity_type", "all"),
+            poll_interval=float(config.get("poll_interval", 10)),
+            job_timeout=float(config.get("job_timeout", 21600)),
+            reserved_queue_slots=int(config.get("reserved_queue_slots", 2)),
+            download_workers=int(config.get("download_workers", 4)),
+            temp_dir=config.get("temp_dir"),
+        )
+
+    def _fragment_contexts(self) -> Iterator[dict[str, Any]]:
+        # Asking the server first also fixes "today" from its clock (Date header).
+        self.client.list_jobs()
+        today = self.client.server_now().date()
+        windows = self.progress.plan(self._plan_settings(), today)
+        self.logger.info(
+            "Planned %d %s window(s) for this sync (today is %s by the API's clock): %s",
+            len(windows),
+            windows[0].export_type if windows else "export",
+            today,
+            ", ".join(w.describe() for w in windows[:5]) + (" …" if len(windows) > 5 else ""),
+        )
+        pipeline = ExportPipeline(
+            self.client,
+            self.progress,
+            windows,
+            self._pipeline_settings(),
+            today,
+            checkpoint=self.checkpoint,
+            logger=self.logger,
+        )
+        for fragment in pipeline.fragments():
+            self._fragment = fragment
+            yield {
+                "export_type": fragment.job.window.export_type,
+                "start_date": fragment.job.window.start.isoformat(),
+                "end_date": fragment.job.window.end.isoformat(),
+                "job_id": fragment.job.job_id,
+                "fragment": fragment.index,
+            }
+        self._fragment = None
+        self.checkpoint()
+        self.logger.info(
+            "Sync finished: %s. Records dated outside start_date..end_date, not emitted: %d.",
+            ", ".join(f"{k}={v}" for k, v in pipeline.counters.items()),
+            self.records_outside_dates,
+        )
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[Record]:
+        fragment = self._fragment
+        if fragment is None:
+            return
+        dates = self._plan_settings()
+        start = dates.start_date.isoformat()
+        end = dates.end_date.isoformat() if dates.end_date else None
+        where = fragment.describe()
+        bad_lines: list[int] = []
+        for attempt in range(1, FRAGMENT_ATTEMPTS + 1):
+            try:
+                with open(fragment.path, "rb") as stream:
+                    for number, line in iter_fragment_lines(stream):
+                        record = parse_activity(line, number, where)
+                        day = str(record.get("timestamp") or "")[:10]
+                        if day and (day < start or (end and day > end)):
+                            self.records_outside_dates += 1
+                            continue
+                        yield record
+                return
+            except FragmentDataError as exc:
+                if attempt == FRAGMENT_ATTEMPTS or exc.line_number in bad_lines:
+                    raise
+                bad_lines.append(exc.line_number)
+                self.logger.warning(
+                    "%s; downloading the fragment again (records already emitted from it will "
+                    "be emitted again).",
+                    exc,
+                )
+                fragment.refetch()
+
+
+def _load_schema(text: str) -> dict[str, Any]:
+    schema: dict[str, Any] = json.loads(text)
+    return schema

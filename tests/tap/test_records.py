@@ -1,0 +1,65 @@
+"""Record parsing: framing noise, timestamps in every shape, clear errors for bad lines."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from tap_peopleai.errors import FragmentDataError
+from tap_peopleai.records import iter_fragment_lines, normalize_timestamp, parse_activity
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("2022-07-12T07:13:58Z", "2022-07-12T07:13:58Z"),
+        ("2022-07-12T07:13:58", "2022-07-12T07:13:58Z"),
+        ("2022-07-12T07:13:58.120Z", "2022-07-12T07:13:58.12Z"),
+        ("2022-07-12T07:13:58.123456789", "2022-07-12T07:13:58.123456Z"),
+        ("2022-07-12T09:13:58+02:00", "2022-07-12T07:13:58Z"),
+        ("2022-07-12T01:13:58-0600", "2022-07-12T07:13:58Z"),
+        ("2022-07-12 07:13:58", "2022-07-12T07:13:58Z"),
+        ("2022-07-12", "2022-07-12T00:00:00Z"),
+    ],
+)
+def test_timestamps_are_emitted_as_rfc3339_utc(raw: str, expected: str) -> None:
+    assert normalize_timestamp(raw) == expected
+
+
+def test_framing_noise_is_removed_and_line_numbers_count_every_line() -> None:
+    data = b'\xef\xbb\xbf{"uid": "a"}\r\n\r\n{"uid": "b"}\r\n\x00\x00'
+    assert list(iter_fragment_lines(io.BytesIO(data))) == [
+        (1, b'{"uid": "a"}'),
+        (3, b'{"uid": "b"}'),
+    ]
+
+
+def test_nested_timestamps_are_normalised() -> None:
+    record = parse_activity(
+        b'{"uid": "u", "timestamp": "2022-07-12T07:13:58", "crm_status": {"push_time": '
+        b'"2022-07-13T01:02:03.5"}, "experimental": {"internal_match_status": '
+        b'{"push_time": "2022-07-13T01:02:03"}}}',
+        1,
+        "job 1, fragment 0",
+    )
+    assert record["timestamp"] == "2022-07-12T07:13:58Z"
+    assert record["crm_status"]["push_time"] == "2022-07-13T01:02:03.5Z"
+    assert record["experimental"]["internal_match_status"]["push_time"] == "2022-07-13T01:02:03Z"
+
+
+@pytest.mark.parametrize(
+    ("line", "fragment"),
+    [
+        (b'{"uid": "u", "timestamp": ', "not valid JSON"),
+        (b'["not", "an", "object"]', "expected a JSON object"),
+        (b'{"uid": "u", "timestamp": "yesterday"}', "not a timestamp"),
+    ],
+)
+def test_bad_lines_raise_errors_naming_job_fragment_and_line(line: bytes, fragment: str) -> None:
+    with pytest.raises(FragmentDataError, match=fragment) as caught:
+        parse_activity(line, 7, "job 42 (delta 2026-01-01..2026-01-14), fragment 3")
+    assert "job 42" in str(caught.value)
+    assert "fragment 3" in str(caught.value)
+    assert "line 7" in str(caught.value)
+    assert caught.value.line_number == 7
