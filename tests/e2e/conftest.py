@@ -1,0 +1,267 @@
+"""Fixtures for the end-to-end tests: an isolated Meltano project state, a real PostgreSQL server.
+
+Nothing here is mocked. Meltano runs the real tap and the real loaders (installed once per test
+session into a private `.meltano` directory, so the demo's state and plugins are never touched),
+and PostgreSQL is a real server started with initdb/pg_ctl on a free port of 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+MELTANO = str(VENV_BIN / "meltano")
+
+# Settings a developer may have in the shell or in .env; the tests set what they need themselves.
+_SCRUBBED_PREFIXES = ("TAP_PEOPLEAI_", "TARGET_DUCKDB_", "TARGET_POSTGRES_", "TARGET_JSONL_")
+
+
+@dataclass
+class MeltanoProject:
+    """The repository's Meltano project, with a private system directory for this test session."""
+
+    root: Path
+    sys_dir: Path
+    base_env: dict[str, str] = field(default_factory=dict)
+
+    def env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        env = dict(self.base_env)
+        env.update(extra or {})
+        return env
+
+    def run(
+        self,
+        *args: str,
+        env: Mapping[str, str] | None = None,
+        timeout: float = 300,
+        check: bool = True,
+    ) -> subprocess.CompletedProcess[str]:
+        """Run `meltano ARGS` in the project root; on failure show the tail of its output."""
+        proc = subprocess.run(
+            [MELTANO, *args],
+            cwd=self.root,
+            env=self.env(env),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if check and proc.returncode != 0:
+            pytest.fail(
+                f"`meltano {' '.join(args)}` exited {proc.returncode}\n"
+                f"--- stdout (tail) ---\n{proc.stdout[-4000:]}\n"
+                f"--- stderr (tail) ---\n{proc.stderr[-8000:]}"
+            )
+        return proc
+
+    def state(self, state_id: str, env: Mapping[str, str] | None = None) -> dict[str, object]:
+        """`meltano state get STATE_ID`, parsed."""
+        out = self.run("state", "get", state_id, env=env).stdout.strip()
+        # Meltano may print log lines before the JSON document: take the last JSON object.
+        start = out.find("{")
+        assert start >= 0, f"no JSON in `meltano state get {state_id}` output: {out!r}"
+        parsed = json.loads(out[start:])
+        assert isinstance(parsed, dict)
+        return parsed
+
+
+@pytest.fixture(scope="session")
+def meltano_project(tmp_path_factory: pytest.TempPathFactory) -> MeltanoProject:
+    """Install the project's plugins once per session into a private `.meltano` directory."""
+    if not Path(MELTANO).exists():
+        pytest.fail(f"meltano is not installed in this environment ({MELTANO}); run `make test`")
+    sys_dir = tmp_path_factory.mktemp("meltano-sys")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUBBED_PREFIXES)}
+    env.update(
+        {
+            "MELTANO_SYS_DIR_ROOT": str(sys_dir),
+            "MELTANO_CLI_DISABLE_VERSION_CHECK": "true",
+            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "MELTANO_ENVIRONMENT": "sandbox",
+            "MELTANO_CLI_LOG_LEVEL": "info",
+            "PATH": f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
+        }
+    )
+    project = MeltanoProject(root=REPO_ROOT, sys_dir=sys_dir, base_env=env)
+    project.run("install", timeout=540)
+    return project
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------------
+
+
+def _pg_bindir() -> Path:
+    """Directory of initdb/pg_ctl: on PATH, else Debian's /usr/lib/postgresql/<major>/bin."""
+    found = shutil.which("initdb")
+    if found and shutil.which("pg_ctl"):
+        return Path(found).resolve().parent
+    candidates = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
+    )
+    if candidates:
+        return candidates[-1].parent
+    pytest.fail("PostgreSQL server binaries (initdb, pg_ctl) not found: `make test` installs them")
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@dataclass
+class PostgresServer:
+    bindir: Path
+    host: str
+    port: int
+    user: str
+    database: str
+    password: str  # trust authentication ignores it, but target-postgres wants a non-null one
+
+    def psql(self, sql: str) -> list[list[str]]:
+        """Run one SQL statement with psql; rows as lists of text fields (NULL -> '')."""
+        psql = shutil.which("psql") or str(self.bindir / "psql")
+        proc = subprocess.run(
+            [
+                psql,
+                "-X",
+                "-q",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                self.host,
+                "-p",
+                str(self.port),
+                "-U",
+                self.user,
+                "-d",
+                self.database,
+                "-A",
+                "-t",
+                "-F",
+                "\t",
+                "-c",
+                sql,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if proc.returncode != 0:
+            raise RuntimeError(f"psql failed ({proc.returncode}): {proc.stderr.strip()}")
+        return [line.split("\t") for line in proc.stdout.splitlines() if line]
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A throw-away PostgreSQL cluster under /tmp on a free port of 127.0.0.1 (fsync off)."""
+    bindir = _pg_bindir()
+    as_root = os.geteuid() == 0
+    base = Path(tempfile.mkdtemp(prefix="tap-peopleai-pg-", dir="/tmp"))
+    datadir, sockdir, logfile = base / "data", base / "sock", base / "server.log"
+    sockdir.mkdir()
+    if as_root:
+        # initdb/pg_ctl refuse to run as root: the cluster belongs to the postgres user.
+        shutil.chown(base, user="postgres")
+        shutil.chown(sockdir, user="postgres")
+    prefix = ["runuser", "-u", "postgres", "--"] if as_root else []
+
+    def run(*cmd: str, timeout: float = 120) -> None:
+        proc = subprocess.run(
+            [*prefix, *cmd], capture_output=True, text=True, timeout=timeout, check=False
+        )
+        if proc.returncode != 0:
+            log = logfile.read_text(errors="replace")[-3000:] if logfile.exists() else ""
+            pytest.fail(f"{' '.join(cmd)} failed:\n{proc.stdout}\n{proc.stderr}\n{log}")
+
+    run(
+        str(bindir / "initdb"),
+        "-D",
+        str(datadir),
+        "-U",
+        "postgres",
+        "--auth=trust",
+        "-E",
+        "UTF8",
+        "--locale=C",
+        "--no-sync",
+    )
+    port = 0
+    for _attempt in range(3):  # the free port may be taken between probing and binding
+        port = _free_port()
+        options = (
+            f"-p {port} -c listen_addresses=127.0.0.1 -k {sockdir} "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        )
+        proc = subprocess.run(
+            [
+                *prefix,
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(datadir),
+                "-l",
+                str(logfile),
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                options,
+                "start",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if proc.returncode == 0:
+            break
+    else:
+        log = logfile.read_text(errors="replace")[-3000:] if logfile.exists() else ""
+        shutil.rmtree(base, ignore_errors=True)
+        pytest.fail(f"pg_ctl start failed:\n{proc.stdout}\n{proc.stderr}\n{log}")
+
+    server = PostgresServer(
+        bindir=bindir,
+        host="127.0.0.1",
+        port=port,
+        user="postgres",
+        database="postgres",
+        password="unused-trust-auth",
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                server.psql("select 1")
+                break
+            except RuntimeError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        yield server
+    finally:
+        with contextlib.suppress(Exception):
+            subprocess.run(
+                [*prefix, str(bindir / "pg_ctl"), "-D", str(datadir), "-m", "fast", "-w", "stop"],
+                capture_output=True,
+                timeout=60,
+                check=False,
+            )
+        shutil.rmtree(base, ignore_errors=True)

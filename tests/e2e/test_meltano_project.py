@@ -1,0 +1,148 @@
+"""meltano.yml must describe the tap exactly as the tap describes itself (`--about`).
+
+These checks are cheap (no sync): they keep the Meltano project from drifting away from the tap's
+settings, and keep it installable from the package index alone (no Meltano Hub, no telemetry).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TAP = str(Path(sys.executable).parent / "tap-peopleai")
+
+# Singer SDK built-ins deliberately not declared in meltano.yml (none today). A name listed here
+# may be missing from meltano.yml; anything else the tap accepts must be declared.
+UNDECLARED_BUILTINS: frozenset[str] = frozenset()
+
+# Meltano setting kinds accepted for each JSON Schema type of the tap's settings. `number` maps
+# to `integer` because Meltano 4.4.1 cannot serialise `decimal` values set through env vars.
+KINDS_FOR_TYPE = {
+    "string": {"string", "options", "date_iso8601", "file", "email"},
+    "number": {"integer", "decimal"},
+    "integer": {"integer"},
+    "boolean": {"boolean"},
+    "object": {"object"},
+    "array": {"array"},
+}
+
+
+def _meltano_yml() -> dict[str, Any]:
+    data = yaml.safe_load((REPO_ROOT / "meltano.yml").read_text())
+    assert isinstance(data, dict)
+    return data
+
+
+def _plugin(kind: str, name: str) -> dict[str, Any]:
+    for plugin in _meltano_yml()["plugins"][kind]:
+        if plugin["name"] == name:
+            assert isinstance(plugin, dict)
+            return plugin
+    raise AssertionError(f"{kind} {name} missing from meltano.yml")
+
+
+@pytest.fixture(scope="module")
+def about() -> dict[str, Any]:
+    proc = subprocess.run(
+        [TAP, "--about", "--format=json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert isinstance(data, dict)
+    return data
+
+
+def _json_type(schema: dict[str, Any]) -> str:
+    types = schema.get("type", [])
+    if isinstance(types, str):
+        types = [types]
+    non_null = [t for t in types if t != "null"]
+    assert len(non_null) == 1, f"ambiguous type {types}"
+    return str(non_null[0])
+
+
+def test_settings_match_tap_about(about: dict[str, Any]) -> None:
+    tap_settings: dict[str, dict[str, Any]] = about["settings"]["properties"]
+    declared = {s["name"]: s for s in _plugin("extractors", "tap-peopleai")["settings"]}
+
+    missing = set(tap_settings) - set(declared) - UNDECLARED_BUILTINS
+    unknown = set(declared) - set(tap_settings)
+    assert not missing, f"settings of the tap not declared in meltano.yml: {sorted(missing)}"
+    assert not unknown, f"settings in meltano.yml the tap does not know: {sorted(unknown)}"
+
+    for name, setting in declared.items():
+        schema = tap_settings[name]
+        assert setting.get("kind"), f"{name}: no kind"
+        assert setting.get("label"), f"{name}: no label"
+        assert setting.get("description"), f"{name}: no description"
+        json_type = _json_type(schema)
+        assert setting["kind"] in KINDS_FOR_TYPE[json_type], (
+            f"{name}: kind {setting['kind']!r} does not fit the tap's type {json_type!r}"
+        )
+        if schema.get("format") == "date":
+            assert setting["kind"] == "date_iso8601", name
+        is_secret = bool(schema.get("secret") or schema.get("writeOnly"))
+        assert bool(setting.get("sensitive")) == is_secret, f"{name}: sensitive should be {is_secret}"
+        if "default" in schema:
+            assert setting.get("value") == schema["default"], (
+                f"{name}: meltano.yml default {setting.get('value')!r} != tap {schema['default']!r}"
+            )
+        else:
+            assert "value" not in setting, f"{name}: meltano.yml sets a default the tap lacks"
+        if "enum" in schema:
+            options = {o["value"] for o in setting.get("options", [])}
+            assert options == set(schema["enum"]), f"{name}: options {options} != {schema['enum']}"
+
+
+def test_required_settings_are_in_every_group(about: dict[str, Any]) -> None:
+    required = set(about["settings"].get("required", []))
+    groups = _plugin("extractors", "tap-peopleai").get("settings_group_validation", [])
+    assert groups, "settings_group_validation missing"
+    for group in groups:
+        assert required <= set(group), f"group {group} lacks required {required}"
+
+
+def test_capabilities_are_the_taps(about: dict[str, Any]) -> None:
+    declared = set(_plugin("extractors", "tap-peopleai")["capabilities"])
+    assert declared <= set(about["capabilities"]), declared - set(about["capabilities"])
+    assert {"catalog", "discover", "state", "about"} <= declared
+
+
+def test_plugins_install_from_the_package_index_alone() -> None:
+    data = _meltano_yml()
+    assert "version" not in data, "top-level `version` is deprecated in Meltano 4"
+    assert data.get("send_anonymous_usage_stats") is False
+    for kind in ("extractors", "loaders"):
+        for plugin in data["plugins"][kind]:
+            for key in ("namespace", "pip_url", "executable"):
+                assert plugin.get(key), f"{plugin['name']}: `{key}` missing (Hub lookup)"
+            assert "git+" not in plugin["pip_url"], plugin["name"]
+            assert "variant" not in plugin, plugin["name"]
+    pins = {p["name"]: p["pip_url"].split() for p in data["plugins"]["loaders"]}
+    # newer DuckDB makes target-duckdb 0.8.0 silently drop the first row of every batch
+    assert pins["target-duckdb"] == ["target-duckdb==0.8.0", "duckdb==1.2.2"]
+    assert pins["target-postgres"] == ["meltanolabs-target-postgres==0.8.1"]
+    assert pins["target-jsonl"] == ["target-jsonl==0.1.4"]
+
+
+def test_environments_job_and_schedule() -> None:
+    data = _meltano_yml()
+    envs = {e["name"]: e for e in data["environments"]}
+    assert data["default_environment"] == "sandbox"
+    assert {"sandbox", "production"} <= set(envs)
+    prod = envs["production"]["config"]["plugins"]["extractors"][0]["config"]
+    assert "client_secret" not in prod and "access_token" not in prod, "secrets belong in .env"
+    jobs = {j["name"]: j for j in data["jobs"]}
+    assert jobs["peopleai-to-duckdb"]["tasks"] == ["tap-peopleai target-duckdb"]
+    assert any(s["job"] == "peopleai-to-duckdb" for s in data["schedules"])
