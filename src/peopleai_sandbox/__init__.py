@@ -1,0 +1,20 @@
+"""peopleai-sandbox: a local emulator of People.ai's Raw Activity Data bulk export API."""
+
+from .backend import ApiError, ExportBackend
+from .clock import SandboxClock
+from .config import Faults, SandboxConfig, Variants
+from .data import TruthRow
+from .testing import RunningSandbox, run_sandbox, start_sandbox
+
+__all__ = [
+    "ApiError",
+    "ExportBackend",
+    "Faults",
+    "RunningSandbox",
+    "SandboxClock",
+    "SandboxConfig",
+    "TruthRow",
+    "Variants",
+    "run_sandbox",
+    "start_sandbox",
+]

@@ -1,0 +1,229 @@
+"""Configuration of the sandbox: the data universe, the API's limits, its variants and its faults.
+
+Every field carries a ``help`` text in its metadata; the CLI builds its flags from them, so the
+help printed by ``peopleai-sandbox serve --help`` and these definitions cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+UTC = timezone.utc
+
+FRAGMENT_FIELDS = ("fragment", "fragments")
+FRAGMENT_VALUES = ("count", "highest_index")
+FRAGMENT_EMPTY = ("zero", "absent")
+DATA_WITHOUT_FRAGMENT = ("all", "first")
+JOB_ID_TYPES = ("int", "str")
+TIMESTAMP_STYLES = ("z", "naive", "fractional", "mixed")
+ERROR_SHAPES = ("simple", "spring")
+LIMIT_STATUSES = (429, 400, 409)
+
+
+def _opt(default: Any, help_text: str, choices: tuple[Any, ...] | None = None) -> Any:
+    return field(default=default, metadata={"help": help_text, "choices": choices})
+
+
+def _check_choice(owner: str, name: str, value: Any, choices: tuple[Any, ...]) -> None:
+    if value not in choices:
+        raise ValueError(f"{owner}.{name} must be one of {choices}, not {value!r}")
+
+
+def _check_rate(owner: str, name: str, value: float) -> None:
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{owner}.{name} must be a rate between 0 and 1, not {value!r}")
+
+
+@dataclass(frozen=True)
+class Variants:
+    """Choices for each behaviour of the real API that is not known (Part 4 of the API doc)."""
+
+    fragment_field: str = _opt(
+        "fragment", "name of the job object's fragment field", FRAGMENT_FIELDS
+    )
+    fragment_value: str = _opt(
+        "count",
+        "fragment field value: a count N (fragments 0..N-1) or the highest index N (0..N)",
+        FRAGMENT_VALUES,
+    )
+    fragment_empty: str = _opt(
+        "zero", "fragment field of a job with an empty result: 0 or absent", FRAGMENT_EMPTY
+    )
+    data_without_fragment: str = _opt(
+        "all",
+        "what /data without ?fragment= returns: every fragment concatenated, or only fragment 0",
+        DATA_WITHOUT_FRAGMENT,
+    )
+    job_id_type: str = _opt(
+        "int", "job_id as a JSON integer or as an opaque (non-numeric) string", JOB_ID_TYPES
+    )
+    timestamp_style: str = _opt(
+        "z",
+        "record timestamps: 'z' (...Z), 'naive' (no zone, UTC), 'fractional' (.123Z or 6 "
+        "digits), 'mixed' (a deterministic mix per record)",
+        TIMESTAMP_STYLES,
+    )
+    gzip: bool = _opt(False, "send downloads with Content-Encoding: gzip (chunked)")
+    redirect_downloads: bool = _opt(
+        False,
+        "answer /data with a 302 to a presigned URL on a second server (another origin) that "
+        "rejects requests carrying an Authorization header",
+    )
+    line_noise: bool = _opt(
+        False, "downloads start with a UTF-8 BOM, use CRLF, contain blank lines, end with NULs"
+    )
+    error_shape: str = _opt(
+        "simple",
+        "error bodies: 'simple' {error, message} or 'spring' {code, id, message, path, timestamp}",
+        ERROR_SHAPES,
+    )
+    limit_status: int = _opt(
+        429, "HTTP status of a job creation beyond the 10-job limit", LIMIT_STATUSES
+    )
+    enum_case_insensitive: bool = _opt(
+        False, "accept enum values in any case (Delta, All, jsonlines)"
+    )
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            choices = f.metadata.get("choices")
+            if choices:
+                _check_choice("Variants", f.name, getattr(self, f.name), choices)
+
+
+@dataclass(frozen=True)
+class Faults:
+    """Injected failures; every decision is reproducible from the seed and a per-kind counter."""
+
+    http_error_rate: float = _opt(
+        0.0, "rate of random 429/500/502/503 answers on every API and storage endpoint"
+    )
+    html_error_bodies: bool = _opt(
+        False, "injected errors carry an HTML proxy page instead of a JSON body"
+    )
+    drop_download_rate: float = _opt(
+        0.0, "rate of downloads whose connection is closed midway (a retry is never dropped)"
+    )
+    corrupt_download_rate: float = _opt(
+        0.0, "rate of downloads with one garbled line (a retry is never garbled)"
+    )
+    persistent_bad_line: bool = _opt(
+        False, "line 3 of fragment 0 of every job is not valid JSON, on every download"
+    )
+    bandwidth_bytes_per_second: int | None = _opt(
+        None, "per-connection download bandwidth in bytes/s (default unlimited)"
+    )
+    job_failure_rate: float = _opt(0.0, "rate of jobs that end Failed")
+    job_cancel_rate: float = _opt(0.0, "rate of jobs that end Canceled")
+    stuck_job_rate: float = _opt(
+        0.0, "rate of jobs that stay Queued forever (they count towards the 10-job limit)"
+    )
+
+    def __post_init__(self) -> None:
+        for name in (
+            "http_error_rate",
+            "drop_download_rate",
+            "corrupt_download_rate",
+            "job_failure_rate",
+            "job_cancel_rate",
+            "stuck_job_rate",
+        ):
+            _check_rate("Faults", name, float(getattr(self, name)))
+        if self.job_failure_rate + self.job_cancel_rate + self.stuck_job_rate > 1.0:
+            raise ValueError("Faults: job_failure_rate + job_cancel_rate + stuck_job_rate > 1")
+        if self.bandwidth_bytes_per_second is not None and self.bandwidth_bytes_per_second <= 0:
+            raise ValueError("Faults.bandwidth_bytes_per_second must be positive or None")
+
+    @classmethod
+    def from_mapping(cls, values: dict[str, Any]) -> Faults:
+        """Build Faults from a JSON-like mapping, rejecting unknown keys."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown fault settings: {', '.join(unknown)}")
+        return cls(**values)
+
+
+DEFAULT_EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    """Everything that determines a sandbox: data universe, clock, limits, variants, faults."""
+
+    seed: int = _opt(1, "seed of the data universe and of every fault decision")
+    epoch: datetime = field(
+        default=DEFAULT_EPOCH, metadata={"help": "first ingest time of the universe (UTC)"}
+    )
+    activities_per_day: int = _opt(200, "activities first processed per day")
+    reprocess_rate: float = _opt(0.1, "fraction of activities re-processed 1-2 times later")
+    scheduled_meeting_rate: float = _opt(
+        0.05, "fraction of meetings processed before they happen (future activity date)"
+    )
+    fragment_records: int = _opt(1000, "records per download fragment")
+    now: datetime | None = field(
+        default=None, metadata={"help": "freeze the sandbox clock at this instant (UTC)"}
+    )
+    clock_offset: timedelta = field(
+        default=timedelta(0), metadata={"help": "offset of the sandbox clock from real time"}
+    )
+    token_ttl_seconds: float = _opt(7200, "access token lifetime (real time or sandbox clock)")
+    job_queue_seconds: float = _opt(0.0, "minimum real seconds a job stays Queued")
+    job_run_seconds: float = _opt(0.05, "minimum real seconds a job stays Running")
+    client_id: str = _opt("sandbox-client", "accepted client id")
+    client_secret: str = _opt("sandbox-secret", "accepted client secret")
+    max_running: int = _opt(2, "jobs that may be Running at once")
+    max_queued: int = _opt(10, "jobs that may be Queued or Running at once")
+    retention_days: int = _opt(10, "days (sandbox clock) a job and its files are kept")
+    data_dir: str | None = _opt(None, "directory for rendered export files (default a temp dir)")
+    variants: Variants = field(default_factory=Variants)
+    faults: Faults = field(default_factory=Faults)
+
+    def __post_init__(self) -> None:
+        if self.epoch.tzinfo is None:
+            raise ValueError("SandboxConfig.epoch must be timezone-aware")
+        if self.now is not None and self.now.tzinfo is None:
+            raise ValueError("SandboxConfig.now must be timezone-aware")
+        if self.activities_per_day <= 0 or self.activities_per_day > 86_400_000:
+            raise ValueError("SandboxConfig.activities_per_day must be in 1..86400000")
+        if self.fragment_records <= 0:
+            raise ValueError("SandboxConfig.fragment_records must be positive")
+        _check_rate("SandboxConfig", "reprocess_rate", self.reprocess_rate)
+        _check_rate("SandboxConfig", "scheduled_meeting_rate", self.scheduled_meeting_rate)
+        if self.max_running <= 0 or self.max_queued < self.max_running:
+            raise ValueError("SandboxConfig needs 0 < max_running <= max_queued")
+        if self.token_ttl_seconds <= 0:
+            raise ValueError("SandboxConfig.token_ttl_seconds must be positive")
+
+    def replace(self, **overrides: Any) -> SandboxConfig:
+        """Return a copy with overrides; variant and fault field names may be given directly.
+
+        ``config.replace(gzip=True, http_error_rate=0.2, seed=3)`` sets ``variants.gzip``,
+        ``faults.http_error_rate`` and ``seed``.
+        """
+        top = {f.name for f in dataclasses.fields(self)}
+        variant_names = {f.name for f in dataclasses.fields(Variants)}
+        fault_names = {f.name for f in dataclasses.fields(Faults)}
+        direct: dict[str, Any] = {}
+        variant_changes: dict[str, Any] = {}
+        fault_changes: dict[str, Any] = {}
+        for name, value in overrides.items():
+            if name in top:
+                direct[name] = value
+            elif name in variant_names:
+                variant_changes[name] = value
+            elif name in fault_names:
+                fault_changes[name] = value
+            else:
+                raise TypeError(f"unknown sandbox setting: {name}")
+        variants = direct.pop("variants", self.variants)
+        faults = direct.pop("faults", self.faults)
+        return dataclasses.replace(
+            self,
+            variants=dataclasses.replace(variants, **variant_changes),
+            faults=dataclasses.replace(faults, **fault_changes),
+            **direct,
+        )
