@@ -5,9 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Iterator
+from functools import cached_property
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
+from singer_sdk.helpers._util import utc_now
+from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.streams import Stream
 from typing_extensions import override
 
@@ -15,6 +18,7 @@ from tap_peopleai.errors import FragmentDataError
 from tap_peopleai.export import ExportPipeline, FragmentFile, PipelineSettings
 from tap_peopleai.progress import PlanSettings, SyncProgress
 from tap_peopleai.records import iter_fragment_lines, parse_activity
+from tap_peopleai.writer import BufferedOrjsonWriter
 
 if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context, Record
@@ -45,6 +49,7 @@ class ActivitiesStream(Stream):
         self._fragment: FragmentFile | None = None
         self._progress: SyncProgress | None = None
         self.records_outside_dates = 0
+        self._time_extracted = ""
 
     @property
     def progress(self) -> SyncProgress:
@@ -66,6 +71,33 @@ class ActivitiesStream(Stream):
         if self._partitions is None:
             self._partitions = self._fragment_contexts()
         return self._partitions
+
+    @cached_property
+    def _writer(self) -> BufferedOrjsonWriter | None:
+        """The tap's writer when records may skip the SDK's generic record path, else None.
+
+        Records parsed from the export are JSON-native and normalised already, so type
+        conformance has nothing to change; with no stream maps, flattening or deselected
+        properties, the SDK would only re-walk and re-serialise them slowly.
+        """
+        writer = self._tap.message_writer
+        maps = self.stream_maps
+        plain = (
+            len(maps) == 1
+            and type(maps[0]) is SameRecordTransform
+            and not maps[0].flattening_enabled
+            and all(self.mask.values())
+        )
+        return writer if plain and isinstance(writer, BufferedOrjsonWriter) else None
+
+    @override
+    def _write_record_message(self, record: Record) -> None:
+        writer = self._writer
+        if writer is None:
+            super()._write_record_message(record)
+            return
+        writer.write_record(self.name, record, self._time_extracted)
+        self.state_manager.is_flushed = False
 
     def _plan_settings(self) -> PlanSettings:
         config = self.config
@@ -137,6 +169,7 @@ class ActivitiesStream(Stream):
         start = dates.start_date.isoformat()
         end = dates.end_date.isoformat() if dates.end_date else None
         where = fragment.describe()
+        self._time_extracted = utc_now().isoformat()
         bad_lines: list[int] = []
         for attempt in range(1, FRAGMENT_ATTEMPTS + 1):
             try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 import ipaddress
 import sys
 from functools import cached_property
@@ -18,6 +19,7 @@ from tap_peopleai.client import PeopleAIClient, RetryPolicy
 from tap_peopleai.errors import TapPeopleAIError
 from tap_peopleai.planning import MAX_DELTA_DAYS, MAX_SNAPSHOT_DAYS
 from tap_peopleai.streams import ActivitiesStream
+from tap_peopleai.writer import BufferedOrjsonWriter
 
 ACTIVITY_TYPES = ("email", "meeting", "call", "all")
 LOOPBACK_NAMES = ("localhost",)
@@ -81,7 +83,7 @@ def validate_settings(config: dict[str, Any], today: dt.date) -> list[str]:
     for key in ("poll_interval", "job_timeout"):
         value = config.get(key)
         if value is not None and (
-            isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0
+            isinstance(value, bool) or not isinstance(value, (int, float, Decimal)) or value <= 0
         ):
             errors.append(f"`{key}` must be a positive number of seconds, got {value!r}.")
     has_pair = bool(config.get("client_id")) and bool(config.get("client_secret"))
@@ -116,6 +118,7 @@ class TapPeopleAI(Tap):
     """Sales activities (emails, meetings, calls) from People.ai's bulk Raw Activity Data export."""
 
     name = "tap-peopleai"
+    message_writer_class = BufferedOrjsonWriter
 
     config_jsonschema = th.PropertiesList(
         th.Property(

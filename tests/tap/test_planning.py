@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pytest
 
@@ -19,7 +20,7 @@ D = dt.date
 def assert_consecutive(windows: list[ExportWindow], first: dt.date, last: dt.date) -> None:
     assert windows[0].start == first
     assert windows[-1].end == last
-    for before, after in zip(windows, windows[1:]):
+    for before, after in itertools.pairwise(windows):
         assert after.start == before.end + dt.timedelta(days=1)
 
 
