@@ -1,0 +1,348 @@
+#!/usr/bin/env python3
+"""`make demo`: sandbox -> `meltano run tap-peopleai target-duckdb` -> what landed, checked.
+
+1. Starts the sandbox (`peopleai-sandbox serve`) on 127.0.0.1:8765 with its clock frozen at the
+   current UTC time, so its ground truth cannot move during the run.
+2. Runs `meltano run tap-peopleai target-duckdb` (environment `sandbox`) into output/demo.duckdb,
+   with start_date 30 days before today. When Meltano already holds state for this pipeline, the
+   run is incremental (delta exports from the saved cursor) and the demo says so.
+3. Fetches the sandbox's ground truth, stops the sandbox (on failure too), and prints the rows
+   per activity type, the activity-date range, rows added/updated by this run, and whether the
+   table equals the ground truth: same set of uids, same latest ingest_timestamp for each.
+   Exits non-zero on a mismatch.
+
+Environment: DEMO_SANDBOX_PORT (default 8765), DEMO_START_DAYS_AGO (default 30) and
+DEMO_ACTIVITIES_PER_DAY (default: the sandbox's) change the defaults.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import duckdb
+
+UTC = timezone.utc
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+OUTPUT = REPO / "output"
+DB_PATH = OUTPUT / "demo.duckdb"
+START_FILE = OUTPUT / "demo-start-date.txt"
+MELTANO_LOG = OUTPUT / "demo-meltano.log"
+SANDBOX_LOG = OUTPUT / "demo-sandbox.log"
+STATE_ID = "sandbox:tap-peopleai-to-target-duckdb"
+SCHEMA, TABLE = "peopleai", "activities"
+
+
+def say(message: str = "") -> None:
+    print(message, flush=True)
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def to_utc(value: Any) -> datetime:
+    """A timestamp from DuckDB (epoch microseconds or text) or the truth API (RFC 3339), in UTC."""
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if isinstance(value, int):
+        return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=value)
+    text = str(value).strip().replace(" ", "T", 1)
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    if re.search(r"[+-]\d\d$", text):
+        text += ":00"
+    if "." in text:  # fromisoformat on Python 3.10 wants exactly 3 or 6 fractional digits
+        head, _, tail = text.partition(".")
+        digits = re.match(r"\d*", tail)
+        frac = digits.group(0) if digits else ""
+        text = f"{head}.{(frac + '000000')[:6]}{tail[len(frac) :]}"
+    parsed = datetime.fromisoformat(text)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def meltano_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "MELTANO_CLI_DISABLE_VERSION_CHECK": "true",
+            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "MELTANO_ENVIRONMENT": "sandbox",
+            "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}",
+        }
+    )
+    return env
+
+
+def meltano(
+    *args: str, env: dict[str, str], log: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    cmd = [str(BIN / "meltano"), *args]
+    if log is None:
+        return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, check=False)
+    with log.open("w") as out:
+        proc = subprocess.run(
+            cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, text=True, check=False
+        )
+    return subprocess.CompletedProcess(cmd, proc.returncode, "", "")
+
+
+def saved_cursor(env: dict[str, str]) -> str | None:
+    """The tap's cursor in Meltano's state for the demo pipeline, or None before the first run."""
+    proc = meltano("state", "get", STATE_ID, env=env)
+    text = proc.stdout.strip()
+    if proc.returncode != 0 or "{" not in text:
+        return None
+    try:
+        state = json.loads(text[text.index("{") :])
+    except json.JSONDecodeError:
+        return None
+    bookmark = state.get("singer_state", {}).get("bookmarks", {}).get("activities", {})
+    cursor = bookmark.get("cursor")
+    return str(cursor) if cursor else None
+
+
+def read_table(path: Path) -> dict[str, tuple[str, datetime, datetime]]:
+    """uid -> (type, activity timestamp, ingest_timestamp) of every row in the demo table."""
+    if not path.exists():
+        return {}
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        columns = dict(
+            con.execute(
+                "select column_name, data_type from information_schema.columns "
+                "where table_schema = ? and table_name = ?",
+                [SCHEMA, TABLE],
+            ).fetchall()
+        )
+        if not columns:
+            return {}
+
+        def ts(column: str) -> str:
+            if str(columns[column]).upper().startswith("TIMESTAMP"):
+                return f'epoch_us("{column}")'
+            return f'CAST("{column}" AS VARCHAR)'
+
+        rows = con.execute(
+            f'select uid, "type", {ts("timestamp")}, {ts("ingest_timestamp")} '  # noqa: S608
+            f"from {SCHEMA}.{TABLE}"
+        ).fetchall()
+    finally:
+        con.close()
+    table: dict[str, tuple[str, datetime, datetime]] = {}
+    duplicates = 0
+    for uid, kind, timestamp, ingest in rows:
+        if uid in table:
+            duplicates += 1
+        table[uid] = (kind, to_utc(timestamp), to_utc(ingest))
+    if duplicates:
+        raise SystemExit(f"FAIL: {duplicates} duplicate uids in {path} (the load must upsert)")
+    return table
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+@contextmanager
+def sandbox(port: int, now: datetime) -> Iterator[str]:
+    """Run `peopleai-sandbox serve` with a frozen clock; yield its URL; always stop it."""
+    if not port_is_free(port):
+        raise SystemExit(
+            f"port {port} on 127.0.0.1 is in use (a sandbox left running?); stop it or set "
+            "DEMO_SANDBOX_PORT"
+        )
+    cmd = [
+        str(BIN / "peopleai-sandbox"),
+        "serve",
+        "--port",
+        str(port),
+        "--now",
+        now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    ]
+    if os.environ.get("DEMO_ACTIVITIES_PER_DAY"):
+        cmd += ["--activities-per-day", os.environ["DEMO_ACTIVITIES_PER_DAY"]]
+    log = SANDBOX_LOG.open("w")
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, text=True, cwd=REPO)
+    url: list[str] = []
+    ready = threading.Event()
+
+    def pump() -> None:  # copy the sandbox's stdout to its log; catch the listening line
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            log.write(line)
+            log.flush()
+            match = re.search(r"listening on (http://\S+)", line)
+            if match and not url:
+                url.append(match.group(1).rstrip("/"))
+                ready.set()
+        ready.set()
+
+    threading.Thread(target=pump, daemon=True).start()
+    try:
+        if not ready.wait(60) or not url:
+            raise SystemExit(f"the sandbox did not start; see {SANDBOX_LOG}")
+        yield url[0]
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+        log.close()
+
+
+def fetch_truth(url: str, start: date) -> dict[str, tuple[str, datetime, datetime]]:
+    with urllib.request.urlopen(  # noqa: S310 - loopback URL of our own sandbox
+        f"{url}/_sandbox/truth?activity_from={start.isoformat()}", timeout=120
+    ) as response:
+        body = json.load(response)
+    rows = {
+        a["uid"]: (a["type"], to_utc(a["timestamp"]), to_utc(a["ingest_timestamp"]))
+        for a in body["activities"]
+    }
+    if body.get("count") is not None and body["count"] != len(rows):
+        raise SystemExit(f"truth endpoint says count={body['count']} but listed {len(rows)}")
+    return rows
+
+
+# --- the demo --------------------------------------------------------------------------------
+
+
+def _stop(signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)  # unwinds through the sandbox's `finally`
+
+
+def main() -> int:
+    signal.signal(signal.SIGTERM, _stop)
+    started = time.monotonic()
+    OUTPUT.mkdir(exist_ok=True)
+    env = meltano_env()
+    port = int(os.environ.get("DEMO_SANDBOX_PORT", "8765"))
+    if port != 8765:
+        env["TAP_PEOPLEAI_API_URL"] = f"http://127.0.0.1:{port}"
+    now = datetime.now(UTC).replace(microsecond=0)
+
+    cursor = saved_cursor(env)
+    if cursor and DB_PATH.exists() and START_FILE.exists():
+        start = date.fromisoformat(START_FILE.read_text().strip())
+        say(f"==> Meltano state found for {STATE_ID}: cursor = {cursor}")
+        say(
+            f"==> performing an INCREMENTAL (delta) run: exports of activities processed since "
+            f"{cursor} (start_date stays {start})"
+        )
+    else:
+        if cursor:
+            say(f"==> state found but {DB_PATH.name} is missing: clearing the state for a full run")
+            meltano("state", "clear", "--force", STATE_ID, env=env)
+        DB_PATH.unlink(missing_ok=True)
+        days = int(os.environ.get("DEMO_START_DAYS_AGO", "30"))
+        start = now.date() - timedelta(days=days)
+        START_FILE.write_text(start.isoformat() + "\n")
+        say("==> no Meltano state yet: performing the FIRST (snapshot) sync")
+        say(
+            f"    start_date = {start} ({days} days ago); meetings already scheduled up to a "
+            "year ahead are included"
+        )
+    env["TAP_PEOPLEAI_START_DATE"] = start.isoformat()
+    before = read_table(DB_PATH)
+
+    say(f"==> sandbox on 127.0.0.1:{port}, clock frozen at {now:%Y-%m-%dT%H:%M:%SZ}")
+    with sandbox(port, now) as url:
+        say(f"==> meltano run tap-peopleai target-duckdb   (log: {MELTANO_LOG.relative_to(REPO)})")
+        t_run = time.monotonic()
+        proc = meltano("run", "tap-peopleai", "target-duckdb", env=env, log=MELTANO_LOG)
+        run_seconds = time.monotonic() - t_run
+        if proc.returncode != 0:
+            tail = MELTANO_LOG.read_text(errors="replace").splitlines()[-40:]
+            say("\n".join(tail))
+            say(f"FAIL: meltano run exited {proc.returncode} (full log: {MELTANO_LOG})")
+            return 1
+        truth = fetch_truth(url, start)
+    say(f"    done in {run_seconds:.1f} s; sandbox stopped")
+
+    after = read_table(DB_PATH)
+    added = sorted(set(after) - set(before))
+    updated = [u for u in after if u in before and after[u][2] != before[u][2]]
+
+    say()
+    say(f"What landed in {DB_PATH.relative_to(REPO)} (table {SCHEMA}.{TABLE}):")
+    by_type: dict[str, int] = {}
+    for kind, _ts, _ingest in after.values():
+        by_type[kind] = by_type.get(kind, 0) + 1
+    for kind in sorted(by_type):
+        say(f"    {kind:<8} {by_type[kind]:>8,} rows")
+    say(f"    {'total':<8} {len(after):>8,} rows")
+    if after:
+        first = min(v[1] for v in after.values())
+        last = max(v[1] for v in after.values())
+        say(
+            f"    activity dates {first:%Y-%m-%d} .. {last:%Y-%m-%d} "
+            "(future dates: meetings already scheduled)"
+        )
+    emitted = sum(
+        int(m.group(1))
+        for m in re.finditer(
+            r"metric_name=record_count metric_value=(\d+)", MELTANO_LOG.read_text(errors="replace")
+        )
+    )
+    say(
+        f"    this run: the tap emitted {emitted:,} records -> {len(added):,} rows added, "
+        f"{len(updated):,} rows updated (upsert on uid)"
+    )
+    new_cursor = saved_cursor(env)
+    say(f"    Meltano state {STATE_ID}: cursor = {new_cursor}")
+
+    missing = set(truth) - set(after)
+    extra = set(after) - set(truth)
+    stale = [u for u in set(truth) & set(after) if truth[u][2] != after[u][2]]
+    say()
+    if missing or extra or stale:
+        say(
+            f"MISMATCH with the sandbox's ground truth ({len(truth):,} activities dated "
+            f"{start} or later):"
+        )
+        say(
+            f"    {len(missing)} missing, {len(extra)} unexpected, {len(stale)} with an older "
+            "ingest_timestamp"
+        )
+        for label, uids in (("missing", missing), ("unexpected", extra), ("stale", stale)):
+            for uid in sorted(uids)[:5]:
+                say(f"    {label}: {uid}")
+        return 1
+    say(
+        f"OK: the table equals the sandbox's ground truth: {len(truth):,} activities dated "
+        f"{start} or later, each with its latest ingest_timestamp."
+    )
+    say(
+        f"Total demo time {time.monotonic() - started:.0f} s. Run `make demo` again for an "
+        "incremental run."
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit(130)
