@@ -1,0 +1,116 @@
+"""Running the tap in-process against a sandbox and reading what it emitted."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import io
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from peopleai_sandbox import RunningSandbox, TruthRow
+from tap_peopleai.tap import TapPeopleAI
+
+NOW = dt.datetime(2026, 6, 15, 12, 0, tzinfo=dt.timezone.utc)
+START = dt.date(2026, 4, 1)
+
+
+def parse_time(value: str) -> dt.datetime:
+    """Parse an emitted RFC 3339 UTC timestamp; refuses anything else."""
+    assert value.endswith("Z"), value
+    return dt.datetime.fromisoformat(value[:-1]).replace(tzinfo=dt.timezone.utc)
+
+
+@dataclass
+class SyncResult:
+    """What one tap run wrote to stdout."""
+
+    messages: list[dict[str, Any]]
+    error: BaseException | None = None
+
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        return [m["record"] for m in self.messages if m["type"] == "RECORD"]
+
+    @property
+    def states(self) -> list[dict[str, Any]]:
+        return [m["value"] for m in self.messages if m["type"] == "STATE"]
+
+    @property
+    def final_state(self) -> dict[str, Any]:
+        return self.states[-1]
+
+    @property
+    def bookmark(self) -> dict[str, Any]:
+        bookmark: dict[str, Any] = self.final_state["bookmarks"]["activities"]
+        return bookmark
+
+
+@dataclass
+class Warehouse:
+    """An upserting target in miniature: the latest version of each uid across runs."""
+
+    rows: dict[str, dict[str, Any]] = field(default_factory=dict)
+    received: int = 0
+
+    def load(self, result: SyncResult) -> None:
+        for record in result.records:
+            self.received += 1
+            current = self.rows.get(record["uid"])
+            if current is None or parse_time(record["ingest_timestamp"]) >= parse_time(
+                current["ingest_timestamp"]
+            ):
+                self.rows[record["uid"]] = record
+
+    def assert_equals(self, truth: dict[str, TruthRow]) -> None:
+        missing = set(truth) - set(self.rows)
+        extra = set(self.rows) - set(truth)
+        assert not missing, f"{len(missing)} activities missing, e.g. {sorted(missing)[:3]}"
+        assert not extra, f"{len(extra)} unexpected activities, e.g. {sorted(extra)[:3]}"
+        stale = [
+            uid
+            for uid, row in truth.items()
+            if parse_time(self.rows[uid]["ingest_timestamp"]) != row.ingest_timestamp
+        ]
+        assert not stale, f"{len(stale)} activities not at their latest version: {stale[:3]}"
+
+
+def tap_config(sandbox: RunningSandbox, **overrides: Any) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "api_url": sandbox.url,
+        "client_id": sandbox.client_id,
+        "client_secret": sandbox.client_secret,
+        "start_date": START.isoformat(),
+        "poll_interval": 0.02,
+        "job_timeout": 30,
+        "scheduled_horizon_days": 60,
+    }
+    config.update(overrides)
+    return config
+
+
+def run_tap(
+    config: dict[str, Any], state: dict[str, Any] | None = None, *, expect_error: bool = False
+) -> SyncResult:
+    """Run one sync in-process; stdout is captured and parsed as Singer messages."""
+    raw = io.BytesIO()
+    stdout = io.TextIOWrapper(raw, encoding="utf-8", write_through=True)
+    error: BaseException | None = None
+    with contextlib.redirect_stdout(stdout):
+        try:
+            tap = TapPeopleAI(config=config, state=state or {})
+            tap.sync_all()
+        except Exception as exc:
+            if not expect_error:
+                raise
+            error = exc
+        finally:
+            writer = getattr(locals().get("tap"), "message_writer", None)
+            if writer is not None:
+                writer.flush()
+    stdout.flush()
+    messages = [json.loads(line) for line in raw.getvalue().splitlines() if line.strip()]
+    if expect_error:
+        assert error is not None, "the sync was expected to fail"
+    return SyncResult(messages, error)
