@@ -93,7 +93,7 @@ def test_settings_match_tap_about(about: dict[str, Any]) -> None:
         if schema.get("format") == "date":
             assert setting["kind"] == "date_iso8601", name
         is_secret = bool(schema.get("secret") or schema.get("writeOnly"))
-        assert bool(setting.get("sensitive")) == is_secret, f"{name}: sensitive should be {is_secret}"
+        assert bool(setting.get("sensitive")) == is_secret, f"{name}: sensitive != {is_secret}"
         if "default" in schema:
             assert setting.get("value") == schema["default"], (
                 f"{name}: meltano.yml default {setting.get('value')!r} != tap {schema['default']!r}"
@@ -142,7 +142,8 @@ def test_environments_job_and_schedule() -> None:
     assert data["default_environment"] == "sandbox"
     assert {"sandbox", "production"} <= set(envs)
     prod = envs["production"]["config"]["plugins"]["extractors"][0]["config"]
-    assert "client_secret" not in prod and "access_token" not in prod, "secrets belong in .env"
+    assert "client_secret" not in prod, "secrets belong in .env"
+    assert "access_token" not in prod, "secrets belong in .env"
     jobs = {j["name"]: j for j in data["jobs"]}
     assert jobs["peopleai-to-duckdb"]["tasks"] == ["tap-peopleai target-duckdb"]
     assert any(s["job"] == "peopleai-to-duckdb" for s in data["schedules"])

@@ -1,0 +1,117 @@
+"""End to end: `meltano run tap-peopleai <loader>` against a sandbox, into real warehouses.
+
+Each test syncs twice. The first sync (snapshot exports) must leave the table equal to the
+sandbox's ground truth: the set of uids, and for each uid its latest ingest_timestamp. Then the
+sandbox clock moves two days ahead, so new activities appear and older ones are re-processed
+(newer versions of the same uids); the second, incremental sync (delta exports from the cursor
+Meltano kept) must leave the table equal to the new truth: upserted, not duplicated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from e2e_warehouse import compare, duckdb_rows, postgres_rows, truth_rows
+
+UTC = timezone.utc
+# Frozen sandbox clock: default epoch 2025-01-01, so about two months of activity history exists.
+SANDBOX_NOW = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
+START_DATE = (SANDBOX_NOW - timedelta(days=30)).date()
+ADVANCE = timedelta(days=2)
+
+Rows = list[tuple[str, str, datetime]]
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
+
+
+def _bookmark(state: dict[str, Any]) -> dict[str, Any]:
+    bookmark = state.get("singer_state", {}).get("bookmarks", {}).get("activities")
+    assert isinstance(bookmark, dict), f"no bookmark for stream 'activities' in {state}"
+    return bookmark
+
+
+def _two_syncs(
+    meltano_project: Any,
+    sandbox_factory: Callable[..., Any],
+    loader: str,
+    loader_env: dict[str, str],
+    read_rows: Callable[[], Rows],
+) -> None:
+    sandbox = sandbox_factory(now=SANDBOX_NOW, activities_per_day=100, seed=11)
+    env = {
+        "TAP_PEOPLEAI_API_URL": sandbox.url,
+        "TAP_PEOPLEAI_CLIENT_ID": sandbox.client_id,
+        "TAP_PEOPLEAI_CLIENT_SECRET": sandbox.client_secret,
+        "TAP_PEOPLEAI_START_DATE": START_DATE.isoformat(),
+        **loader_env,
+    }
+    state_id = f"sandbox:tap-peopleai-to-{loader}"
+    meltano_project.run("state", "clear", "--force", state_id, env=env, check=False)
+
+    # 1. first sync: snapshot exports
+    truth1 = truth_rows(sandbox.backend.ground_truth(activity_from=START_DATE))
+    assert len(truth1) > 2000, "the scenario should hold a few thousand activities"
+    meltano_project.run("run", "tap-peopleai", loader, env=env)
+    problems = compare(read_rows(), truth1)
+    assert not problems, f"after the first sync: {problems}"
+    bookmark = _bookmark(meltano_project.state(state_id, env=env))
+    assert bookmark.get("cursor") == SANDBOX_NOW.date().isoformat(), bookmark
+    assert not bookmark.get("jobs"), f"jobs left in flight: {bookmark}"
+
+    # 2. two days later: new activities, and re-processed (newer) versions of existing ones
+    sandbox.clock.advance(ADVANCE)
+    truth2 = truth_rows(sandbox.backend.ground_truth(activity_from=START_DATE))
+    added = set(truth2) - set(truth1)
+    changed = {u for u in set(truth1) & set(truth2) if truth1[u] != truth2[u]}
+    assert added, "scenario: the clock advance should bring new activities"
+    assert changed, "scenario: the clock advance should re-process existing activities"
+
+    jobs_before = len(sandbox.backend.list_jobs())
+    meltano_project.run("run", "tap-peopleai", loader, env=env)
+    problems = compare(read_rows(), truth2)
+    assert not problems, f"after the incremental sync: {problems}"
+    bookmark = _bookmark(meltano_project.state(state_id, env=env))
+    assert bookmark.get("cursor") == (SANDBOX_NOW + ADVANCE).date().isoformat(), bookmark
+    assert not bookmark.get("jobs"), f"jobs left in flight: {bookmark}"
+    # the second sync used delta exports from the saved cursor, not a new snapshot
+    kinds = [job.export_type for job in sandbox.backend.list_jobs()[jobs_before:]]
+    assert kinds, "the incremental sync created no export job"
+    assert set(kinds) == {"delta"}, kinds
+
+
+def test_duckdb_snapshot_then_delta_equals_truth(
+    meltano_project: Any, sandbox_factory: Callable[..., Any], tmp_path: Path
+) -> None:
+    db = tmp_path / "e2e.duckdb"
+    _two_syncs(
+        meltano_project,
+        sandbox_factory,
+        "target-duckdb",
+        {"TARGET_DUCKDB_FILEPATH": str(db), "TARGET_DUCKDB_DEFAULT_TARGET_SCHEMA": "peopleai"},
+        lambda: duckdb_rows(db, "peopleai", "activities"),
+    )
+
+
+def test_postgres_snapshot_then_delta_equals_truth(
+    meltano_project: Any, sandbox_factory: Callable[..., Any], postgres_server: Any
+) -> None:
+    schema = "peopleai_e2e"
+    postgres_server.psql(f"drop schema if exists {schema} cascade")
+    _two_syncs(
+        meltano_project,
+        sandbox_factory,
+        "target-postgres",
+        {
+            "TARGET_POSTGRES_HOST": postgres_server.host,
+            "TARGET_POSTGRES_PORT": str(postgres_server.port),
+            "TARGET_POSTGRES_USER": postgres_server.user,
+            "TARGET_POSTGRES_PASSWORD": postgres_server.password,
+            "TARGET_POSTGRES_DATABASE": postgres_server.database,
+            "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": schema,
+        },
+        lambda: postgres_rows(postgres_server, schema, "activities"),
+    )
