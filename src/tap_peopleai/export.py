@@ -114,7 +114,7 @@ class _JobRun:
     job: JobInFlight
     state: str = "queued"
     started_waiting: float = field(default_factory=time.monotonic)
-    replaced: int = 0
+    replaced_ids: tuple[str, ...] = ()
 
 
 class ExportPipeline:
@@ -219,7 +219,7 @@ class ExportPipeline:
 
     # Jobs ---------------------------------------------------------------------------------
 
-    def _create_job(self, window: ExportWindow, replaced: int = 0) -> bool:
+    def _create_job(self, window: ExportWindow, replaced_ids: tuple[str, ...] = ()) -> bool:
         """Create the window's job; False when the API's queue is full (try again later)."""
         body = {
             "start_date": window.start.isoformat(),
@@ -243,7 +243,7 @@ class ExportPipeline:
             raise ExportJobError(msg) from exc
         job = JobInFlight(window, self.settings.activity_type, str(created["job_id"]))
         self.progress.add_job(job)
-        self._runs[window] = _JobRun(job, job_state(created), replaced=replaced)
+        self._runs[window] = _JobRun(job, job_state(created), replaced_ids=replaced_ids)
         self.counters["jobs_created"] += 1
         self.logger.info("Created export job %s (%s).", job.job_id, window.describe())
         # The job id reaches state before we wait on it, so a crash cannot orphan it.
@@ -276,11 +276,12 @@ class ExportPipeline:
 
     def _replace_job(self, run: _JobRun, why: str) -> _JobRun:
         window = run.job.window
-        if run.replaced >= 1:
+        if run.replaced_ids:
             msg = (
-                f"Export job {run.job.job_id} for {window.describe()} {why}, and so did the job "
-                "created to replace it. Check the People.ai status page or contact support with "
-                "these job ids; the next sync starts again from this window."
+                f"Export job {run.job.job_id} for {window.describe()} {why}, after job "
+                f"{', '.join(run.replaced_ids)} for the same window failed too. Check the "
+                "People.ai status page or contact support with these job ids; the next sync "
+                "starts again from this window."
             )
             raise ExportJobError(msg)
         self.logger.warning(
@@ -290,7 +291,7 @@ class ExportPipeline:
         del self._runs[window]
         self.counters["jobs_replaced"] += 1
         deadline = time.monotonic() + self.settings.job_timeout
-        while not self._create_job(window, replaced=run.replaced + 1):
+        while not self._create_job(window, replaced_ids=(*run.replaced_ids, run.job.job_id)):
             if time.monotonic() > deadline:
                 self._raise_queue_timeout(window)
             self.sleep(self.settings.poll_interval)

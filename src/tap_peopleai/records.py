@@ -86,15 +86,15 @@ def parse_activity(line: bytes, line_number: int, where: str) -> dict[str, Any]:
         record = orjson.loads(line)
     except orjson.JSONDecodeError as exc:
         msg = (
-            f"{where}, line {line_number}: not valid JSON ({exc}). The line starts with "
-            f"{line[:80]!r}. The export file is damaged; nothing after it was emitted."
+            f"{where}, line {line_number}: not valid JSON ({exc}); the line starts with "
+            f"{line[:80]!r}"
         )
         raise FragmentDataError(msg, line_number) from exc
     if not isinstance(record, dict):
-        msg = f"{where}, line {line_number}: expected a JSON object, got {type(record).__name__}."
+        msg = f"{where}, line {line_number}: expected a JSON object, got {type(record).__name__}"
         raise FragmentDataError(msg, line_number)
     try:
         return normalize_activity(record)
     except (ValueError, TypeError) as exc:
-        msg = f"{where}, line {line_number} (uid {record.get('uid')!r}): {exc}."
+        msg = f"{where}, line {line_number} (uid {record.get('uid')!r}): {exc}"
         raise FragmentDataError(msg, line_number) from exc

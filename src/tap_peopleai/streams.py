@@ -184,11 +184,22 @@ class ActivitiesStream(Stream):
                 return
             except FragmentDataError as exc:
                 if attempt == FRAGMENT_ATTEMPTS or exc.line_number in bad_lines:
-                    raise
+                    # The file itself is damaged. Forget the job so the next sync exports the
+                    # window afresh; the cursor stays before it.
+                    self.progress.drop_job(fragment.job)
+                    self.checkpoint()
+                    msg = (
+                        f"{exc}. The line was still invalid after downloading the fragment "
+                        f"{attempt} times, so the export file is damaged. Records after it were "
+                        "not emitted and the cursor did not move. Run the tap again to export "
+                        "this window with a new job; if the error repeats, report the job id to "
+                        "People.ai support."
+                    )
+                    raise FragmentDataError(msg, exc.line_number) from exc
                 bad_lines.append(exc.line_number)
                 self.logger.warning(
-                    "%s; downloading the fragment again (records already emitted from it will "
-                    "be emitted again).",
+                    "%s. Downloading the fragment again; records already emitted from it will "
+                    "be emitted again.",
                     exc,
                 )
                 fragment.refetch()

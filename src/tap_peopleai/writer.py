@@ -49,7 +49,12 @@ class BufferedOrjsonWriter(GenericSingerWriter[bytes, Message]):
     def write_record(self, stream: str, record: dict[str, Any], time_extracted: str) -> None:
         """Append one RECORD message for an already-normalised, JSON-native record."""
         self._buffer += orjson.dumps(
-            {"type": "RECORD", "stream": stream, "record": record, "time_extracted": time_extracted},
+            {
+                "type": "RECORD",
+                "stream": stream,
+                "record": record,
+                "time_extracted": time_extracted,
+            },
             default=_default,
         )
         self._buffer += b"\n"

@@ -6,7 +6,11 @@ import contextlib
 import datetime as dt
 import io
 import json
+import os
+import subprocess
+import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from peopleai_sandbox import RunningSandbox, TruthRow
@@ -114,3 +118,43 @@ def run_tap(
     if expect_error:
         assert error is not None, "the sync was expected to fail"
     return SyncResult(messages, error)
+
+
+@dataclass
+class CliRun:
+    """A tap run as a separate process, as Meltano runs it."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.stdout.splitlines() if line.strip()]
+
+
+def run_tap_cli(
+    config: dict[str, Any],
+    tmp_path: Path,
+    *args: str,
+    state: dict[str, Any] | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 120,
+) -> CliRun:
+    """Run ``python -m tap_peopleai --config FILE [args]`` and capture everything it printed."""
+    config_file = tmp_path / "config.json"
+    config_file.write_text(json.dumps(config))
+    command = [sys.executable, "-m", "tap_peopleai", "--config", str(config_file), *args]
+    if state is not None:
+        state_file = tmp_path / "state.json"
+        state_file.write_text(json.dumps(state))
+        command += ["--state", str(state_file)]
+    completed = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+    return CliRun(completed.returncode, completed.stdout, completed.stderr)
