@@ -22,7 +22,8 @@ export MELTANO_CLI_DISABLE_VERSION_CHECK := true
 export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv dev plugins postgres demo test lint format typecheck pytest e2e bench clean distclean
+.PHONY: help venv dev plugins postgres demo test lint format typecheck pytest e2e bench readme \
+	clean distclean
 
 help:
 	@echo "make demo       run the sandbox demo into output/demo.duckdb (installs everything first)"
@@ -31,6 +32,7 @@ help:
 	@echo "make typecheck  mypy"
 	@echo "make e2e        only the end-to-end Meltano/warehouse tests"
 	@echo "make bench      scripts/benchmark.py"
+	@echo "make readme     regenerate README's settings table and sandbox switches"
 	@echo "make clean      remove output/ and Meltano's state/plugins (.meltano/)"
 
 # --- set-up -------------------------------------------------------------------------------
@@ -110,6 +112,10 @@ test: lint typecheck pytest
 
 bench: plugins
 	$(BIN)/python scripts/benchmark.py
+
+# README's settings table and sandbox switches, from the code (a test checks they are current).
+readme: dev
+	$(BIN)/python scripts/sync_readme.py
 
 clean:
 	rm -rf output .meltano $(STAMPS)/plugins

@@ -147,3 +147,15 @@ def test_environments_job_and_schedule() -> None:
     jobs = {j["name"]: j for j in data["jobs"]}
     assert jobs["peopleai-to-duckdb"]["tasks"] == ["tap-peopleai target-duckdb"]
     assert any(s["job"] == "peopleai-to-duckdb" for s in data["schedules"])
+
+
+def test_readme_generated_parts_are_current() -> None:
+    """README's settings table and sandbox switches equal what the code prints."""
+    proc = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "scripts" / "sync_readme.py"), "--check"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
