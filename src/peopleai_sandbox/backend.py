@@ -28,7 +28,7 @@ from typing import Any
 import orjson
 
 from .clock import SandboxClock
-from .config import Faults, SandboxConfig
+from .config import Faults, SandboxConfig, Variants
 from .data import ActivityUniverse, TruthRow, to_us
 
 UTC = timezone.utc
@@ -378,6 +378,10 @@ class ExportBackend:
             self._advance()
             return sorted(self._jobs.values(), key=lambda job: job.serial)
 
+    def list_jobs_raw(self) -> list[dict[str, Any]]:
+        """The job list exactly as ``GET /jobs`` renders it (for tests' assertions)."""
+        return [job_document(job, self.config.variants) for job in self.list_jobs()]
+
     def plan_download(self, job_id: str, fragment: str | None) -> DownloadPlan:
         """Decide what a data request serves; raise 404/409/400 ApiErrors like the service."""
         job = self.get_job(job_id)
@@ -551,6 +555,36 @@ class ExportBackend:
             row = self.universe.truth_row(index, version)
             rows[row.uid] = row
         return rows
+
+
+def _rfc3339(value: datetime | None) -> str | None:
+    return None if value is None else value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def job_document(job: Job, variants: Variants) -> dict[str, Any]:
+    """The job object as the API renders it, with the fragment field shaped by the variants."""
+    document: dict[str, Any] = {
+        "job_id": job.public_id,
+        "state": job.state,
+        "export_type": job.export_type,
+        "output_format": job.output_format,
+        "activity_type": job.activity_type,
+        "start_date": job.start_date.isoformat(),
+        "end_date": job.end_date.isoformat(),
+        "job_created_time": _rfc3339(job.created_at),
+        "job_start_time": _rfc3339(job.started_at),
+        "job_end_time": _rfc3339(job.ended_at),
+        "results_size": job.results_size,
+    }
+    if job.state == "Completed":
+        count = job.fragment_count
+        if count == 0:
+            if variants.fragment_empty == "zero":
+                document[variants.fragment_field] = 0
+        else:
+            value = count if variants.fragment_value == "count" else count - 1
+            document[variants.fragment_field] = value
+    return document
 
 
 def _parse_date(name: str, value: str) -> date:

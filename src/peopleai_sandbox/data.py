@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import random
+import struct
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -268,12 +269,105 @@ _FILE_NAMES = (
 )
 
 
+class _FastRandom(random.Random):
+    """``random.Random`` with float-based choice/randrange: rendering calls them ~50 times a
+    record, and the stdlib's exact-integer versions dominated the render time."""
+
+    def choice(self, seq: Any) -> Any:
+        return seq[int(self.random() * len(seq))]
+
+    def randrange(self, start: int, stop: int | None = None, step: int = 1) -> int:
+        if stop is None:
+            start, stop = 0, start
+        return start + int(self.random() * (stop - start))
+
+
 def _mix(*parts: int) -> int:
     """A 64-bit key for a random stream: different parts give independent streams."""
     digest = hashlib.blake2b(
         b"".join(part.to_bytes(9, "little", signed=True) for part in parts), digest_size=8
     ).digest()
     return int.from_bytes(digest, "little")
+
+
+class _UniverseParams(NamedTuple):
+    seed: int
+    epoch_us: int
+    activities_per_day: int
+    reprocess_rate: float
+    scheduled_meeting_rate: float
+
+
+class _Draws:
+    """Uniform draws from a keyed hash: far cheaper to start than a ``random.Random``."""
+
+    __slots__ = ("_block", "_key", "_position", "_values")
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+        self._block = 0
+        self._values: tuple[int, ...] = ()
+        self._position = 0
+
+    def unit(self) -> float:
+        """A draw in [0, 1)."""
+        if self._position >= len(self._values):
+            digest = hashlib.blake2b(self._key + bytes((self._block,)), digest_size=64).digest()
+            self._block += 1
+            self._values = struct.unpack("<8Q", digest)
+            self._position = 0
+        value = self._values[self._position]
+        self._position += 1
+        return value / 18_446_744_073_709_551_616
+
+    def between(self, low: int, high: int) -> int:
+        """An integer draw in [low, high)."""
+        return low + int(self.unit() * (high - low))
+
+
+def _slot_start_us(params: _UniverseParams, index: int) -> int:
+    return params.epoch_us + (index * DAY_US) // params.activities_per_day
+
+
+def _shape_activity_time(value: int, activity_type: str, logged: bool, quantum: int) -> int:
+    if activity_type == "meeting":
+        return value - value % (15 * 60 * SECOND_US)
+    if logged:
+        return value - value % DAY_US
+    return value - value % quantum
+
+
+@lru_cache(maxsize=200_000)
+def _skeleton(params: _UniverseParams, index: int) -> Skeleton:
+    """Type and version times of one activity; pure, so one cache serves every sandbox."""
+    draws = _Draws(struct.pack("<qqq", params.seed, params.epoch_us, index))
+    draw = draws.unit()
+    activity_type = "email" if draw < 0.5 else "meeting" if draw < 0.8 else "call"
+    slot = _slot_start_us(params, index)
+    width = max(1, _slot_start_us(params, index + 1) - slot)
+    quantum = 1000 if draws.unit() < 0.7 else 1
+    ingest = slot + int(draws.unit() * width)
+    ingest -= ingest % quantum
+    logged_call = activity_type == "call" and draws.unit() < 0.4
+    scheduled = activity_type == "meeting" and draws.unit() < params.scheduled_meeting_rate
+    if scheduled:
+        activity = ingest + draws.between(DAY_US, 30 * DAY_US)
+    else:
+        activity = ingest - draws.between(0, 3 * DAY_US)
+    activity = _shape_activity_time(activity, activity_type, logged_call, quantum)
+    ingests = [ingest]
+    timestamps = [activity]
+    if draws.unit() < params.reprocess_rate:
+        for _ in range(1 if draws.unit() < 0.6 else 2):
+            ingest = ingests[-1] + draws.between(HOUR_US, 20 * DAY_US)
+            ingest -= ingest % quantum
+            if activity_type == "meeting" and draws.unit() < 0.35:
+                # a rescheduled meeting: the update moves the meeting itself
+                activity = timestamps[-1] + draws.between(-2 * DAY_US, 7 * DAY_US)
+                activity = _shape_activity_time(activity, activity_type, False, quantum)
+            ingests.append(ingest)
+            timestamps.append(activity)
+    return Skeleton(index, activity_type, ingests, timestamps, logged_call, scheduled)
 
 
 class ActivityUniverse:
@@ -294,11 +388,17 @@ class ActivityUniverse:
         self.reprocess_rate = reprocess_rate
         self.scheduled_meeting_rate = scheduled_meeting_rate
         self.timestamp_style = timestamp_style
-        self.skeleton = lru_cache(maxsize=131_072)(self._build_skeleton)
+        self._params = _UniverseParams(
+            seed, self.epoch_us, activities_per_day, reprocess_rate, scheduled_meeting_rate
+        )
+
+    def skeleton(self, index: int) -> Skeleton:
+        """The selection-relevant facts of activity ``index`` (cached across sandboxes)."""
+        return _skeleton(self._params, index)
 
     # --- selection ---------------------------------------------------------------------------
     def _slot_start_us(self, index: int) -> int:
-        return self.epoch_us + (index * DAY_US) // self.activities_per_day
+        return _slot_start_us(self._params, index)
 
     def _index_floor(self, moment_us: int) -> int:
         """Largest index whose slot starts at or before ``moment_us`` (may be negative)."""
@@ -376,44 +476,6 @@ class ActivityUniverse:
                 yield index, chosen
 
     # --- the skeleton ------------------------------------------------------------------------
-    def _build_skeleton(self, index: int) -> Skeleton:
-        rng = random.Random(_mix(self.seed, index, 1))
-        draw = rng.random()
-        activity_type = "email" if draw < 0.5 else "meeting" if draw < 0.8 else "call"
-        slot = self._slot_start_us(index)
-        width = max(1, self._slot_start_us(index + 1) - slot)
-        quantum = 1000 if rng.random() < 0.7 else 1
-        ingest = slot + int(rng.random() * width)
-        ingest -= ingest % quantum
-        logged_call = activity_type == "call" and rng.random() < 0.4
-        scheduled = activity_type == "meeting" and rng.random() < self.scheduled_meeting_rate
-        if scheduled:
-            activity = ingest + rng.randrange(DAY_US, 30 * DAY_US)
-        else:
-            activity = ingest - rng.randrange(0, 3 * DAY_US)
-        activity = self._shape_activity_time(activity, activity_type, logged_call, quantum)
-        ingests = [ingest]
-        timestamps = [activity]
-        if rng.random() < self.reprocess_rate:
-            for _ in range(1 if rng.random() < 0.6 else 2):
-                ingest = ingests[-1] + rng.randrange(HOUR_US, 20 * DAY_US)
-                ingest -= ingest % quantum
-                if activity_type == "meeting" and rng.random() < 0.35:
-                    # a rescheduled meeting: the update moves the meeting itself
-                    activity = timestamps[-1] + rng.randrange(-2 * DAY_US, 7 * DAY_US)
-                    activity = self._shape_activity_time(activity, activity_type, False, quantum)
-                ingests.append(ingest)
-                timestamps.append(activity)
-        return Skeleton(index, activity_type, ingests, timestamps, logged_call, scheduled)
-
-    @staticmethod
-    def _shape_activity_time(value: int, activity_type: str, logged: bool, quantum: int) -> int:
-        if activity_type == "meeting":
-            return value - value % (15 * 60 * SECOND_US)
-        if logged:
-            return value - value % DAY_US
-        return value - value % quantum
-
     # --- records -----------------------------------------------------------------------------
     def uid(self, index: int) -> str:
         """The opaque, stable primary key of activity ``index``."""
@@ -446,7 +508,7 @@ class ActivityUniverse:
         skeleton = self.skeleton(index)
         style = self.style_of(index, version)
         kind = skeleton.activity_type
-        rng = random.Random(_mix(self.seed, index, 2))
+        rng = _FastRandom(_mix(self.seed, index, 2))
         activity_us = skeleton.timestamps[version - 1]
         ingest_us = skeleton.ingests[version - 1]
         company, domain = _COMPANIES[rng.randrange(len(_COMPANIES))]

@@ -31,8 +31,15 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import orjson
 
-from .backend import PERSISTENT_BAD_LINE, ApiError, DownloadPlan, ExportBackend, Fragment, Job
-from .config import Faults, SandboxConfig, Variants
+from .backend import (
+    PERSISTENT_BAD_LINE,
+    ApiError,
+    DownloadPlan,
+    ExportBackend,
+    Fragment,
+    job_document,
+)
+from .config import Faults, SandboxConfig
 from .data import TruthRow
 
 JOBS_PATH = "/pull/v1/export/activities/jobs"
@@ -52,36 +59,6 @@ _NOISE_PREFIX = b"\xef\xbb\xbf"
 _NOISE_SUFFIX = b"\x00\x00\x00\x00"
 
 Segment = bytes | tuple[Path, int, int]
-
-
-def _rfc3339(value: datetime | None) -> str | None:
-    return None if value is None else value.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def job_document(job: Job, variants: Variants) -> dict[str, Any]:
-    """The job object as the API renders it, with the fragment field shaped by the variants."""
-    document: dict[str, Any] = {
-        "job_id": job.public_id,
-        "state": job.state,
-        "export_type": job.export_type,
-        "output_format": job.output_format,
-        "activity_type": job.activity_type,
-        "start_date": job.start_date.isoformat(),
-        "end_date": job.end_date.isoformat(),
-        "job_created_time": _rfc3339(job.created_at),
-        "job_start_time": _rfc3339(job.started_at),
-        "job_end_time": _rfc3339(job.ended_at),
-        "results_size": job.results_size,
-    }
-    if job.state == "Completed":
-        count = job.fragment_count
-        if count == 0:
-            if variants.fragment_empty == "zero":
-                document[variants.fragment_field] = 0
-        else:
-            value = count if variants.fragment_value == "count" else count - 1
-            document[variants.fragment_field] = value
-    return document
 
 
 def truth_document(rows: dict[str, TruthRow]) -> dict[str, Any]:
