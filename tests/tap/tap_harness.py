@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,7 +60,11 @@ class Warehouse:
     received: int = 0
 
     def load(self, result: SyncResult) -> None:
-        for record in result.records:
+        self.load_messages(result.messages)
+
+    def load_messages(self, messages: list[dict[str, Any]]) -> None:
+        records = [m["record"] for m in messages if m["type"] == "RECORD"]
+        for record in records:
             self.received += 1
             current = self.rows.get(record["uid"])
             if current is None or parse_time(record["ingest_timestamp"]) >= parse_time(
@@ -158,3 +163,56 @@ def run_tap_cli(
         check=False,
     )
     return CliRun(completed.returncode, completed.stdout, completed.stderr)
+
+
+class TapProcess:
+    """A tap run in a child process whose output is read as it comes, so it can be killed midway."""
+
+    def __init__(
+        self, config: dict[str, Any], tmp_path: Path, state: dict[str, Any] | None = None
+    ) -> None:
+        tmp_path.mkdir(parents=True, exist_ok=True)
+        config_file = tmp_path / "config.json"
+        config_file.write_text(json.dumps(config))
+        command = [sys.executable, "-m", "tap_peopleai", "--config", str(config_file)]
+        if state:
+            state_file = tmp_path / "state.json"
+            state_file.write_text(json.dumps(state))
+            command += ["--state", str(state_file)]
+        self.stderr_path = tmp_path / "stderr.log"
+        self._stderr = self.stderr_path.open("w")
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self._stderr)
+        self.messages: list[dict[str, Any]] = []
+
+    def read_until(self, stop: Callable[[list[dict[str, Any]]], bool]) -> bool:
+        """Read messages until ``stop(messages)`` holds (True) or the output ends (False)."""
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            if line.strip():
+                self.messages.append(json.loads(line))
+                if stop(self.messages):
+                    return True
+        return False
+
+    def kill(self) -> None:
+        """SIGKILL: no clean-up, no final state, as a crash or an OOM kill."""
+        self.process.kill()
+        self.finish()
+
+    def finish(self) -> int:
+        """Read the rest of the output and wait for the exit code."""
+        self.read_until(lambda _messages: False)
+        code = self.process.wait(timeout=120)
+        assert self.process.stdout is not None
+        self.process.stdout.close()
+        self._stderr.close()
+        return code
+
+    @property
+    def stderr(self) -> str:
+        return self.stderr_path.read_text()
+
+    @property
+    def last_state(self) -> dict[str, Any] | None:
+        states = [m["value"] for m in self.messages if m["type"] == "STATE"]
+        return states[-1] if states else None
