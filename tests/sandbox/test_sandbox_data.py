@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+
 import orjson
 from sandbox_client import (
     ApiClient,
@@ -15,18 +16,38 @@ from sandbox_client import (
 from peopleai_sandbox import RunningSandbox
 from peopleai_sandbox.pytest_plugin import SandboxFactory
 
-COMMON = {"uid", "source_id", "type", "timestamp", "ingest_timestamp", "created", "subject",
-          "summary", "tags", "stats", "campaigns", "participants", "crm_status"}
+COMMON = {
+    "uid",
+    "source_id",
+    "type",
+    "timestamp",
+    "ingest_timestamp",
+    "created",
+    "subject",
+    "summary",
+    "tags",
+    "stats",
+    "campaigns",
+    "participants",
+    "crm_status",
+}
 ONLY = {
-    "email": {"direction", "followed_meeting_source_id", "in_reply_to_source_id",
-              "follow_up_email_source_id", "reply_received", "attachment_file_names"},
+    "email": {
+        "direction",
+        "followed_meeting_source_id",
+        "in_reply_to_source_id",
+        "follow_up_email_source_id",
+        "reply_received",
+        "attachment_file_names",
+    },
     "meeting": {"status", "duration", "start_time", "end_time", "all_day", "location"},
     "call": {"direction", "duration", "outbound_phone_number"},
 }
 
 
-def test_fragments_concatenated_equal_the_whole_download(sandbox_factory: SandboxFactory,
-                                                         make_client: MakeClient) -> None:
+def test_fragments_concatenated_equal_the_whole_download(
+    sandbox_factory: SandboxFactory, make_client: MakeClient
+) -> None:
     sandbox = sandbox_factory(fragment_records=50)
     api = make_client(sandbox)
     done = api.run(start="2025-02-01", end="2025-02-02")
@@ -44,8 +65,10 @@ def test_fragments_concatenated_equal_the_whole_download(sandbox_factory: Sandbo
 
 
 def test_downloaded_export_equals_export_truth(client: ApiClient, sandbox: RunningSandbox) -> None:
-    for export_type, start, end in (("snapshot", "2025-02-10", "2025-02-20"),
-                                    ("delta", "2025-02-10", "2025-02-20")):
+    for export_type, start, end in (
+        ("snapshot", "2025-02-10", "2025-02-20"),
+        ("delta", "2025-02-10", "2025-02-20"),
+    ):
         truth = sandbox.backend.export_truth(export_type, start, end)
         done = client.run(export_type=export_type, start=start, end=end)
         records = records_of(client.data(done["job_id"]).content)
@@ -98,8 +121,9 @@ def test_records_follow_the_schema(client: ApiClient) -> None:
     assert all(isinstance(r["attachment_file_names"], list) for r in emails)
 
 
-def test_same_seed_same_bytes_other_seed_other_data(sandbox_factory: SandboxFactory,
-                                                    make_client: MakeClient) -> None:
+def test_same_seed_same_bytes_other_seed_other_data(
+    sandbox_factory: SandboxFactory, make_client: MakeClient
+) -> None:
     contents = []
     for seed in (5, 5, 6):
         api = make_client(sandbox_factory(seed=seed))
@@ -110,8 +134,9 @@ def test_same_seed_same_bytes_other_seed_other_data(sandbox_factory: SandboxFact
     assert not uids[0] & uids[2]
 
 
-def test_a_job_result_never_changes_after_creation(client: ApiClient,
-                                                   sandbox: RunningSandbox) -> None:
+def test_a_job_result_never_changes_after_creation(
+    client: ApiClient, sandbox: RunningSandbox
+) -> None:
     today = sandbox.clock.now().date().isoformat()
     done = client.run(export_type="delta", start=today, end=today)
     first = client.data(done["job_id"]).content

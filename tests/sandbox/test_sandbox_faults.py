@@ -25,12 +25,18 @@ def _invalid_lines(content: bytes) -> list[int]:
     return bad
 
 
-def test_every_api_endpoint_can_fail_at_random(sandbox_factory: SandboxFactory,
-                                               make_client: MakeClient) -> None:
+def test_every_api_endpoint_can_fail_at_random(
+    sandbox_factory: SandboxFactory, make_client: MakeClient
+) -> None:
     sandbox = sandbox_factory(http_error_rate=1.0)
     api = make_client(sandbox, login=False)
-    answers = [api.get_token(), api.post_job(), api.status(1), api.data(1),
-               api.session.get(sandbox.jobs_url)]
+    answers = [
+        api.get_token(),
+        api.post_job(),
+        api.status(1),
+        api.data(1),
+        api.session.get(sandbox.jobs_url),
+    ]
     answers += [api.get_token() for _ in range(20)]
     statuses = {answer.status_code for answer in answers}
     assert statuses == {429, 500, 502, 503}
@@ -46,8 +52,9 @@ def test_every_api_endpoint_can_fail_at_random(sandbox_factory: SandboxFactory,
     assert control.status_code == 200  # control endpoints are never faulted
 
 
-def test_injected_errors_can_carry_html_pages(sandbox_factory: SandboxFactory,
-                                              make_client: MakeClient) -> None:
+def test_injected_errors_can_carry_html_pages(
+    sandbox_factory: SandboxFactory, make_client: MakeClient
+) -> None:
     api = make_client(sandbox_factory(http_error_rate=1.0, html_error_bodies=True), login=False)
     answer = api.get_token()
     assert answer.headers["Content-Type"] == "text/html"
@@ -55,8 +62,9 @@ def test_injected_errors_can_carry_html_pages(sandbox_factory: SandboxFactory,
     assert str(answer.status_code) in answer.text
 
 
-def test_fault_decisions_are_reproducible_from_the_seed(sandbox_factory: SandboxFactory,
-                                                        make_client: MakeClient) -> None:
+def test_fault_decisions_are_reproducible_from_the_seed(
+    sandbox_factory: SandboxFactory, make_client: MakeClient
+) -> None:
     sequences = []
     for seed in (3, 3, 4):
         api = make_client(sandbox_factory(seed=seed, http_error_rate=0.5), login=False)
@@ -84,8 +92,9 @@ def test_a_dropped_download_breaks_midway_and_the_retry_is_clean(
     assert 0 < stats["bytes_served"] - done["results_size"] < done["results_size"]
 
 
-def test_a_dropped_gzip_download_breaks_the_chunked_body(sandbox_factory: SandboxFactory,
-                                                        make_client: MakeClient) -> None:
+def test_a_dropped_gzip_download_breaks_the_chunked_body(
+    sandbox_factory: SandboxFactory, make_client: MakeClient
+) -> None:
     api = make_client(sandbox_factory(drop_download_rate=1.0, gzip=True))
     done = api.run()
     with pytest.raises(requests.exceptions.ChunkedEncodingError):
@@ -109,8 +118,9 @@ def test_a_garbled_download_has_one_bad_line_and_the_retry_is_clean(
     assert _invalid_lines(api.data(done["job_id"], fragment=4).content) == []
 
 
-def test_persistent_bad_line_is_line_three_of_fragment_zero(sandbox_factory: SandboxFactory,
-                                                            make_client: MakeClient) -> None:
+def test_persistent_bad_line_is_line_three_of_fragment_zero(
+    sandbox_factory: SandboxFactory, make_client: MakeClient
+) -> None:
     api = make_client(sandbox_factory(**SMALL, persistent_bad_line=True))
     for _ in range(2):
         done = api.run()
@@ -120,8 +130,9 @@ def test_persistent_bad_line_is_line_three_of_fragment_zero(sandbox_factory: San
         assert _invalid_lines(api.data(done["job_id"], fragment=1).content) == []
 
 
-def test_bandwidth_limit_slows_downloads(sandbox_factory: SandboxFactory,
-                                         make_client: MakeClient) -> None:
+def test_bandwidth_limit_slows_downloads(
+    sandbox_factory: SandboxFactory, make_client: MakeClient
+) -> None:
     sandbox = sandbox_factory(**SMALL, bandwidth_bytes_per_second=400_000)
     api = make_client(sandbox)
     done = api.run()
@@ -135,12 +146,14 @@ def test_bandwidth_limit_slows_downloads(sandbox_factory: SandboxFactory,
 
 @pytest.mark.parametrize(
     ("setting", "state", "stat"),
-    [("job_failure_rate", "Failed", "jobs_failed"),
-     ("job_cancel_rate", "Canceled", "jobs_canceled")],
+    [
+        ("job_failure_rate", "Failed", "jobs_failed"),
+        ("job_cancel_rate", "Canceled", "jobs_canceled"),
+    ],
 )
-def test_jobs_can_end_failed_or_canceled(sandbox_factory: SandboxFactory,
-                                         make_client: MakeClient, setting: str, state: str,
-                                         stat: str) -> None:
+def test_jobs_can_end_failed_or_canceled(
+    sandbox_factory: SandboxFactory, make_client: MakeClient, setting: str, state: str, stat: str
+) -> None:
     sandbox = sandbox_factory(**{setting: 1.0})
     api = make_client(sandbox)
     done = api.run()
@@ -154,8 +167,9 @@ def test_jobs_can_end_failed_or_canceled(sandbox_factory: SandboxFactory,
     assert sandbox.backend.stats()[stat] == 1
 
 
-def test_stuck_jobs_stay_queued_and_fill_the_queue(sandbox_factory: SandboxFactory,
-                                                   make_client: MakeClient) -> None:
+def test_stuck_jobs_stay_queued_and_fill_the_queue(
+    sandbox_factory: SandboxFactory, make_client: MakeClient
+) -> None:
     sandbox = sandbox_factory(stuck_job_rate=1.0)
     api = make_client(sandbox)
     ids = [api.create()["job_id"] for _ in range(9)]
@@ -169,12 +183,14 @@ def test_stuck_jobs_stay_queued_and_fill_the_queue(sandbox_factory: SandboxFacto
     assert sandbox.backend.stats()["jobs_stuck"] == 9
 
 
-def test_faults_can_be_replaced_at_runtime(sandbox_factory: SandboxFactory,
-                                           make_client: MakeClient, client: ApiClient) -> None:
+def test_faults_can_be_replaced_at_runtime(
+    sandbox_factory: SandboxFactory, make_client: MakeClient, client: ApiClient
+) -> None:
     sandbox = sandbox_factory()
     api = make_client(sandbox)
-    changed = api.session.post(f"{sandbox.url}/_sandbox/faults",
-                               json={"http_error_rate": 1.0, "html_error_bodies": True})
+    changed = api.session.post(
+        f"{sandbox.url}/_sandbox/faults", json={"http_error_rate": 1.0, "html_error_bodies": True}
+    )
     assert changed.status_code == 200
     assert changed.json()["http_error_rate"] == 1.0
     assert api.status(1).status_code in (429, 500, 502, 503)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
+from typing import Any
 
 from sandbox_client import ApiClient, observed_rows, records_of, truth_rows
 
@@ -26,22 +27,32 @@ def _day(value_us: int) -> date:
     return from_us(value_us).date()
 
 
-def _export(client: ApiClient, export_type: str, start: date, end: date) -> dict[str, dict]:
+def _export(
+    client: ApiClient, export_type: str, start: date, end: date
+) -> dict[str, dict[str, Any]]:
     done = client.run(export_type=export_type, start=start.isoformat(), end=end.isoformat())
     return {r["uid"]: r for r in records_of(client.data(done["job_id"]).content)}
 
 
-def test_delta_returns_each_version_in_its_processing_window(client: ApiClient,
-                                                            sandbox: RunningSandbox) -> None:
+def test_delta_returns_each_version_in_its_processing_window(
+    client: ApiClient, sandbox: RunningSandbox
+) -> None:
     now_us = to_us(sandbox.clock.now())
-    skeleton = _find(sandbox, lambda s: len(s.ingests) >= 2 and s.ingests[1] <= now_us
-                     and _day(s.ingests[1]) > _day(s.ingests[0]))
+    skeleton = _find(
+        sandbox,
+        lambda s: (
+            len(s.ingests) >= 2
+            and s.ingests[1] <= now_us
+            and _day(s.ingests[1]) > _day(s.ingests[0])
+        ),
+    )
     uid = sandbox.backend.universe.uid(skeleton.index)
     first_day, second_day = _day(skeleton.ingests[0]), _day(skeleton.ingests[1])
     early = _export(client, "delta", first_day, first_day)[uid]
     assert "(update" not in early["subject"]
     assert early["ingest_timestamp"] == from_us(skeleton.ingests[0] // 10**6 * 10**6).strftime(
-        "%Y-%m-%dT%H:%M:%SZ")
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
     late = _export(client, "delta", second_day, second_day)[uid]
     assert "(update 2)" in late["subject"]
     assert late["participants"] != early["participants"]
@@ -52,8 +63,9 @@ def test_delta_returns_each_version_in_its_processing_window(client: ApiClient,
     assert sandbox.backend.export_truth("delta", second_day, second_day)[uid].version == 2
 
 
-def test_snapshot_returns_latest_content_by_activity_date(client: ApiClient,
-                                                         sandbox: RunningSandbox) -> None:
+def test_snapshot_returns_latest_content_by_activity_date(
+    client: ApiClient, sandbox: RunningSandbox
+) -> None:
     now_us = to_us(sandbox.clock.now())
     skeleton = _find(sandbox, lambda s: len(s.ingests) >= 2 and s.ingests[-1] <= now_us)
     uid = sandbox.backend.universe.uid(skeleton.index)
@@ -64,12 +76,19 @@ def test_snapshot_returns_latest_content_by_activity_date(client: ApiClient,
     assert truth.version == len(skeleton.ingests)
 
 
-def test_a_rescheduled_meeting_moves_between_snapshot_days(client: ApiClient,
-                                                          sandbox: RunningSandbox) -> None:
+def test_a_rescheduled_meeting_moves_between_snapshot_days(
+    client: ApiClient, sandbox: RunningSandbox
+) -> None:
     now_us = to_us(sandbox.clock.now())
-    skeleton = _find(sandbox, lambda s: s.activity_type == "meeting" and len(s.ingests) >= 2
-                     and s.ingests[1] <= now_us
-                     and _day(s.timestamps[1]) != _day(s.timestamps[0]))
+    skeleton = _find(
+        sandbox,
+        lambda s: (
+            s.activity_type == "meeting"
+            and len(s.ingests) >= 2
+            and s.ingests[1] <= now_us
+            and _day(s.timestamps[1]) != _day(s.timestamps[0])
+        ),
+    )
     uid = sandbox.backend.universe.uid(skeleton.index)
     old_day, new_day = _day(skeleton.timestamps[0]), _day(skeleton.timestamps[-1])
     assert uid not in _export(client, "snapshot", old_day, old_day) or old_day == new_day
@@ -78,19 +97,22 @@ def test_a_rescheduled_meeting_moves_between_snapshot_days(client: ApiClient,
     assert moved["timestamp"].startswith(new_day.isoformat())
 
 
-def test_later_versions_appear_when_the_clock_reaches_them(client: ApiClient,
-                                                          sandbox: RunningSandbox) -> None:
+def test_later_versions_appear_when_the_clock_reaches_them(
+    client: ApiClient, sandbox: RunningSandbox
+) -> None:
     now_us = to_us(sandbox.clock.now())
-    skeleton = _find(sandbox, lambda s: len(s.ingests) >= 2 and s.ingests[0] <= now_us
-                     < s.ingests[1])
+    skeleton = _find(
+        sandbox, lambda s: len(s.ingests) >= 2 and s.ingests[0] <= now_us < s.ingests[1]
+    )
     uid = sandbox.backend.universe.uid(skeleton.index)
     assert sandbox.backend.ground_truth()[uid].version == 1
     sandbox.clock.set(from_us(skeleton.ingests[1]))
     assert sandbox.backend.ground_truth()[uid].version == 2
 
 
-def test_scheduled_meetings_have_future_activity_dates(client: ApiClient,
-                                                      sandbox: RunningSandbox) -> None:
+def test_scheduled_meetings_have_future_activity_dates(
+    client: ApiClient, sandbox: RunningSandbox
+) -> None:
     now = sandbox.clock.now()
     truth = sandbox.backend.ground_truth()
     future = [row for row in truth.values() if row.timestamp > now]
@@ -104,8 +126,9 @@ def test_scheduled_meetings_have_future_activity_dates(client: ApiClient,
     assert set(exported) == set(sandbox.backend.ground_truth(*window))
 
 
-def test_today_is_partial_and_fills_as_the_clock_moves(client: ApiClient,
-                                                      sandbox: RunningSandbox) -> None:
+def test_today_is_partial_and_fills_as_the_clock_moves(
+    client: ApiClient, sandbox: RunningSandbox
+) -> None:
     today = sandbox.clock.now().date()
     midday = sandbox.backend.export_truth("delta", today, today)
     created = sandbox.clock.now()
@@ -123,10 +146,14 @@ def test_ground_truth_filters_by_activity_date_and_type(sandbox: RunningSandbox)
     everything = backend.ground_truth()
     assert len(everything) == backend.universe.existing_count(to_us(sandbox.clock.now()))
     february = backend.ground_truth(date(2025, 2, 1), date(2025, 2, 28))
-    assert all(date(2025, 2, 1) <= row.timestamp.date() <= date(2025, 2, 28)
-               for row in february.values())
-    assert {uid for uid, row in everything.items()
-            if date(2025, 2, 1) <= row.timestamp.date() <= date(2025, 2, 28)} == set(february)
+    assert all(
+        date(2025, 2, 1) <= row.timestamp.date() <= date(2025, 2, 28) for row in february.values()
+    )
+    assert {
+        uid
+        for uid, row in everything.items()
+        if date(2025, 2, 1) <= row.timestamp.date() <= date(2025, 2, 28)
+    } == set(february)
     calls = backend.ground_truth(activity_type="call")
     assert set(calls) == {uid for uid, row in everything.items() if row.type == "call"}
     mix = Counter(row.type for row in everything.values())
@@ -136,8 +163,9 @@ def test_ground_truth_filters_by_activity_date_and_type(sandbox: RunningSandbox)
     assert 0.05 < reprocessed / len(everything) < 0.12
 
 
-def test_snapshot_and_delta_select_different_activities(client: ApiClient,
-                                                       sandbox: RunningSandbox) -> None:
+def test_snapshot_and_delta_select_different_activities(
+    client: ApiClient, sandbox: RunningSandbox
+) -> None:
     window = (date(2025, 2, 10), date(2025, 2, 12))
     snapshot = sandbox.backend.export_truth("snapshot", *window)
     delta = sandbox.backend.export_truth("delta", *window)

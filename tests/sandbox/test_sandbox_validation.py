@@ -25,8 +25,10 @@ def _without(name: str) -> dict[str, str]:
         (job_body(start="2025-02-30"), ["start_date", "not a valid date"]),
         (job_body(start="2025-02-01T00:00:00Z"), ["start_date"]),
         (job_body(start="2025-02-05", end="2025-02-04"), ["end_date", "before start_date"]),
-        (job_body(export_type="delta", start="2025-02-01", end="2025-02-15"),
-         ["delta", "at most 14 days", "15 days"]),
+        (
+            job_body(export_type="delta", start="2025-02-01", end="2025-02-15"),
+            ["delta", "at most 14 days", "15 days"],
+        ),
         (job_body(start="2024-01-01", end="2024-12-31"), ["snapshot", "at most 365 days"]),
         (job_body(activity_type="task"), ["activity_type", "task"]),
         (job_body(activity_type="All"), ["activity_type"]),
@@ -54,8 +56,11 @@ def test_invalid_bodies_are_400_with_a_clear_message(
 
 
 def test_body_that_is_not_json_is_400(client: ApiClient, sandbox: RunningSandbox) -> None:
-    answer = client.session.post(sandbox.jobs_url, data=b"{start_date:",
-                                 headers={**client.auth, "Content-Type": "application/json"})
+    answer = client.session.post(
+        sandbox.jobs_url,
+        data=b"{start_date:",
+        headers={**client.auth, "Content-Type": "application/json"},
+    )
     assert answer.status_code == 400
     assert "not valid JSON" in answer.json()["message"]
 
@@ -75,21 +80,27 @@ def test_body_must_be_sent_as_json(client: ApiClient, sandbox: RunningSandbox) -
         ("snapshot", "2030-01-01", "2030-01-02"),  # the future is allowed (empty)
     ],
 )
-def test_ranges_at_the_limits_are_accepted(client: ApiClient, export_type: str, start: str,
-                                           end: str) -> None:
+def test_ranges_at_the_limits_are_accepted(
+    client: ApiClient, export_type: str, start: str, end: str
+) -> None:
     answer = client.post_job(job_body(export_type=export_type, start=start, end=end))
     assert answer.status_code == 200, answer.text
 
 
-def test_enum_case_is_free_when_the_variant_says_so(sandbox_factory: SandboxFactory,
-                                                   make_client: MakeClient) -> None:
+def test_enum_case_is_free_when_the_variant_says_so(
+    sandbox_factory: SandboxFactory, make_client: MakeClient
+) -> None:
     api = make_client(sandbox_factory(enum_case_insensitive=True))
-    answer = api.post_job(job_body(export_type="Delta", activity_type="All",
-                                   output_format="jsonlines"))
+    answer = api.post_job(
+        job_body(export_type="Delta", activity_type="All", output_format="jsonlines")
+    )
     assert answer.status_code == 200, answer.text
     document = answer.json()
     assert (document["export_type"], document["activity_type"], document["output_format"]) == (
-        "delta", "all", "JSONLines")
+        "delta",
+        "all",
+        "JSONLines",
+    )
     assert api.post_job(job_body(activity_type="Tasks")).status_code == 400
 
 

@@ -1,4 +1,4 @@
-"""Every unknown of the real API as a switch: fragment field, data, timestamps, gzip, redirects..."""
+"""Every unknown of the real API as a switch: fragment field, timestamps, gzip, redirects."""
 
 from __future__ import annotations
 
@@ -25,9 +25,13 @@ SMALL = {"fragment_records": 100}
         ({"fragment_value": "highest_index"}, "fragment", 6),
     ],
 )
-def test_fragment_field_name_and_value(sandbox_factory: SandboxFactory, make_client: MakeClient,
-                                       settings: dict[str, str], field: str, expected: int
-                                       ) -> None:
+def test_fragment_field_name_and_value(
+    sandbox_factory: SandboxFactory,
+    make_client: MakeClient,
+    settings: dict[str, str],
+    field: str,
+    expected: int,
+) -> None:
     api = make_client(sandbox_factory(**SMALL, **settings))
     done = api.run()
     assert done[field] == expected
@@ -38,9 +42,9 @@ def test_fragment_field_name_and_value(sandbox_factory: SandboxFactory, make_cli
 
 
 @pytest.mark.parametrize(("empty", "present"), [("zero", True), ("absent", False)])
-def test_fragment_field_of_an_empty_result(sandbox_factory: SandboxFactory,
-                                           make_client: MakeClient, empty: str,
-                                           present: bool) -> None:
+def test_fragment_field_of_an_empty_result(
+    sandbox_factory: SandboxFactory, make_client: MakeClient, empty: str, present: bool
+) -> None:
     api = make_client(sandbox_factory(fragment_empty=empty, fragment_value="highest_index"))
     done = api.run(start="2031-01-01", end="2031-01-01")
     assert ("fragment" in done) is present
@@ -49,8 +53,9 @@ def test_fragment_field_of_an_empty_result(sandbox_factory: SandboxFactory,
     assert api.data(done["job_id"]).content == b""
 
 
-def test_data_without_fragment_can_be_only_fragment_zero(sandbox_factory: SandboxFactory,
-                                                         make_client: MakeClient) -> None:
+def test_data_without_fragment_can_be_only_fragment_zero(
+    sandbox_factory: SandboxFactory, make_client: MakeClient
+) -> None:
     api = make_client(sandbox_factory(**SMALL, data_without_fragment="first"))
     done = api.run()
     first = api.data(done["job_id"], fragment=0).content
@@ -66,8 +71,9 @@ def test_data_without_fragment_can_be_only_fragment_zero(sandbox_factory: Sandbo
         ("fractional", r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.(\d{3}|\d{6})Z"),
     ],
 )
-def test_timestamp_styles(sandbox_factory: SandboxFactory, make_client: MakeClient, style: str,
-                          pattern: str) -> None:
+def test_timestamp_styles(
+    sandbox_factory: SandboxFactory, make_client: MakeClient, style: str, pattern: str
+) -> None:
     sandbox = sandbox_factory(timestamp_style=style)
     api = make_client(sandbox)
     records = records_of(api.data(api.run()["job_id"]).content)
@@ -85,8 +91,9 @@ def test_timestamp_styles(sandbox_factory: SandboxFactory, make_client: MakeClie
         assert all(row.ingest_timestamp.microsecond == 0 for row in truth.values())
 
 
-def test_mixed_timestamps_use_every_style_and_truth_follows(sandbox_factory: SandboxFactory,
-                                                            make_client: MakeClient) -> None:
+def test_mixed_timestamps_use_every_style_and_truth_follows(
+    sandbox_factory: SandboxFactory, make_client: MakeClient
+) -> None:
     sandbox = sandbox_factory(timestamp_style="mixed")
     api = make_client(sandbox)
     records = records_of(api.data(api.run()["job_id"]).content)
@@ -98,8 +105,9 @@ def test_mixed_timestamps_use_every_style_and_truth_follows(sandbox_factory: San
     assert observed_rows(records) == truth_rows(truth)
 
 
-def test_gzip_downloads_decode_to_the_plain_bytes(sandbox_factory: SandboxFactory,
-                                                  make_client: MakeClient) -> None:
+def test_gzip_downloads_decode_to_the_plain_bytes(
+    sandbox_factory: SandboxFactory, make_client: MakeClient
+) -> None:
     plain_api = make_client(sandbox_factory(**SMALL))
     plain_done = plain_api.run()
     plain = plain_api.data(plain_done["job_id"]).content
@@ -151,8 +159,9 @@ def test_redirected_downloads_go_to_another_origin_without_the_token(
     assert b"Request has expired" in expired.content
 
 
-def test_redirect_and_gzip_together(sandbox_factory: SandboxFactory,
-                                    make_client: MakeClient) -> None:
+def test_redirect_and_gzip_together(
+    sandbox_factory: SandboxFactory, make_client: MakeClient
+) -> None:
     sandbox = sandbox_factory(redirect_downloads=True, gzip=True)
     api = make_client(sandbox)
     done = api.run()
@@ -198,8 +207,9 @@ def test_spring_error_bodies(sandbox_factory: SandboxFactory, make_client: MakeC
     assert "missing" in bad.json()["message"]
 
 
-def test_date_header_follows_the_sandbox_clock(sandbox_factory: SandboxFactory,
-                                               make_client: MakeClient) -> None:
+def test_date_header_follows_the_sandbox_clock(
+    sandbox_factory: SandboxFactory, make_client: MakeClient
+) -> None:
     sandbox = sandbox_factory()
     api = make_client(sandbox)
     assert api.status(1).headers["Date"] == "Sat, 01 Mar 2025 12:00:00 GMT"

@@ -1,0 +1,164 @@
+"""The ``peopleai-sandbox`` command: serve, print the URL and credentials, stop on SIGTERM."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import requests
+
+from peopleai_sandbox.cli import build_parser, config_from_args
+
+
+def _command() -> list[str]:
+    script = Path(sys.executable).parent / "peopleai-sandbox"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "peopleai_sandbox.cli"]
+
+
+def test_serve_prints_its_url_and_stops_cleanly_on_sigterm() -> None:
+    process = subprocess.Popen(
+        [
+            *_command(),
+            "serve",
+            "--port",
+            "0",
+            "--now",
+            "2025-03-01T12:00:00Z",
+            "--seed",
+            "4",
+            "--fragment-field",
+            "fragments",
+            "--gzip",
+            "--client-secret",
+            "s3cret",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        match = re.fullmatch(r"peopleai-sandbox listening on (http://127\.0\.0\.1:(\d+))\n", first)
+        assert match, first
+        url = match.group(1)
+        assert int(match.group(2)) != 8765
+        assert process.stdout.readline() == "client_id: sandbox-client\n"
+        assert process.stdout.readline() == "client_secret: s3cret\n"
+        with requests.Session() as session:
+            token = session.post(
+                f"{url}/auth/v1/tokens",
+                timeout=10,
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": "sandbox-client",
+                    "client_secret": "s3cret",
+                },
+            ).json()["access_token"]
+            answer = session.get(
+                f"{url}/pull/v1/export/activities/jobs",
+                timeout=10,
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert answer.status_code == 200
+            assert answer.json() == []
+            assert answer.headers["Date"] == "Sat, 01 Mar 2025 12:00:00 GMT"
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+        assert "stopped" in process.stdout.read()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def test_sigint_also_stops_with_exit_zero() -> None:
+    process = subprocess.Popen(
+        [*_command(), "serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().startswith("peopleai-sandbox listening on http://")
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+def test_help_lists_every_switch() -> None:
+    result = subprocess.run(
+        [*_command(), "serve", "--help"], capture_output=True, text=True, check=True, timeout=30
+    )
+    for flag in (
+        "--port",
+        "--seed",
+        "--activities-per-day",
+        "--fragment-records",
+        "--now",
+        "--clock-offset-days",
+        "--token-ttl",
+        "--job-run-seconds",
+        "--data-dir",
+        "--fragment-field",
+        "--fragment-value",
+        "--fragment-empty",
+        "--data-without-fragment",
+        "--job-id-type",
+        "--timestamp-style",
+        "--gzip",
+        "--redirect-downloads",
+        "--line-noise",
+        "--error-shape",
+        "--limit-status",
+        "--enum-case-insensitive",
+        "--http-error-rate",
+        "--html-error-bodies",
+        "--drop-download-rate",
+        "--corrupt-download-rate",
+        "--persistent-bad-line",
+        "--bandwidth-bytes-per-second",
+        "--job-failure-rate",
+        "--job-cancel-rate",
+        "--stuck-job-rate",
+    ):
+        assert flag in result.stdout, flag
+
+
+def test_flags_become_the_configuration() -> None:
+    args = build_parser().parse_args(
+        [
+            "serve",
+            "--fragment-value",
+            "highest_index",
+            "--limit-status",
+            "409",
+            "--http-error-rate",
+            "0.25",
+            "--bandwidth-bytes-per-second",
+            "1000",
+            "--clock-offset-days",
+            "-2",
+            "--line-noise",
+        ]
+    )
+    config = config_from_args(args)
+    assert config.variants.fragment_value == "highest_index"
+    assert config.variants.limit_status == 409
+    assert config.variants.line_noise is True
+    assert config.variants.gzip is False
+    assert config.faults.http_error_rate == 0.25
+    assert config.faults.bandwidth_bytes_per_second == 1000
+    assert config.clock_offset.days == -2
