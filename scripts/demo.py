@@ -156,6 +156,9 @@ def read_table(path: Path) -> dict[str, tuple[str, datetime, datetime]]:
 
 def port_is_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        # SO_REUSEADDR: connections of the previous run lingering in TIME_WAIT don't count,
+        # only a socket that is still listening does.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
