@@ -1,8 +1,8 @@
 """Running a planned sync: jobs kept queued ahead, fragments downloaded in parallel, in order.
 
-The stream pulls fragments from ``ExportPipeline.fragments()`` one at a time and emits each
-completely before asking for the next; the pipeline records that in the sync progress and asks
-for a checkpoint (a STATE message), so a crash never costs more than the fragment in hand.
+The stream pulls fragments from ``ExportPipeline.fragments()`` and acknowledges each, in order,
+once it is emitted; the pipeline records that in the sync progress and asks for a checkpoint
+(a STATE message), so a crash never costs more than the fragments in hand.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import logging
 import os
 import tempfile
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -141,6 +142,7 @@ class ExportPipeline:
         self.sleep = sleep
         self._runs: dict[ExportWindow, _JobRun] = {}
         self.counters = {"jobs_created": 0, "jobs_reused": 0, "jobs_replaced": 0, "fragments": 0}
+        self._unacknowledged: deque[FragmentFile | ExportWindow] = deque()
 
     # Start-up -----------------------------------------------------------------------------
 
@@ -374,26 +376,52 @@ class ExportPipeline:
     def fragments(self) -> Iterator[FragmentFile]:
         """Yield every fragment still to emit, in window and fragment order.
 
-        The caller emits a fragment completely before asking for the next one; only then is
-        it counted as emitted.
+        The caller may ask for the next fragments before it has emitted earlier ones, but it
+        must ``acknowledge`` each, in order, once emitted: only acknowledged fragments count,
+        and a window's cursor moves only after all of its fragments were acknowledged.
         """
         self._adopt_existing_jobs()
         workers = max(1, self.settings.download_workers)
-        with ThreadPoolExecutor(workers, thread_name_prefix="peopleai-download") as pool:
-            for position, window in enumerate(self.windows):
-                while True:
-                    run, status = self._wait_for(position)
-                    self._top_up(position + 1)
-                    try:
-                        yield from self._job_fragments(pool, workers, run, status)
-                        break
-                    except FragmentGoneError as exc:
-                        # Already-emitted fragments are emitted again from the new job:
-                        # duplicates, never a hole.
-                        self._replace_job(run, f"lost its files ({exc})")
-                self.progress.window_emitted(window, self.today)
-                self.logger.info("Window %s emitted completely.", window.describe())
-                self.checkpoint()
+        try:
+            with ThreadPoolExecutor(workers, thread_name_prefix="peopleai-download") as pool:
+                for position, window in enumerate(self.windows):
+                    while True:
+                        run, status = self._wait_for(position)
+                        self._top_up(position + 1)
+                        try:
+                            yield from self._job_fragments(pool, workers, run, status)
+                            break
+                        except FragmentGoneError as exc:
+                            # Fragments already emitted are emitted again from the new job:
+                            # duplicates, never a hole.
+                            self._replace_job(run, f"lost its files ({exc})")
+                    self._unacknowledged.append(window)
+                    self._complete_windows()
+        except BaseException:
+            for item in self._unacknowledged:
+                if isinstance(item, FragmentFile):
+                    item.discard()
+            raise
+
+    def acknowledge(self, fragment: FragmentFile) -> None:
+        """Record that every record of ``fragment`` was emitted, and checkpoint."""
+        head = self._unacknowledged.popleft() if self._unacknowledged else None
+        if head is not fragment:
+            msg = f"fragments must be acknowledged in order: got {fragment.describe()}"
+            raise RuntimeError(msg)
+        fragment.discard()
+        fragment.job.fragments_emitted = fragment.index + 1
+        self.counters["fragments"] += 1
+        self.checkpoint()
+        self._complete_windows()
+
+    def _complete_windows(self) -> None:
+        while self._unacknowledged and isinstance(self._unacknowledged[0], ExportWindow):
+            window = self._unacknowledged.popleft()
+            assert isinstance(window, ExportWindow)
+            self.progress.window_emitted(window, self.today)
+            self.logger.info("Window %s emitted completely.", window.describe())
+            self.checkpoint()
 
     def _job_fragments(
         self, pool: ThreadPoolExecutor, workers: int, run: _JobRun, status: dict[str, Any]
@@ -444,13 +472,8 @@ class ExportPipeline:
                     path,
                     refetch=functools.partial(self._refetch, job, index, path, expected),
                 )
-                try:
-                    yield fragment
-                finally:
-                    fragment.discard()
-                job.fragments_emitted = index + 1
-                self.counters["fragments"] += 1
-                self.checkpoint()
+                self._unacknowledged.append(fragment)
+                yield fragment
                 index += 1
         finally:
             for future, path in pending.values():

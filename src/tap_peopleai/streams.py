@@ -50,6 +50,7 @@ class ActivitiesStream(Stream):
         self._progress: SyncProgress | None = None
         self.records_outside_dates = 0
         self._time_extracted = ""
+        self._fragment_max: str | None = None
 
     @property
     def progress(self) -> SyncProgress:
@@ -98,6 +99,23 @@ class ActivitiesStream(Stream):
             return
         writer.write_record(self.name, record, self._time_extracted)
         self.state_manager.is_flushed = False
+
+    @override
+    def generate_child_contexts(
+        self, record: Record, context: Context | None
+    ) -> Iterable[Context | None]:
+        # No child streams: skip the SDK's per-record child-context work.
+        return ()
+
+    @override
+    def _increment_stream_state(
+        self, latest_record: Record, *, context: Context | None = None
+    ) -> None:
+        # The bookmark that drives syncs is the window cursor; the replication key value is only
+        # informative, so it is advanced once per fragment (see get_records), not per record.
+        value = latest_record.get(self.replication_key or "")
+        if value is not None and (self._fragment_max is None or value > self._fragment_max):
+            self._fragment_max = value
 
     def _plan_settings(self) -> PlanSettings:
         config = self.config
@@ -152,6 +170,8 @@ class ActivitiesStream(Stream):
                 "job_id": fragment.job.job_id,
                 "fragment": fragment.index,
             }
+            # The SDK asks for the next partition only once this one's records are written.
+            pipeline.acknowledge(fragment)
         self._fragment = None
         self.checkpoint()
         self.logger.info(
@@ -181,6 +201,11 @@ class ActivitiesStream(Stream):
                             self.records_outside_dates += 1
                             continue
                         yield record
+                if self._fragment_max is not None and self.replication_key:
+                    super()._increment_stream_state(
+                        {self.replication_key: self._fragment_max}, context=context
+                    )
+                    self._fragment_max = None
                 return
             except FragmentDataError as exc:
                 if attempt == FRAGMENT_ATTEMPTS or exc.line_number in bad_lines:
