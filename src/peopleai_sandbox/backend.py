@@ -650,9 +650,9 @@ def _write_fragments(
 
     path = directory
     for index, version in selection:
+        if count % 1000 == 0 and abandoned.is_set():
+            break
         if count % per_fragment == 0:
-            if abandoned.is_set():
-                break
             close_current()
             path = directory / f"fragment-{len(fragments):05d}.jsonl"
             handle = path.open("wb")

@@ -138,6 +138,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--client-secret", default=defaults.client_secret, help="accepted client secret"
     )
     serve.add_argument(
+        "--max-running",
+        type=int,
+        default=defaults.max_running,
+        help="jobs that may be Running at once (default: 2)",
+    )
+    serve.add_argument(
+        "--max-queued",
+        type=int,
+        default=defaults.max_queued,
+        help="jobs that may be Queued or Running at once (default: 10)",
+    )
+    serve.add_argument(
         "--retention-days",
         type=int,
         default=defaults.retention_days,
@@ -178,6 +190,8 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
         job_run_seconds=args.job_run_seconds,
         client_id=args.client_id,
         client_secret=args.client_secret,
+        max_running=args.max_running,
+        max_queued=args.max_queued,
         retention_days=args.retention_days,
         data_dir=args.data_dir,
         variants=Variants(**chosen(Variants)),

@@ -337,28 +337,55 @@ def _shape_activity_time(value: int, activity_type: str, logged: bool, quantum: 
     return value - value % quantum
 
 
+_UNIT = 1 / 18_446_744_073_709_551_616
+
+
+def _head(params: _UniverseParams, index: int) -> tuple[int, ...]:
+    """The first eight draws of an activity, each with a fixed meaning (see ``_skeleton``), so
+    cheap filters can read one of them without building the skeleton."""
+    key = struct.pack("<qqq", params.seed, params.epoch_us, index)
+    return struct.unpack("<8Q", hashlib.blake2b(key, digest_size=64).digest())
+
+
+def _type_of(draw: int) -> str:
+    unit = draw * _UNIT
+    return "email" if unit < 0.5 else "meeting" if unit < 0.8 else "call"
+
+
+def _may_be_reprocessed(params: _UniverseParams, index: int) -> bool:
+    return _head(params, index)[6] * _UNIT < params.reprocess_rate
+
+
+def _may_be_dated_after_first_ingest(params: _UniverseParams, index: int) -> bool:
+    """Only meetings that are scheduled or re-processed (maybe rescheduled) can be."""
+    head = _head(params, index)
+    return _type_of(head[0]) == "meeting" and (
+        head[4] * _UNIT < params.scheduled_meeting_rate or head[6] * _UNIT < params.reprocess_rate
+    )
+
+
 @lru_cache(maxsize=200_000)
 def _skeleton(params: _UniverseParams, index: int) -> Skeleton:
     """Type and version times of one activity; pure, so one cache serves every sandbox."""
-    draws = _Draws(struct.pack("<qqq", params.seed, params.epoch_us, index))
-    draw = draws.unit()
-    activity_type = "email" if draw < 0.5 else "meeting" if draw < 0.8 else "call"
+    head = _head(params, index)
+    activity_type = _type_of(head[0])
     slot = _slot_start_us(params, index)
     width = max(1, _slot_start_us(params, index + 1) - slot)
-    quantum = 1000 if draws.unit() < 0.7 else 1
-    ingest = slot + int(draws.unit() * width)
+    quantum = 1000 if head[1] * _UNIT < 0.7 else 1
+    ingest = slot + int(head[2] * _UNIT * width)
     ingest -= ingest % quantum
-    logged_call = activity_type == "call" and draws.unit() < 0.4
-    scheduled = activity_type == "meeting" and draws.unit() < params.scheduled_meeting_rate
+    logged_call = activity_type == "call" and head[3] * _UNIT < 0.4
+    scheduled = activity_type == "meeting" and head[4] * _UNIT < params.scheduled_meeting_rate
     if scheduled:
-        activity = ingest + draws.between(DAY_US, 30 * DAY_US)
+        activity = ingest + DAY_US + int(head[5] * _UNIT * 29 * DAY_US)
     else:
-        activity = ingest - draws.between(0, 3 * DAY_US)
+        activity = ingest - int(head[5] * _UNIT * 3 * DAY_US)
     activity = _shape_activity_time(activity, activity_type, logged_call, quantum)
     ingests = [ingest]
     timestamps = [activity]
-    if draws.unit() < params.reprocess_rate:
-        for _ in range(1 if draws.unit() < 0.6 else 2):
+    if head[6] * _UNIT < params.reprocess_rate:
+        draws = _Draws(struct.pack("<qqqq", params.seed, params.epoch_us, index, 2))
+        for _ in range(1 if head[7] * _UNIT < 0.6 else 2):
             ingest = ingests[-1] + draws.between(HOUR_US, 20 * DAY_US)
             ingest -= ingest % quantum
             if activity_type == "meeting" and draws.unit() < 0.35:
@@ -437,7 +464,12 @@ class ActivityUniverse:
         scan_hi = (
             as_of_us if hi_us is None else min(as_of_us, hi_us + TS_BEFORE_FIRST_INGEST_MAX_US)
         )
+        # activities surely first ingested before the window can only reach into it if dated
+        # after their first ingest: skip the others with a cheap check
+        surely_before = -1 if lo_us is None else self._index_floor(lo_us) - 2
         for index in self.indexes_first_ingested(scan_lo, scan_hi):
+            if index < surely_before and not _may_be_dated_after_first_ingest(self._params, index):
+                continue
             skeleton = self.skeleton(index)
             if activity_type not in ("all", skeleton.activity_type):
                 continue
@@ -464,7 +496,11 @@ class ActivityUniverse:
         lo_us = day_start_us(start)
         hi_us = day_start_us(end + timedelta(days=1))
         scan_hi = min(as_of_us, hi_us)
+        surely_before = self._index_floor(lo_us) - 2
         for index in self.indexes_first_ingested(lo_us - VERSION_SPAN_MAX_US, scan_hi):
+            # first ingested before the window: only a later version can fall into it
+            if index < surely_before and not _may_be_reprocessed(self._params, index):
+                continue
             skeleton = self.skeleton(index)
             if activity_type not in ("all", skeleton.activity_type):
                 continue
@@ -475,7 +511,6 @@ class ActivityUniverse:
             if chosen:
                 yield index, chosen
 
-    # --- the skeleton ------------------------------------------------------------------------
     # --- records -----------------------------------------------------------------------------
     def uid(self, index: int) -> str:
         """The opaque, stable primary key of activity ``index``."""
@@ -614,21 +649,31 @@ def _summary(rng: random.Random) -> str:
 
 
 def _person(rng: random.Random, internal: bool, domain: str) -> dict[str, Any]:
-    number = rng.randrange(4000)
+    person = dict(_known_person(rng.randrange(4000), internal))
+    if not internal:
+        person["email"] += domain
+    person["time_spent"] = rng.randrange(0, 3600)
+    return person
+
+
+@lru_cache(maxsize=100_000)
+def _known_person(number: int, internal: bool) -> dict[str, Any]:
+    """A person's stable attributes: the same person keeps ids, phone and match everywhere."""
     first, first_slug = _FIRST_NAMES[number % len(_FIRST_NAMES)]
     last, last_slug = _LAST_NAMES[(number // len(_FIRST_NAMES)) % len(_LAST_NAMES)]
-    mail_domain = "sandbox-corp.example" if internal else domain
+    mail_domain = "sandbox-corp.example" if internal else ""  # external: the caller's company
+    spread = zlib.crc32(str(number).encode())
     person: dict[str, Any] = {
         "peopleai_id": 10_000_000 + number if number % 3 else str(10_000_000 + number),
-        "crm_id": f"003{number:012d}" if rng.random() < 0.7 else None,
+        "crm_id": f"003{number:012d}" if spread % 10 < 7 else None,
         "name": f"{first} {last}",
         "title": _TITLES[number % len(_TITLES)],
-        "phone": f"+44 20 7{number:03d} {number % 10000:04d}" if rng.random() < 0.6 else None,
+        "phone": f"+44 20 7{number:03d} {number % 10000:04d}" if spread % 5 < 3 else None,
         "email": f"{first_slug}.{last_slug}{number}@{mail_domain}",
         "role": "participant",
         "type": "internal" if internal else "external",
-        "time_spent": rng.randrange(0, 3600),
-        "matched_as": "user" if internal else rng.choice(("contact", "lead", "contact", "none")),
+        "time_spent": 0,
+        "matched_as": "user" if internal else ("contact", "lead", "contact", "none")[spread % 4],
     }
     if internal:
         team_id, team_name = _TEAMS[number % len(_TEAMS)]

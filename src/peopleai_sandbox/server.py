@@ -165,6 +165,8 @@ class _BaseHandler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
         for name, value in (headers or {}).items():
             self.send_header(name, value)
         self.end_headers()
@@ -430,7 +432,8 @@ class SandboxServer:
             return False
         status = INJECTED_STATUSES[int(backend.roll(f"http_status_{route}") * 4) % 4]
         backend.count_fault(f"http_{status}")
-        handler.close_connection = status >= 500 and status != 503
+        if status in (500, 502):
+            handler.close_connection = True  # as a failing proxy does
         if faults.html_error_bodies:
             reason = _REASONS[status]
             page = (
