@@ -67,13 +67,17 @@ $(STAMPS)/dev: $(BIN)/python pyproject.toml
 
 dev: $(STAMPS)/dev
 
-# Meltano's plugins (tap + loaders), each in its own venv under .meltano/ (uv backend).
-$(STAMPS)/plugins: $(STAMPS)/dev meltano.yml pyproject.toml
+# Meltano's plugins (tap + loaders), each in its own venv under .meltano/ (uv backend). The
+# stamp lives in .meltano/ itself, so deleting .meltano/ means "install again".
+PLUGINS_STAMP := .meltano/.plugins-installed
+
+$(PLUGINS_STAMP): $(STAMPS)/dev meltano.yml pyproject.toml
 	@echo "==> meltano install"
 	@$(BIN)/meltano install
+	@mkdir -p output
 	@touch $@
 
-plugins: $(STAMPS)/plugins
+plugins: $(PLUGINS_STAMP)
 
 # PostgreSQL server binaries for the end-to-end tests (the tests start their own server).
 postgres:
@@ -118,7 +122,7 @@ readme: dev
 	$(BIN)/python scripts/sync_readme.py
 
 clean:
-	rm -rf output .meltano $(STAMPS)/plugins
+	rm -rf output .meltano
 
 distclean: clean
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
