@@ -53,6 +53,18 @@ STAT_KEYS = (
     "downloads",
     "bytes_served",
     "faults_injected",
+    "fault_http_429",
+    "fault_http_500",
+    "fault_http_502",
+    "fault_http_503",
+    "fault_dropped_download",
+    "fault_corrupt_download",
+    "fault_bad_line",
+    "fault_throttled_download",
+    "fault_job_failed",
+    "fault_job_canceled",
+    "fault_stuck_job",
+    "storage_requests",
 )
 # Line number (1-based) of the invalid line that Faults.persistent_bad_line puts in fragment 0.
 PERSISTENT_BAD_LINE = 3
@@ -239,6 +251,12 @@ class ExportBackend:
         issued = self.clock.now()
         token = _jwt_like(client_id, issued, ttl)
         with self._lock:
+            if len(self._tokens) >= 1000:  # a soak test issues many: forget the expired ones
+                self._tokens = {
+                    key: value
+                    for key, value in self._tokens.items()
+                    if not self._token_expired(value)
+                }
             self._tokens[token] = (time.monotonic(), issued)
             self._stats["tokens_issued"] += 1
         return {"access_token": token, "token_type": "bearer", "expires_in": math.ceil(ttl)}

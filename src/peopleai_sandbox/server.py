@@ -149,6 +149,8 @@ class _BaseHandler(BaseHTTPRequestHandler):
             super().log_message(format, *args)
 
     def read_body(self) -> bytes:
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            return self._read_chunked()
         length = self.headers.get("Content-Length")
         if not length:
             return b""
@@ -158,6 +160,22 @@ class _BaseHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             return b""
         return self.rfile.read(size) if size > 0 else b""
+
+    def _read_chunked(self) -> bytes:
+        body = bytearray()
+        while True:
+            size_line = self.rfile.readline(1024)
+            try:
+                size = int(size_line.split(b";")[0].strip() or b"0", 16)
+            except ValueError:
+                self.close_connection = True
+                return bytes(body)
+            if size == 0:
+                while self.rfile.readline(1024).strip():
+                    pass  # trailers
+                return bytes(body)
+            body += self.rfile.read(size)
+            self.rfile.readline(1024)
 
     def send_body(
         self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None
@@ -581,9 +599,10 @@ class SandboxServer:
         limit: int | None = None
         if drop:
             limit = max(0, min(total - 1, int(total * (0.2 + 0.6 * backend.roll("drop_at")))))
-            backend.count_fault("dropped_download")
-            if limit <= 0 and total <= 1:
+            if total <= 1:
                 limit = None  # nothing to cut short in an empty body
+            else:
+                backend.count_fault("dropped_download")
         bandwidth = faults.bandwidth_bytes_per_second
         if bandwidth is not None:
             backend.count_fault("throttled_download")

@@ -83,10 +83,10 @@ def test_new_token_does_not_invalidate_the_old_one(client: ApiClient) -> None:
 def test_token_expires_after_ttl_of_real_time(
     sandbox_factory: SandboxFactory, make_client: MakeClient
 ) -> None:
-    sandbox = sandbox_factory(token_ttl_seconds=0.3)
+    sandbox = sandbox_factory(token_ttl_seconds=1.0)
     api = make_client(sandbox)
     assert api.session.get(sandbox.jobs_url, headers=api.auth).status_code == 200
-    time.sleep(0.35)
+    time.sleep(1.05)
     expired = api.session.get(sandbox.jobs_url, headers=api.auth)
     assert expired.status_code == 401
     assert expired.json()["message"] == "access token expired"

@@ -64,6 +64,7 @@ def test_stats_endpoint_counts_what_happened(client: ApiClient, sandbox: Running
     assert stats["auth_failures"] == 1
     assert stats["jobs_created"] == stats["jobs_completed"] == 1
     assert stats["requests"] >= 4
+    assert stats["fault_http_503"] == stats["fault_dropped_download"] == 0
     for key in (
         "jobs_failed",
         "jobs_canceled",

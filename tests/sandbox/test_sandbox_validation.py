@@ -108,3 +108,18 @@ def test_unknown_extra_fields_are_ignored(client: ApiClient) -> None:
     answer = client.post_job({**job_body(), "compression": "none"})
     assert answer.status_code == 200
     assert "compression" not in answer.json()
+
+
+def test_chunked_request_bodies_are_read(client: ApiClient, sandbox: RunningSandbox) -> None:
+    pieces = iter(
+        [
+            b'{"start_date": "2025-02-01", "end_date": "2025-02-01", ',
+            b'"activity_type": "call", "export_type": "delta", ',
+            b'"output_format": "JSONLines"}',
+        ]
+    )
+    headers = {**client.auth, "Content-Type": "application/json"}
+    answer = client.session.post(sandbox.jobs_url, data=pieces, headers=headers)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["activity_type"] == "call"
+    assert len(client.list_jobs()) == 1  # the connection is still in step
