@@ -52,22 +52,40 @@ def normalize_timestamp(value: str) -> str:
     return f"{text}.{fraction}Z" if fraction else f"{text}Z"
 
 
-def normalize_activity(record: dict[str, Any]) -> dict[str, Any]:
-    """Normalise the record's timestamps in place and return it."""
+def normalize_activity(record: dict[str, Any]) -> bool:
+    """Normalise the record's timestamps in place; True if any of them changed."""
+    changed = False
     for key in TOP_LEVEL_TIMESTAMPS:
         value = record.get(key)
         if value is not None:
-            record[key] = normalize_timestamp(value)
+            normal = normalize_timestamp(value)
+            if normal is not value:
+                record[key] = normal
+                changed = True
+    for holder in _push_time_holders(record):
+        normal = normalize_timestamp(holder["push_time"])
+        if normal is not holder["push_time"]:
+            holder["push_time"] = normal
+            changed = True
+    return changed
+
+
+def _push_time_holders(record: dict[str, Any]) -> Iterator[dict[str, Any]]:
     for parent in PUSH_TIME_PARENTS:
         status = record.get(parent)
         if isinstance(status, dict) and status.get("push_time") is not None:
-            status["push_time"] = normalize_timestamp(status["push_time"])
+            yield status
     experimental = record.get("experimental")
     if isinstance(experimental, dict):
         match_status = experimental.get("internal_match_status")
         if isinstance(match_status, dict) and match_status.get("push_time") is not None:
-            match_status["push_time"] = normalize_timestamp(match_status["push_time"])
-    return record
+            yield match_status
+
+
+def within_dates(record: dict[str, Any], first: str, last: str | None) -> bool:
+    """Whether the activity date (of ``timestamp``) lies in ``first..last`` (ISO dates)."""
+    day = str(record.get("timestamp") or "")[:10]
+    return not day or (day >= first and (last is None or day <= last))
 
 
 def iter_fragment_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes]]:
@@ -80,21 +98,21 @@ def iter_fragment_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes]]:
             yield number, line
 
 
-def parse_activity(line: bytes, line_number: int, where: str) -> dict[str, Any]:
-    """Parse and normalise one JSON line; ``where`` names the job and fragment for errors."""
+def parse_activity(line: bytes, line_number: int, where: str) -> tuple[dict[str, Any], bool]:
+    """Parse and normalise one JSON line; True beside it if normalising changed the record.
+
+    ``where`` names the job and fragment for errors.
+    """
     try:
         record = orjson.loads(line)
     except orjson.JSONDecodeError as exc:
-        msg = (
-            f"{where}, line {line_number}: not valid JSON ({exc}); the line starts with "
-            f"{line[:80]!r}"
-        )
+        msg = f"{where}, line {line_number}: not valid JSON ({exc}); it starts with {line[:80]!r}"
         raise FragmentDataError(msg, line_number) from exc
     if not isinstance(record, dict):
         msg = f"{where}, line {line_number}: expected a JSON object, got {type(record).__name__}"
         raise FragmentDataError(msg, line_number)
     try:
-        return normalize_activity(record)
+        return record, normalize_activity(record)
     except (ValueError, TypeError) as exc:
         msg = f"{where}, line {line_number} (uid {record.get('uid')!r}): {exc}"
         raise FragmentDataError(msg, line_number) from exc

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
+import uuid
+from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future
 from functools import cached_property
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -14,13 +18,21 @@ from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.streams import Stream
 from typing_extensions import override
 
-from tap_peopleai.errors import FragmentDataError
+from tap_peopleai.batches import (
+    BatchFileResult,
+    BatchFileTask,
+    batch_executor,
+    batch_processes,
+    write_batch_file,
+)
+from tap_peopleai.errors import FragmentDataError, TapPeopleAIError
 from tap_peopleai.export import ExportPipeline, FragmentFile, PipelineSettings
 from tap_peopleai.progress import PlanSettings, SyncProgress
-from tap_peopleai.records import iter_fragment_lines, parse_activity
+from tap_peopleai.records import iter_fragment_lines, parse_activity, within_dates
 from tap_peopleai.writer import BufferedOrjsonWriter
 
 if TYPE_CHECKING:
+    from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchConfig
     from singer_sdk.helpers.types import Context, Record
     from singer_sdk.tap_base import Tap
 
@@ -140,7 +152,7 @@ class ActivitiesStream(Stream):
             temp_dir=config.get("temp_dir"),
         )
 
-    def _fragment_contexts(self) -> Iterator[dict[str, Any]]:
+    def _pipeline(self) -> ExportPipeline:
         # Asking the server first also fixes "today" from its clock (Date header).
         self.client.list_jobs()
         today = self.client.server_now().date()
@@ -152,7 +164,7 @@ class ActivitiesStream(Stream):
             today,
             ", ".join(w.describe() for w in windows[:5]) + (" …" if len(windows) > 5 else ""),
         )
-        pipeline = ExportPipeline(
+        return ExportPipeline(
             self.client,
             self.progress,
             windows,
@@ -161,6 +173,17 @@ class ActivitiesStream(Stream):
             checkpoint=self.checkpoint,
             logger=self.logger,
         )
+
+    def _log_finished(self, pipeline: ExportPipeline) -> None:
+        self.checkpoint()
+        self.logger.info(
+            "Sync finished: %s. Records dated outside start_date..end_date, not emitted: %d.",
+            ", ".join(f"{k}={v}" for k, v in pipeline.counters.items()),
+            self.records_outside_dates,
+        )
+
+    def _fragment_contexts(self) -> Iterator[dict[str, Any]]:
+        pipeline = self._pipeline()
         for fragment in pipeline.fragments():
             self._fragment = fragment
             yield {
@@ -173,12 +196,97 @@ class ActivitiesStream(Stream):
             # The SDK asks for the next partition only once this one's records are written.
             pipeline.acknowledge(fragment)
         self._fragment = None
-        self.checkpoint()
-        self.logger.info(
-            "Sync finished: %s. Records dated outside start_date..end_date, not emitted: %d.",
-            ", ".join(f"{k}={v}" for k, v in pipeline.counters.items()),
-            self.records_outside_dates,
+        self._log_finished(pipeline)
+
+    def _recover_from_bad_line(
+        self,
+        fragment: FragmentFile,
+        error: str,
+        line_number: int,
+        attempt: int,
+        bad_lines: list[int],
+    ) -> None:
+        """Download a fragment with a broken line again, or give up if it stays broken."""
+        if attempt >= FRAGMENT_ATTEMPTS or line_number in bad_lines:
+            # The file itself is damaged. Forget the job so the next sync exports the window
+            # afresh; the cursor stays before it.
+            self.progress.drop_job(fragment.job)
+            self.checkpoint()
+            msg = (
+                f"{error}. The line was still invalid after downloading the fragment {attempt} "
+                "times, so the export file is damaged. Records after it were not emitted and "
+                "the cursor did not move. Run the tap again to export this window with a new "
+                "job; if the error repeats, report the job id to People.ai support."
+            )
+            raise FragmentDataError(msg, line_number)
+        bad_lines.append(line_number)
+        self.logger.warning(
+            "%s. Downloading the fragment again; records already emitted from it will be "
+            "emitted again.",
+            error,
         )
+        fragment.refetch()
+
+    @override
+    def get_batches(
+        self, batch_config: BatchConfig, context: Context | None = None
+    ) -> Iterator[tuple[BaseBatchFileEncoding, list[str]]]:
+        encoding = batch_config.encoding
+        if encoding.format != "jsonl" or encoding.compression not in (None, "none", "gzip"):
+            msg = (
+                f"BATCH mode writes JSON Lines, optionally gzip-compressed: set "
+                f'batch_config.encoding to {{"format": "jsonl", "compression": "gzip"}} '
+                f"(got format {encoding.format!r}, compression {encoding.compression!r})."
+            )
+            raise TapPeopleAIError(msg)
+        dates = self._plan_settings()
+        first = dates.start_date.isoformat()
+        last = dates.end_date.isoformat() if dates.end_date else None
+        storage = dataclasses.asdict(batch_config.storage)
+        sync_id = f"{self.tap_name}--{self.name}-{uuid.uuid4()}"
+        pipeline = self._pipeline()
+        workers = batch_processes()
+        pending: deque[tuple[FragmentFile, BatchFileTask, Future[BatchFileResult]]] = deque()
+        with batch_executor(workers) as pool:
+
+            def finish_oldest() -> Iterator[tuple[BaseBatchFileEncoding, list[str]]]:
+                fragment, task, future = pending.popleft()
+                result, attempt = future.result(), 1
+                bad_lines: list[int] = []
+                while result.error is not None:
+                    assert result.bad_line is not None
+                    self._recover_from_bad_line(
+                        fragment, result.error, result.bad_line, attempt, bad_lines
+                    )
+                    attempt += 1
+                    result = write_batch_file(task)
+                assert result.url is not None
+                self.records_outside_dates += result.outside_dates
+                yield encoding, [result.url]
+                # The SDK wrote the BATCH message before asking for more.
+                pipeline.acknowledge(fragment)
+
+            for fragment in pipeline.fragments():
+                job = fragment.job
+                task = BatchFileTask(
+                    source_path=fragment.path,
+                    storage=storage,
+                    filename=(
+                        f"{batch_config.storage.prefix or ''}{sync_id}-{job.window.start}-"
+                        f"{job.job_id}-{fragment.index}.jsonl"
+                        + (".gz" if encoding.compression == "gzip" else "")
+                    ),
+                    where=fragment.describe(),
+                    first_date=first,
+                    last_date=last,
+                    gzip=encoding.compression == "gzip",
+                )
+                pending.append((fragment, task, pool.submit(write_batch_file, task)))
+                while len(pending) > workers or (pending and pending[0][2].done()):
+                    yield from finish_oldest()
+            while pending:
+                yield from finish_oldest()
+        self._log_finished(pipeline)
 
     @override
     def get_records(self, context: Context | None) -> Iterable[Record]:
@@ -195,9 +303,8 @@ class ActivitiesStream(Stream):
             try:
                 with open(fragment.path, "rb") as stream:
                     for number, line in iter_fragment_lines(stream):
-                        record = parse_activity(line, number, where)
-                        day = str(record.get("timestamp") or "")[:10]
-                        if day and (day < start or (end and day > end)):
+                        record, _ = parse_activity(line, number, where)
+                        if not within_dates(record, start, end):
                             self.records_outside_dates += 1
                             continue
                         yield record
@@ -208,26 +315,7 @@ class ActivitiesStream(Stream):
                     self._fragment_max = None
                 return
             except FragmentDataError as exc:
-                if attempt == FRAGMENT_ATTEMPTS or exc.line_number in bad_lines:
-                    # The file itself is damaged. Forget the job so the next sync exports the
-                    # window afresh; the cursor stays before it.
-                    self.progress.drop_job(fragment.job)
-                    self.checkpoint()
-                    msg = (
-                        f"{exc}. The line was still invalid after downloading the fragment "
-                        f"{attempt} times, so the export file is damaged. Records after it were "
-                        "not emitted and the cursor did not move. Run the tap again to export "
-                        "this window with a new job; if the error repeats, report the job id to "
-                        "People.ai support."
-                    )
-                    raise FragmentDataError(msg, exc.line_number) from exc
-                bad_lines.append(exc.line_number)
-                self.logger.warning(
-                    "%s. Downloading the fragment again; records already emitted from it will "
-                    "be emitted again.",
-                    exc,
-                )
-                fragment.refetch()
+                self._recover_from_bad_line(fragment, str(exc), exc.line_number, attempt, bad_lines)
 
 
 def _load_schema(text: str) -> dict[str, Any]:

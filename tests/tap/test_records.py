@@ -36,13 +36,14 @@ def test_framing_noise_is_removed_and_line_numbers_count_every_line() -> None:
 
 
 def test_nested_timestamps_are_normalised() -> None:
-    record = parse_activity(
+    record, changed = parse_activity(
         b'{"uid": "u", "timestamp": "2022-07-12T07:13:58", "crm_status": {"push_time": '
         b'"2022-07-13T01:02:03.5"}, "experimental": {"internal_match_status": '
         b'{"push_time": "2022-07-13T01:02:03"}}}',
         1,
         "job 1, fragment 0",
     )
+    assert changed
     assert record["timestamp"] == "2022-07-12T07:13:58Z"
     assert record["crm_status"]["push_time"] == "2022-07-13T01:02:03.5Z"
     assert record["experimental"]["internal_match_status"]["push_time"] == "2022-07-13T01:02:03Z"
@@ -63,3 +64,17 @@ def test_bad_lines_raise_errors_naming_job_fragment_and_line(line: bytes, fragme
     assert "fragment 3" in str(caught.value)
     assert "line 7" in str(caught.value)
     assert caught.value.line_number == 7
+
+
+def test_records_already_in_rfc3339_are_reported_unchanged() -> None:
+    record, changed = parse_activity(
+        b'{"uid": "u", "timestamp": "2022-07-12T07:13:58Z", "crm_status": {"push_time": null}}',
+        1,
+        "job 1, fragment 0",
+    )
+    assert not changed
+    assert record == {
+        "uid": "u",
+        "timestamp": "2022-07-12T07:13:58Z",
+        "crm_status": {"push_time": None},
+    }

@@ -1,0 +1,68 @@
+"""BATCH mode: normalised fragments as jsonl.gz files, one BATCH message each, state after each."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from tap_harness import START, Warehouse, run_tap, tap_config
+
+from peopleai_sandbox import Faults, Variants
+
+
+def batch_config(root: Path) -> dict[str, object]:
+    return {
+        "encoding": {"format": "jsonl", "compression": "gzip"},
+        "storage": {"root": f"file://{root}", "prefix": "peopleai-"},
+    }
+
+
+def read_batches(messages) -> list[dict]:  # type: ignore[no-untyped-def]
+    records = []
+    for message in messages:
+        if message["type"] == "BATCH":
+            for url in message["manifest"]:
+                with gzip.open(urlsplit(url).path, "rt") as batch:
+                    records += [json.loads(line) for line in batch]
+    return records
+
+
+def test_batch_mode_writes_every_activity_once_as_normalised_files(make_sandbox, tmp_path) -> None:
+    sandbox = make_sandbox(variants=Variants(timestamp_style="mixed", line_noise=True))
+    config = tap_config(sandbox, batch_config=batch_config(tmp_path))
+    result = run_tap(config)
+    assert result.records == []
+    batches = [m for m in result.messages if m["type"] == "BATCH"]
+    assert batches
+    assert batches[0]["encoding"] == {"format": "jsonl", "compression": "gzip"}
+    records = read_batches(result.messages)
+    warehouse = Warehouse()
+    warehouse.load_messages([{"type": "RECORD", "record": r} for r in records])
+    warehouse.assert_equals(sandbox.backend.ground_truth(activity_from=START))
+    assert warehouse.received == len(warehouse.rows)
+    assert all(r["timestamp"].endswith("Z") for r in records)
+    # A STATE message follows every BATCH message, and the cursor lands where RECORD mode's does.
+    kinds = [m["type"] for m in result.messages if m["type"] in ("BATCH", "STATE")]
+    assert all(kinds[i + 1] == "STATE" for i, kind in enumerate(kinds) if kind == "BATCH")
+    assert result.bookmark["cursor"] == "2026-06-15"
+
+
+def test_batch_mode_recovers_corrupt_downloads(make_sandbox, tmp_path) -> None:
+    sandbox = make_sandbox(faults=Faults(corrupt_download_rate=0.5), seed=5)
+    result = run_tap(tap_config(sandbox, batch_config=batch_config(tmp_path)))
+    warehouse = Warehouse()
+    warehouse.load_messages(
+        [{"type": "RECORD", "record": r} for r in read_batches(result.messages)]
+    )
+    warehouse.assert_equals(sandbox.backend.ground_truth(activity_from=START))
+    assert sandbox.backend.stats()["fault_corrupt_download"] > 0
+
+
+def test_batch_mode_refuses_other_encodings(make_sandbox, tmp_path) -> None:
+    sandbox = make_sandbox()
+    config = tap_config(sandbox, batch_config=batch_config(tmp_path))
+    config["batch_config"]["encoding"] = {"format": "parquet"}  # type: ignore[index]
+    result = run_tap(config, expect_error=True)
+    assert "BATCH mode writes JSON Lines" in str(result.error)
