@@ -18,7 +18,6 @@ import tempfile
 import threading
 import time
 import uuid
-from array import array
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -30,6 +29,7 @@ import orjson
 from .clock import SandboxClock
 from .config import Faults, SandboxConfig, Variants
 from .data import ActivityUniverse, TruthRow, to_us
+from .render import Fragment, render_fragments
 
 UTC = timezone.utc
 
@@ -78,16 +78,6 @@ class ApiError(Exception):
         self.status = status
         self.code = code
         self.message = message
-
-
-@dataclass
-class Fragment:
-    """One rendered fragment file and where each record line lies in it."""
-
-    path: Path
-    size: int
-    line_starts: array[int]
-    line_ends: array[int]
 
 
 @dataclass
@@ -504,7 +494,7 @@ class ExportBackend:
             selection = self._selection(
                 job.export_type, job.start_date, job.end_date, job.activity_type, job.as_of_us
             )
-            job.fragments, job.record_count = _write_fragments(
+            job.fragments, job.record_count = render_fragments(
                 self.universe,
                 selection,
                 job.directory,
@@ -633,64 +623,3 @@ def _jwt_like(client_id: str, issued: datetime, ttl: float) -> str:
         }
     )
     return f"{header}.{payload}.{secrets.token_urlsafe(32)}"
-
-
-def _write_fragments(
-    universe: ActivityUniverse,
-    selection: Iterable[tuple[int, int]],
-    directory: Path,
-    per_fragment: int,
-    crlf: bool,
-    abandoned: threading.Event,
-) -> tuple[list[Fragment], int]:
-    """Render records into fragment files; return the fragments and the record count."""
-    ending = b"\r\n" if crlf else b"\n"
-    fragments: list[Fragment] = []
-    count = 0
-    buffer = bytearray()
-    starts: array[int] = array("q")
-    ends: array[int] = array("q")
-    handle = None
-    position = 0
-
-    def close_current() -> None:
-        nonlocal handle, position
-        if handle is None:
-            return
-        if crlf:
-            buffer.extend(ending)  # line noise: a blank line at the end of every file
-            position += len(ending)
-        handle.write(buffer)
-        buffer.clear()
-        handle.close()
-        handle = None
-        fragments.append(Fragment(path, position, starts, ends))
-
-    path = directory
-    for index, version in selection:
-        if count % 1000 == 0 and abandoned.is_set():
-            break
-        if count % per_fragment == 0:
-            close_current()
-            path = directory / f"fragment-{len(fragments):05d}.jsonl"
-            handle = path.open("wb")
-            starts, ends, position = array("q"), array("q"), 0
-        line = universe.record_json(index, version)
-        starts.append(position)
-        buffer += line
-        position += len(line)
-        ends.append(position)
-        buffer += ending
-        position += len(ending)
-        within = len(starts)
-        if crlf and within > 5 and within % 97 == 0:
-            # line noise: blank lines between records, never before line 6
-            buffer += ending
-            position += len(ending)
-        count += 1
-        if len(buffer) >= 1 << 20:
-            assert handle is not None
-            handle.write(buffer)
-            buffer.clear()
-    close_current()
-    return fragments, count

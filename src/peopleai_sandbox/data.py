@@ -621,7 +621,7 @@ class ActivityUniverse:
         rec["campaigns"] = _campaigns(rng) if rng.random() < 0.2 else []
         rec["participants"] = participants
         rec["crm_status"] = _crm_status(rng, company, ingest_us, stamp)
-        if rng.random() < 0.3:
+        if rng.random() < 0.2:
             rec["experimental"] = {"internal_match_status": _crm_status(rng, company, None, stamp)}
         for number in range(2, version + 1):
             _reprocess(
@@ -682,7 +682,7 @@ def _known_person(number: int, internal: bool) -> dict[str, Any]:
 
 
 def _participants(rng: random.Random, kind: str, domain: str) -> list[dict[str, Any]]:
-    count = rng.randrange(1, 4)
+    count = rng.choice((1, 1, 2, 2, 3))
     people = [
         _person(rng, position == 0 or rng.random() < 0.3, domain) for position in range(count)
     ]

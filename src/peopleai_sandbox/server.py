@@ -36,11 +36,11 @@ from .backend import (
     ApiError,
     DownloadPlan,
     ExportBackend,
-    Fragment,
     job_document,
 )
 from .config import Faults, SandboxConfig
 from .data import TruthRow
+from .render import Fragment
 
 JOBS_PATH = "/pull/v1/export/activities/jobs"
 TOKEN_PATH = "/auth/v1/tokens"  # noqa: S105 - a URL path, not a password
