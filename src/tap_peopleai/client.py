@@ -21,6 +21,7 @@ from tap_peopleai.errors import (
     AuthenticationError,
     DownloadIncompleteError,
     RetriableApiError,
+    TapPeopleAIError,
 )
 
 TOKEN_PATH = "/auth/v1/tokens"  # noqa: S105 - a path, not a password
@@ -101,7 +102,8 @@ class RetryPolicy:
             max_value=self.max_wait_seconds,
             jitter=backoff.full_jitter,
             logger=None,
-            giveup=lambda exc: isinstance(exc, ApiError) and not isinstance(exc, RetriableApiError),
+            # A certificate problem will not go away by asking again.
+            giveup=lambda exc: isinstance(exc, requests.exceptions.SSLError),
         )(func)
         return decorated()
 
@@ -172,7 +174,7 @@ class TokenProvider:
             self._client.raise_for_status(response, "requesting an access token")
             return response
 
-        response = self._client.retry.retrying(self._client.retriable_errors, post)
+        response = self._client.with_retries(post, f"requesting an access token from {TOKEN_PATH}")
         try:
             body = response.json()
             token = str(body["access_token"])
@@ -223,6 +225,26 @@ class PeopleAIClient:
         self._storage_session = requests.Session()
         self._storage_session.headers["User-Agent"] = USER_AGENT
 
+    def with_retries(self, call: Callable[[], T], doing: str) -> T:
+        """Run ``call`` with retries; transport failures that outlast them get a clear message."""
+        try:
+            return self.retry.retrying(self.retriable_errors, call)
+        except requests.exceptions.SSLError as exc:
+            msg = (
+                f"TLS certificate verification failed while {doing} ({self.api_url}): {exc}. "
+                "If a corporate proxy re-signs HTTPS traffic, set `ca_bundle` to its CA "
+                "certificate file (PEM)."
+            )
+            raise TapPeopleAIError(msg) from exc
+        except TRANSIENT_NETWORK_ERRORS as exc:
+            # The exception text may hold a presigned storage URL: name only its kind.
+            msg = (
+                f"Gave up after {self.retry.max_tries} attempts while {doing}: the connection "
+                f"kept failing ({type(exc).__name__}). Check `api_url` ({self.api_url}) and the "
+                "network; the next sync resumes where this one stopped."
+            )
+            raise TapPeopleAIError(msg) from exc
+
     def url(self, path: str) -> str:
         """Absolute URL of an API path."""
         return f"{self.api_url}{path}"
@@ -258,6 +280,11 @@ class PeopleAIClient:
             return
         detail = describe_error_body(response, self.redactor)
         msg = f"HTTP {status} from the People.ai API while {doing}: {detail}"
+        if status == 403:
+            msg += (
+                ". The key may lack access to the export: it must be an *Activity* API key "
+                "(Settings → API Key Management)"
+            )
         if status == 429 or status >= 500:
             raise RetriableApiError(msg, status, detail)
         raise ApiError(msg, status, detail)
@@ -326,7 +353,7 @@ class PeopleAIClient:
                 )
                 raise RetriableApiError(msg, response.status_code) from exc
 
-        return self.retry.retrying(self.retriable_errors, call)
+        return self.with_retries(call, doing)
 
     # Jobs ---------------------------------------------------------------------------------
 
@@ -352,7 +379,7 @@ class PeopleAIClient:
                 raise RetriableApiError(msg, response.status_code)
             return job
 
-        return self.retry.retrying(self.retriable_errors, call)
+        return self.with_retries(call, doing)
 
     def get_job(self, job_id: str) -> dict[str, Any] | None:
         """One job's status, or None when the API no longer knows it (expired or unknown)."""
@@ -404,7 +431,7 @@ class PeopleAIClient:
                 self._stream_body(response, sink, doing, expected_bytes)
             return True
 
-        return self.retry.retrying(self.retriable_errors, attempt)
+        return self.with_retries(attempt, doing)
 
     def _storage_get(self, location: str) -> requests.Response:
         scheme = urlsplit(location).scheme
