@@ -62,7 +62,6 @@ class ActivitiesStream(Stream):
         self._progress: SyncProgress | None = None
         self.records_outside_dates = 0
         self._time_extracted = ""
-        self._fragment_max: str | None = None
 
     @property
     def progress(self) -> SyncProgress:
@@ -119,15 +118,24 @@ class ActivitiesStream(Stream):
         # No child streams: skip the SDK's per-record child-context work.
         return ()
 
+    # Syncs resume from the window cursor in the bookmark, not from a replication-key value:
+    # ``ingest_timestamp`` is declared so catalogs show what deltas select on, but the SDK's
+    # per-record key bookkeeping (progress markers, signposts, starting values) would only add
+    # misleading "not resumable" notes to a state that is resumable, at a cost per record.
+
     @override
     def _increment_stream_state(
         self, latest_record: Record, *, context: Context | None = None
     ) -> None:
-        # The bookmark that drives syncs is the window cursor; the replication key value is only
-        # informative, so it is advanced once per fragment (see get_records), not per record.
-        value = latest_record.get(self.replication_key or "")
-        if value is not None and (self._fragment_max is None or value > self._fragment_max):
-            self._fragment_max = value
+        return
+
+    @override
+    def _write_starting_replication_value(self, context: Context | None) -> None:
+        return
+
+    @override
+    def get_replication_key_signpost(self, context: Context | None = None) -> None:
+        return None
 
     def _plan_settings(self) -> PlanSettings:
         config = self.config
@@ -308,11 +316,6 @@ class ActivitiesStream(Stream):
                             self.records_outside_dates += 1
                             continue
                         yield record
-                if self._fragment_max is not None and self.replication_key:
-                    super()._increment_stream_state(
-                        {self.replication_key: self._fragment_max}, context=context
-                    )
-                    self._fragment_max = None
                 return
             except FragmentDataError as exc:
                 self._recover_from_bad_line(fragment, str(exc), exc.line_number, attempt, bad_lines)
