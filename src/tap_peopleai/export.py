@@ -130,6 +130,7 @@ class ExportPipeline:
         today: dt.date,
         checkpoint: Callable[[], None],
         logger: logging.Logger,
+        listed_jobs: list[dict[str, Any]],
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.client = client
@@ -140,6 +141,7 @@ class ExportPipeline:
         self.checkpoint = checkpoint
         self.logger = logger
         self.sleep = sleep
+        self.listed_jobs = listed_jobs
         self._runs: dict[ExportWindow, _JobRun] = {}
         self.counters = {"jobs_created": 0, "jobs_reused": 0, "jobs_replaced": 0, "fragments": 0}
         self._unacknowledged: deque[FragmentFile | ExportWindow] = deque()
@@ -155,7 +157,7 @@ class ExportPipeline:
                 job.job_id,
                 job.window.describe(),
             )
-        listed = self.client.list_jobs()
+        listed = self.listed_jobs
         by_id = {str(item.get("job_id")): item for item in listed}
         now = self.client.server_now()
         for job in list(self.progress.jobs):
@@ -255,7 +257,7 @@ class ExportPipeline:
     def _is_queue_limit(self, exc: ApiError) -> bool:
         if exc.status == 429:
             return True
-        if exc.status not in (400, 409, 403):
+        if exc.status not in (400, 409):
             return False
         # The limit error's status and body are undocumented: believe it when the queue is full.
         active = [job for job in self.client.list_jobs() if job_state(job) in ACTIVE_STATES]

@@ -161,8 +161,8 @@ class ActivitiesStream(Stream):
         )
 
     def _pipeline(self) -> ExportPipeline:
-        # Asking the server first also fixes "today" from its clock (Date header).
-        self.client.list_jobs()
+        # The job list (for resuming) also fixes "today" from the server's clock (Date header).
+        listed_jobs = self.client.list_jobs()
         today = self.client.server_now().date()
         windows = self.progress.plan(self._plan_settings(), today)
         self.logger.info(
@@ -180,6 +180,7 @@ class ActivitiesStream(Stream):
             today,
             checkpoint=self.checkpoint,
             logger=self.logger,
+            listed_jobs=listed_jobs,
         )
 
     def _log_finished(self, pipeline: ExportPipeline) -> None:
