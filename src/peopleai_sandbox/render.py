@@ -1,23 +1,18 @@
-"""Rendering a job's result to fragment files: in the calling thread, or for big exports in worker
-processes (record generation is pure Python and CPU-bound; one process per core renders a
-gigabyte about as many times faster)."""
+"""Rendering a job's result to fragment files (one record per line, orjson).
+
+Rendering stays in the job's thread: worker processes were tried and dropped, because "spawn"
+re-imports the caller's main module (running an unguarded script twice) and, on the shared 2-core
+machines this runs on, they were slower, not faster."""
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 import threading
 from array import array
 from collections.abc import Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
 from .data import ActivityUniverse
-
-# Below this many records, starting worker processes costs more than it saves.
-PARALLEL_MIN_RECORDS = 60_000
-MAX_WORKERS = 4
 
 
 @dataclass
@@ -41,6 +36,7 @@ def write_fragment(
     versions: Iterable[int],
     path: Path,
     crlf: bool,
+    abandoned: threading.Event | None = None,
 ) -> Fragment:
     """Write one fragment file; with ``crlf`` (line noise) add CRLF endings and blank lines."""
     ending = b"\r\n" if crlf else b"\n"
@@ -64,37 +60,13 @@ def write_fragment(
             if len(buffer) >= 1 << 20:
                 handle.write(buffer)
                 buffer.clear()
+                if abandoned is not None and abandoned.is_set():
+                    break
         if crlf:
             buffer += ending  # line noise: a blank line at the end of every file
             position += len(ending)
         handle.write(buffer)
     return Fragment(path, position, starts, ends)
-
-
-def _render_task(
-    universe: ActivityUniverse,
-    indexes: array[int],
-    versions: array[int],
-    first_number: int,
-    per_fragment: int,
-    directory: str,
-    crlf: bool,
-) -> list[tuple[str, int, bytes, bytes]]:
-    """Worker-process task: write consecutive fragments; return them in a picklable form."""
-    written = []
-    for offset in range(0, len(indexes), per_fragment):
-        path = fragment_path(Path(directory), first_number + offset // per_fragment)
-        fragment = write_fragment(
-            universe,
-            indexes[offset : offset + per_fragment],
-            versions[offset : offset + per_fragment],
-            path,
-            crlf,
-        )
-        written.append(
-            (str(path), fragment.size, fragment.line_starts.tobytes(), fragment.line_ends.tobytes())
-        )
-    return written
 
 
 def render_fragments(
@@ -117,11 +89,6 @@ def render_fragments(
         if len(indexes) % 10_000 == 0 and abandoned.is_set():
             return [], 0
     total = len(indexes)
-    workers = min(MAX_WORKERS, os.cpu_count() or 1)
-    if total >= PARALLEL_MIN_RECORDS and workers > 1 and total > per_fragment:
-        return _render_in_processes(
-            universe, indexes, versions, directory, per_fragment, crlf, abandoned, workers
-        ), total
     fragments = []
     for offset in range(0, total, per_fragment):
         if abandoned.is_set():
@@ -134,57 +101,7 @@ def render_fragments(
                 versions[offset : offset + per_fragment],
                 path,
                 crlf,
+                abandoned,
             )
         )
     return fragments, total
-
-
-def _render_in_processes(
-    universe: ActivityUniverse,
-    indexes: array[int],
-    versions: array[int],
-    directory: Path,
-    per_fragment: int,
-    crlf: bool,
-    abandoned: threading.Event,
-    workers: int,
-) -> list[Fragment]:
-    total = len(indexes)
-    fragment_count = -(-total // per_fragment)
-    # a few tasks per worker keep both busy to the end without a task per small fragment
-    per_task = max(1, -(-fragment_count // (workers * 4))) * per_fragment
-    # spawn, not fork: the sandbox process has server threads, and forking them is unsafe
-    context = multiprocessing.get_context("spawn")
-    results: dict[int, list[tuple[str, int, bytes, bytes]]] = {}
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as executor:
-        pending: dict[Future[list[tuple[str, int, bytes, bytes]]], int] = {}
-        for offset in range(0, total, per_task):
-            future = executor.submit(
-                _render_task,
-                universe,
-                indexes[offset : offset + per_task],
-                versions[offset : offset + per_task],
-                offset // per_fragment,
-                per_fragment,
-                str(directory),
-                crlf,
-            )
-            pending[future] = offset
-        while pending:
-            done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-            for future in done:
-                results[pending.pop(future)] = future.result()
-            if abandoned.is_set():
-                for future in pending:
-                    future.cancel()
-                executor.shutdown(wait=True, cancel_futures=True)
-                return []
-    fragments = []
-    for offset in sorted(results):
-        for path, size, starts_bytes, ends_bytes in results[offset]:
-            starts: array[int] = array("q")
-            starts.frombytes(starts_bytes)
-            ends: array[int] = array("q")
-            ends.frombytes(ends_bytes)
-            fragments.append(Fragment(Path(path), size, starts, ends))
-    return fragments

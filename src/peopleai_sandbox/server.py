@@ -17,8 +17,10 @@ import hmac
 import secrets
 import socket
 import socketserver
+import sys
 import threading
 import time
+import traceback
 import uuid
 import zlib
 from collections.abc import Iterator
@@ -103,6 +105,12 @@ class _HttpServer(ThreadingHTTPServer):
         self.server_name = str(host)
         self.server_port = int(port)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # a client hanging up mid-answer is routine (dropped downloads, timeouts): stay quiet
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
     def close_connections(self) -> None:
         with self.connections_lock:
             connections = list(self.connections)
@@ -118,6 +126,7 @@ class _BaseHandler(BaseHTTPRequestHandler):
     server_version = "peopleai-sandbox"
     timeout = 120
     server: _HttpServer
+    streaming = False  # whether a download's headers went out (no error answer possible then)
 
     @property
     def app(self) -> SandboxServer:
@@ -224,6 +233,7 @@ class _ApiHandler(_BaseHandler):
         self.dispatch("OPTIONS")
 
     def dispatch(self, method: str) -> None:
+        self.streaming = False
         body = self.read_body()
         split = urlsplit(self.path)
         path = split.path
@@ -259,6 +269,15 @@ class _ApiHandler(_BaseHandler):
                     self.stream_download(plan)
         except ApiError as error:
             self.send_api_error(error, path)
+        except (ConnectionError, TimeoutError):
+            self.close_connection = True
+        except Exception as error:
+            # a sandbox bug must surface as a clear 500, not as a dropped connection
+            traceback.print_exc(file=sys.stderr)
+            if self.streaming:
+                self.close_connection = True
+            else:
+                self.send_api_error(ApiError(500, "internal_error", repr(error)), path)
 
     def token(self, body: bytes) -> None:
         content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
@@ -607,6 +626,7 @@ class SandboxServer:
         if bandwidth is not None:
             backend.count_fault("throttled_download")
         backend.count("downloads")
+        handler.streaming = True
         handler.send_response(200)
         handler.send_header("Content-Type", "application/x-ndjson")
         if variants.gzip:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 
 import orjson
-import pytest
 from sandbox_client import (
     ApiClient,
     MakeClient,
@@ -14,7 +13,7 @@ from sandbox_client import (
     truth_rows,
 )
 
-from peopleai_sandbox import RunningSandbox, render
+from peopleai_sandbox import RunningSandbox
 from peopleai_sandbox.pytest_plugin import SandboxFactory
 
 COMMON = {
@@ -170,24 +169,3 @@ def test_data_is_json_lines_of_utf8(client: ApiClient) -> None:
         assert isinstance(orjson.loads(line), dict)
     assert b"\r" not in answer.content
     assert not answer.content.startswith(b"\xef\xbb\xbf")
-
-
-def test_rendering_in_worker_processes_gives_the_same_bytes(
-    sandbox_factory: SandboxFactory, make_client: MakeClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    serial_api = make_client(sandbox_factory(fragment_records=150, line_noise=True))
-    serial_done = serial_api.run()
-    serial = [
-        serial_api.data(serial_done["job_id"], fragment=n).content
-        for n in range(serial_done["fragment"])
-    ]
-    monkeypatch.setattr(render, "PARALLEL_MIN_RECORDS", 1)
-    monkeypatch.setattr(render.os, "cpu_count", lambda: 2)
-    sandbox = sandbox_factory(fragment_records=150, line_noise=True)
-    api = make_client(sandbox)
-    done = api.wait(api.create()["job_id"], timeout=60)
-    assert done["fragment"] == serial_done["fragment"] > 2
-    assert done["results_size"] == serial_done["results_size"]
-    parallel = [api.data(done["job_id"], fragment=n).content for n in range(done["fragment"])]
-    assert parallel == serial
-    assert api.data(done["job_id"]).content.count(b"\r\n") == sum(p.count(b"\r\n") for p in serial)

@@ -206,3 +206,17 @@ def test_requests_keep_the_connection_alive(client: ApiClient, sandbox: RunningS
         assert connection.sock is first_socket
     finally:
         connection.close()
+
+
+def test_a_sandbox_bug_answers_500_and_the_server_lives_on(
+    client: ApiClient, sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken() -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(sandbox.backend, "list_jobs", broken)
+    answer = client.session.get(sandbox.jobs_url, headers=client.auth)
+    assert answer.status_code == 500
+    assert answer.json()["error"] == "internal_error"
+    assert "boom" in answer.json()["message"]
+    assert client.status(1).status_code == 404
