@@ -81,14 +81,25 @@ class MeltanoProject:
 
 @pytest.fixture(scope="session")
 def meltano_project(tmp_path_factory: pytest.TempPathFactory) -> MeltanoProject:
-    """Install the project's plugins once per session into a private `.meltano` directory."""
+    """The repository's meltano.yml in a private project directory, plugins installed once.
+
+    The copy differs only in the tap's `pip_url` (`-e .` becomes the repository's absolute
+    path). Running from a private directory keeps the tests away from the demo's `.meltano/`
+    state and `output/`, and from a developer's `.env` (which Meltano reads from the project
+    root and would otherwise mix production settings into the test runs).
+    """
     if not Path(MELTANO).exists():
         pytest.fail(f"meltano is not installed in this environment ({MELTANO}); run `make test`")
-    sys_dir = tmp_path_factory.mktemp("meltano-sys")
+    root = tmp_path_factory.mktemp("meltano-project")
+    text = (REPO_ROOT / "meltano.yml").read_text()
+    assert text.count("pip_url: -e .\n") == 1, "expected the tap's `pip_url: -e .` in meltano.yml"
+    (root / "meltano.yml").write_text(text.replace("pip_url: -e .\n", f"pip_url: -e {REPO_ROOT}\n"))
+    sys_dir = root / ".meltano"
     env = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUBBED_PREFIXES)}
     env.update(
         {
             "MELTANO_SYS_DIR_ROOT": str(sys_dir),
+            "MELTANO_PROJECT_ROOT": str(root),
             "MELTANO_CLI_DISABLE_VERSION_CHECK": "true",
             "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
             "MELTANO_ENVIRONMENT": "sandbox",
@@ -96,7 +107,7 @@ def meltano_project(tmp_path_factory: pytest.TempPathFactory) -> MeltanoProject:
             "PATH": f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
         }
     )
-    project = MeltanoProject(root=REPO_ROOT, sys_dir=sys_dir, base_env=env)
+    project = MeltanoProject(root=root, sys_dir=sys_dir, base_env=env)
     project.run("install", timeout=540)
     return project
 
