@@ -1,0 +1,64 @@
+"""Reading job objects whichever way the API spells them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from tap_peopleai.export import (
+    PipelineSettings,
+    fragment_count,
+    job_matches,
+    job_state,
+    parse_api_time,
+)
+from tap_peopleai.planning import ExportWindow
+
+
+@pytest.mark.parametrize(
+    ("job", "expected"),
+    [
+        ({"fragment": 3}, 3),
+        ({"fragments": "7"}, 7),
+        ({"fragment": None}, 0),
+        ({}, 0),
+        ({"fragment": -1}, 0),
+    ],
+)
+def test_fragment_number_is_read_from_either_field(job, expected) -> None:  # type: ignore[no-untyped-def]
+    assert fragment_count(job) == expected
+
+
+def test_jobs_match_windows_whatever_the_case_of_their_enums() -> None:
+    window = ExportWindow("delta", dt.date(2026, 1, 1), dt.date(2026, 1, 14))
+    job = {
+        "export_type": "Delta",
+        "activity_type": "All",
+        "start_date": "2026-01-01",
+        "end_date": "2026-01-14",
+        "state": "COMPLETED",
+        "job_id": 5,
+    }
+    assert job_matches(job, window, "all")
+    assert job_state(job) == "completed"
+    assert not job_matches({**job, "end_date": "2026-01-13"}, window, "all")
+    assert not job_matches(job, window, "email")
+
+
+@pytest.mark.parametrize(
+    "text", ["2026-01-02T03:04:05Z", "2026-01-02T03:04:05", "2026-01-02T03:04:05+00:00"]
+)
+def test_job_times_are_utc_with_or_without_zone(text: str) -> None:
+    assert parse_api_time(text) == dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
+
+
+def test_unreadable_job_times_are_none() -> None:
+    assert parse_api_time("soon") is None
+    assert parse_api_time(None) is None
+
+
+def test_reserved_queue_slots_bound_the_jobs_kept_ahead() -> None:
+    settings = PipelineSettings("all", 1.0, 60.0, reserved_queue_slots=2, download_workers=4)
+    assert settings.max_jobs_ahead == 8
+    assert PipelineSettings("all", 1.0, 60.0, 9, 4).max_jobs_ahead == 1
