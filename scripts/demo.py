@@ -242,8 +242,23 @@ def main() -> int:
     OUTPUT.mkdir(exist_ok=True)
     env = meltano_env()
     port = int(os.environ.get("DEMO_SANDBOX_PORT", "8765"))
-    if port != 8765:
-        env["TAP_PEOPLEAI_API_URL"] = f"http://127.0.0.1:{port}"
+    # Set explicitly: Meltano lets .env (e.g. production credentials) override the sandbox
+    # environment of meltano.yml, but not the process environment.
+    env.update(
+        {
+            "TAP_PEOPLEAI_API_URL": f"http://127.0.0.1:{port}",
+            "TAP_PEOPLEAI_CLIENT_ID": "sandbox-client",
+            "TAP_PEOPLEAI_CLIENT_SECRET": "sandbox-secret",
+            "TARGET_DUCKDB_FILEPATH": str(DB_PATH),
+            "TARGET_DUCKDB_DEFAULT_TARGET_SCHEMA": SCHEMA,
+        }
+    )
+    dotenv = REPO / ".env"
+    if dotenv.exists():
+        names = re.findall(r"^\s*(?:export\s+)?(TAP_PEOPLEAI_\w+)\s*=", dotenv.read_text(), re.M)
+        others = sorted(set(names) - set(env))
+        if others:
+            say(f"note: .env sets {', '.join(others)}: Meltano applies them to the demo too")
     now = datetime.now(UTC).replace(microsecond=0)
 
     cursor = saved_cursor(env)
@@ -332,6 +347,9 @@ def main() -> int:
         for label, uids in (("missing", missing), ("unexpected", extra), ("stale", stale)):
             for uid in sorted(uids)[:5]:
                 say(f"    {label}: {uid}")
+        if before:
+            say("(If the sandbox's code changed since the first run, its activities changed too:")
+            say(" `make clean && make demo` starts over.)")
         return 1
     say(
         f"OK: the table equals the sandbox's ground truth: {len(truth):,} activities dated "
