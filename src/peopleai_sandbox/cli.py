@@ -59,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``peopleai-sandbox`` command."""
     parser = argparse.ArgumentParser(
         prog="peopleai-sandbox",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Local emulator of People.ai's Raw Activity Data bulk export API.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
@@ -163,6 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--verbose", action="store_true", help="log every request to stderr")
     _add_dataclass_flags(serve, Variants, "variants (unknowns of the real API)")
     _add_dataclass_flags(serve, Faults, "faults (seeded, reproducible)")
+    # `peopleai-sandbox --help` shows every flag, not only the list of commands
+    parser.epilog = "serve:\n" + serve.format_help()
     return parser
 
 
@@ -217,10 +220,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     server.start()
     print(f"peopleai-sandbox listening on {server.url}", flush=True)
-    if server.storage_url:
-        print(f"storage (redirected downloads): {server.storage_url}", flush=True)
     print(f"client_id: {config.client_id}", flush=True)
     print(f"client_secret: {config.client_secret}", flush=True)
+    if server.storage_url:
+        print(f"storage for redirected downloads: {server.storage_url}", flush=True)
     try:
         while not stopping.wait(0.2):
             pass

@@ -100,7 +100,7 @@ def test_sigint_also_stops_with_exit_zero() -> None:
 
 def test_help_lists_every_switch() -> None:
     result = subprocess.run(
-        [*_command(), "serve", "--help"], capture_output=True, text=True, check=True, timeout=30
+        [*_command(), "--help"], capture_output=True, text=True, check=True, timeout=30
     )
     for flag in (
         "--port",
