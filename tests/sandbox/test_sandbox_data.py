@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 import orjson
+import requests
 from sandbox_client import (
     ApiClient,
     MakeClient,
@@ -169,3 +171,30 @@ def test_data_is_json_lines_of_utf8(client: ApiClient) -> None:
         assert isinstance(orjson.loads(line), dict)
     assert b"\r" not in answer.content
     assert not answer.content.startswith(b"\xef\xbb\xbf")
+
+
+def test_parallel_fragment_downloads(
+    sandbox_factory: SandboxFactory, make_client: MakeClient
+) -> None:
+    sandbox = sandbox_factory(fragment_records=40)
+    api = make_client(sandbox)
+    done = api.run(start="2025-02-01", end="2025-02-04")
+    count = done["fragment"]
+    assert count >= 16
+
+    def fetch(number: int) -> bytes:
+        with requests.Session() as session:
+            answer = session.get(
+                f"{sandbox.jobs_url}/{done['job_id']}/data",
+                params={"fragment": number},
+                headers=api.auth,
+                timeout=30,
+            )
+            assert answer.status_code == 200
+            return answer.content
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        parts = list(pool.map(fetch, range(count)))
+    assert b"".join(parts) == api.data(done["job_id"]).content
+    truth = sandbox.backend.export_truth("snapshot", "2025-02-01", "2025-02-04")
+    assert observed_rows(records_of(b"".join(parts))) == truth_rows(truth)
