@@ -158,6 +158,7 @@ class _BaseHandler(BaseHTTPRequestHandler):
             super().log_message(format, *args)
 
     def read_body(self) -> bytes:
+        """Read the request body (Content-Length or chunked) so keep-alive stays in step."""
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
             return self._read_chunked()
         length = self.headers.get("Content-Length")
@@ -189,6 +190,7 @@ class _BaseHandler(BaseHTTPRequestHandler):
     def send_body(
         self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None
     ) -> None:
+        """Send a complete answer with Content-Length (no body for HEAD)."""
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -201,6 +203,7 @@ class _BaseHandler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def send_json(self, status: int, value: Any, headers: dict[str, str] | None = None) -> None:
+        """Send a JSON body."""
         self.send_body(status, orjson.dumps(value), "application/json", headers)
 
     def stream_download(self, plan: DownloadPlan) -> None:
@@ -233,6 +236,7 @@ class _ApiHandler(_BaseHandler):
         self.dispatch("OPTIONS")
 
     def dispatch(self, method: str) -> None:
+        """Route one request: control endpoints, else faults, auth, then the API call."""
         self.streaming = False
         body = self.read_body()
         split = urlsplit(self.path)
@@ -280,6 +284,7 @@ class _ApiHandler(_BaseHandler):
                 self.send_api_error(ApiError(500, "internal_error", repr(error)), path)
 
     def token(self, body: bytes) -> None:
+        """Answer the OAuth2 client-credentials token endpoint."""
         content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
         if content_type != "application/x-www-form-urlencoded":
             raise ApiError(
@@ -294,6 +299,7 @@ class _ApiHandler(_BaseHandler):
         )
 
     def create(self, body: bytes) -> None:
+        """Create an export job from a JSON body."""
         content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
         if content_type != "application/json":
             raise ApiError(
@@ -310,11 +316,13 @@ class _ApiHandler(_BaseHandler):
         self.send_json(200, job_document(job, self.app.config.variants))
 
     def send_api_error(self, error: ApiError, path: str) -> None:
+        """Send an API error in the configured body shape."""
         headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else {}
         self.send_json(error.status, self.app.error_body(error, path), headers)
 
     # --- control endpoints -------------------------------------------------------------------
     def control(self, method: str, path: str, query: dict[str, str], body: bytes) -> None:
+        """Serve the /_sandbox/ control endpoints (no auth, no faults)."""
         backend = self.app.backend
         name = path[len(CONTROL_PREFIX) :]
         try:
@@ -368,6 +376,7 @@ class _StorageHandler(_BaseHandler):
     do_PUT = do_POST = do_DELETE = do_HEAD
 
     def send_xml_error(self, status: int, code: str, message: str) -> None:
+        """Send an object-storage style XML error."""
         body = (
             '<?xml version="1.0" encoding="UTF-8"?>\n'
             f"<Error><Code>{code}</Code><Message>{message}</Message>"
