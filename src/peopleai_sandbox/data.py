@@ -424,9 +424,6 @@ class ActivityUniverse:
         return _skeleton(self._params, index)
 
     # --- selection ---------------------------------------------------------------------------
-    def _slot_start_us(self, index: int) -> int:
-        return _slot_start_us(self._params, index)
-
     def _index_floor(self, moment_us: int) -> int:
         """Largest index whose slot starts at or before ``moment_us`` (may be negative)."""
         return ((moment_us - self.epoch_us) * self.activities_per_day) // DAY_US
@@ -626,7 +623,7 @@ class ActivityUniverse:
         for number in range(2, version + 1):
             _reprocess(
                 rec,
-                random.Random(_mix(self.seed, index, 3, number)),
+                _FastRandom(_mix(self.seed, index, 3, number)),
                 number,
                 stamp,
                 skeleton.ingests[number - 1],
