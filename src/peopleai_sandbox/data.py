@@ -96,15 +96,26 @@ def day_start_us(day: date) -> int:
     return (day - date(1970, 1, 1)).days * DAY_US
 
 
+_DAY_STRINGS: dict[int, str] = {}
+
+
 def format_timestamp(value_us: int, style: str) -> str:
     """Render a time as the export does in ``style`` (``z``, ``naive`` or ``fractional``)."""
-    moment = _UNIX_NAIVE + timedelta(microseconds=value_us)
+    seconds, micros = divmod(value_us, SECOND_US)
+    days, within = divmod(seconds, 86_400)
+    day = _DAY_STRINGS.get(days)
+    if day is None:  # a render formats ~5 times a record: building datetimes dominated it
+        day = _DAY_STRINGS[days] = (date(1970, 1, 1) + timedelta(days=days)).isoformat()
+    hours, within = divmod(within, 3600)
+    minutes, secs = divmod(within, 60)
+    base = f"{day}T{hours:02d}:{minutes:02d}:{secs:02d}"
     if style == "z":
-        return moment.isoformat(timespec="seconds") + "Z"
+        return base + "Z"
     if style == "naive":
-        return moment.isoformat(timespec="seconds")
-    spec = "milliseconds" if value_us % 1000 == 0 else "microseconds"
-    return moment.isoformat(timespec=spec) + "Z"
+        return base
+    if micros % 1000 == 0:
+        return f"{base}.{micros // 1000:03d}Z"
+    return f"{base}.{micros:06d}Z"
 
 
 def rendered_us(value_us: int, style: str) -> int:
