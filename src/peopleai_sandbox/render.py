@@ -54,7 +54,8 @@ def write_fragment(
             buffer += ending
             position += len(ending)
             if crlf and len(starts) > 5 and len(starts) % 97 == 0:
-                # line noise: blank lines between records, never before line 6
+                # line noise: blank lines between records, none before line 6 so that the
+                # persistent bad line (a fault) stays line 3
                 buffer += ending
                 position += len(ending)
             if len(buffer) >= 1 << 20:
