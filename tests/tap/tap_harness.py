@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import requests
+
 from peopleai_sandbox import RunningSandbox, TruthRow
 from tap_peopleai.tap import TapPeopleAI
 
@@ -216,3 +218,28 @@ class TapProcess:
     def last_state(self) -> dict[str, Any] | None:
         states = [m["value"] for m in self.messages if m["type"] == "STATE"]
         return states[-1] if states else None
+
+
+def create_job_as_another_tool(
+    sandbox: RunningSandbox, export_type: str, start: str, end: str
+) -> requests.Response:
+    """Create an export job straight through the API, as another tool sharing the queue would."""
+    token = requests.post(
+        sandbox.token_url,
+        data={
+            "grant_type": "client_credentials",
+            "client_id": sandbox.client_id,
+            "client_secret": sandbox.client_secret,
+        },
+        timeout=5,
+    ).json()["access_token"]
+    body = {
+        "start_date": start,
+        "end_date": end,
+        "activity_type": "all",
+        "output_format": "JSONLines",
+        "export_type": export_type,
+    }
+    return requests.post(
+        sandbox.jobs_url, json=body, headers={"Authorization": f"Bearer {token}"}, timeout=5
+    )

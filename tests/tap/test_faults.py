@@ -5,8 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-import requests
-from tap_harness import START, Warehouse, run_tap, tap_config
+from tap_harness import START, Warehouse, create_job_as_another_tool, run_tap, tap_config
 
 from peopleai_sandbox import Faults, Variants
 from tap_peopleai.errors import ExportJobError, FragmentDataError
@@ -109,29 +108,9 @@ def test_a_full_export_queue_means_wait_and_retry(make_sandbox, limit_status) ->
     sandbox = make_sandbox(
         variants=Variants(limit_status=limit_status), job_run_seconds=0.3, job_queue_seconds=0.2
     )
-    token = requests.post(
-        sandbox.token_url,
-        data={
-            "grant_type": "client_credentials",
-            "client_id": sandbox.client_id,
-            "client_secret": sandbox.client_secret,
-        },
-        timeout=5,
-    ).json()["access_token"]
     for day in range(1, 11):  # another tool fills the whole queue
-        response = requests.post(
-            sandbox.jobs_url,
-            json={
-                "start_date": f"2026-05-{day:02d}",
-                "end_date": f"2026-05-{day:02d}",
-                "activity_type": "all",
-                "output_format": "JSONLines",
-                "export_type": "delta",
-            },
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=5,
-        )
-        assert response.status_code == 200
+        day_text = f"2026-05-{day:02d}"
+        assert create_job_as_another_tool(sandbox, "delta", day_text, day_text).status_code == 200
     result = run_tap(tap_config(sandbox, reserved_queue_slots=0, snapshot_window_days=30))
     assert_complete(sandbox, result)
     assert sandbox.backend.stats()["limit_errors"] >= 1

@@ -6,8 +6,15 @@ import datetime as dt
 import random
 
 import pytest
-import requests
-from tap_harness import NOW, START, TapProcess, Warehouse, run_tap, tap_config
+from tap_harness import (
+    NOW,
+    START,
+    TapProcess,
+    Warehouse,
+    create_job_as_another_tool,
+    run_tap,
+    tap_config,
+)
 
 from peopleai_sandbox import Faults
 
@@ -60,28 +67,8 @@ def test_sigkill_midway_resumes_the_same_job_and_only_the_missing_fragments(
 
 def test_a_job_left_by_a_crashed_run_is_found_in_the_job_list_and_reused(make_sandbox) -> None:
     sandbox = make_sandbox()
-    token = requests.post(
-        sandbox.token_url,
-        data={
-            "grant_type": "client_credentials",
-            "client_id": sandbox.client_id,
-            "client_secret": sandbox.client_secret,
-        },
-        timeout=5,
-    ).json()["access_token"]
     last = NOW.date() + dt.timedelta(days=60)
-    response = requests.post(
-        sandbox.jobs_url,
-        json={
-            "start_date": START.isoformat(),
-            "end_date": last.isoformat(),
-            "activity_type": "all",
-            "output_format": "JSONLines",
-            "export_type": "snapshot",
-        },
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=5,
-    )
+    response = create_job_as_another_tool(sandbox, "snapshot", START.isoformat(), last.isoformat())
     assert response.status_code == 200
     result = run_tap(tap_config(sandbox))
     assert sandbox.backend.stats()["jobs_created"] == 1
