@@ -55,7 +55,7 @@ class ActivitiesStream(Stream):
 
     def __init__(self, tap: Tap, client: PeopleAIClient) -> None:
         schema = resources.files("tap_peopleai.schemas").joinpath("activities.json").read_text()
-        super().__init__(tap, schema=_load_schema(schema))
+        super().__init__(tap, schema=json.loads(schema))
         self.client = client
         self._partitions: Iterator[dict[str, Any]] | None = None
         self._fragment: FragmentFile | None = None
@@ -321,7 +321,3 @@ class ActivitiesStream(Stream):
             except FragmentDataError as exc:
                 self._recover_from_bad_line(fragment, str(exc), exc.line_number, attempt, bad_lines)
 
-
-def _load_schema(text: str) -> dict[str, Any]:
-    schema: dict[str, Any] = json.loads(text)
-    return schema
