@@ -83,7 +83,7 @@ def run_sdk_default_path_tap(argv: list[str]) -> None:
     """The tap with the SDK's default writer: every record takes the SDK's generic path."""
 
     class SdkDefaultPathTap(TapPeopleAI):
-        message_writer_class = SingerWriter
+        message_writer_class = SingerWriter  # type: ignore[assignment]
 
     sys.argv = [sys.argv[0], *argv]
     SdkDefaultPathTap.cli()
