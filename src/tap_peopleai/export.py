@@ -341,7 +341,8 @@ class ExportPipeline:
                     "check the People.ai status page; the next sync resumes or replaces this job."
                 )
                 raise ExportJobError(msg)
-            self._top_up(position + 1)
+            # Counting from this window, so the job waited on takes one of the slots too.
+            self._top_up(position)
             self.sleep(self.settings.poll_interval)
 
     # Fragments ----------------------------------------------------------------------------

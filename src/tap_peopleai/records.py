@@ -17,7 +17,6 @@ import orjson
 from tap_peopleai.errors import FragmentDataError
 
 TOP_LEVEL_TIMESTAMPS = ("timestamp", "ingest_timestamp", "start_time", "end_time")
-PUSH_TIME_PARENTS = ("crm_status",)
 
 _TIMESTAMP = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})"
@@ -62,24 +61,26 @@ def normalize_activity(record: dict[str, Any]) -> bool:
             if normal is not value:
                 record[key] = normal
                 changed = True
-    for holder in _push_time_holders(record):
-        normal = normalize_timestamp(holder["push_time"])
-        if normal is not holder["push_time"]:
-            holder["push_time"] = normal
-            changed = True
+    status = record.get("crm_status")
+    if status:
+        changed = _normalize_push_time(status) or changed
+    experimental = record.get("experimental")
+    if experimental and isinstance(experimental, dict):
+        changed = _normalize_push_time(experimental.get("internal_match_status")) or changed
     return changed
 
 
-def _push_time_holders(record: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    for parent in PUSH_TIME_PARENTS:
-        status = record.get(parent)
-        if isinstance(status, dict) and status.get("push_time") is not None:
-            yield status
-    experimental = record.get("experimental")
-    if isinstance(experimental, dict):
-        match_status = experimental.get("internal_match_status")
-        if isinstance(match_status, dict) and match_status.get("push_time") is not None:
-            yield match_status
+def _normalize_push_time(status: Any) -> bool:
+    if not isinstance(status, dict):
+        return False
+    value = status.get("push_time")
+    if value is None:
+        return False
+    normal = normalize_timestamp(value)
+    if normal is value:
+        return False
+    status["push_time"] = normal
+    return True
 
 
 def within_dates(record: dict[str, Any], first: str, last: str | None) -> bool:

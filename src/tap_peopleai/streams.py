@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 import uuid
@@ -248,10 +247,12 @@ class ActivitiesStream(Stream):
                 f"(got format {encoding.format!r}, compression {encoding.compression!r})."
             )
             raise TapPeopleAIError(msg)
+        # The SDK reads `partitions` again after a BATCH sync; it must not start another export.
+        self._partitions = iter(())
         dates = self._plan_settings()
         first = dates.start_date.isoformat()
         last = dates.end_date.isoformat() if dates.end_date else None
-        storage = dataclasses.asdict(batch_config.storage)
+        storage = batch_config.storage
         sync_id = f"{self.tap_name}--{self.name}-{uuid.uuid4()}"
         pipeline = self._pipeline()
         workers = batch_processes()
@@ -277,14 +278,14 @@ class ActivitiesStream(Stream):
 
             for fragment in pipeline.fragments():
                 job = fragment.job
+                filename = (
+                    f"{storage.prefix or ''}{sync_id}-{job.window.start}-{job.job_id}-"
+                    f"{fragment.index}.jsonl" + (".gz" if encoding.compression == "gzip" else "")
+                )
                 task = BatchFileTask(
                     source_path=fragment.path,
-                    storage=storage,
-                    filename=(
-                        f"{batch_config.storage.prefix or ''}{sync_id}-{job.window.start}-"
-                        f"{job.job_id}-{fragment.index}.jsonl"
-                        + (".gz" if encoding.compression == "gzip" else "")
-                    ),
+                    url=storage.get_url(filename),
+                    storage_params=dict(storage.params or {}),
                     where=fragment.describe(),
                     first_date=first,
                     last_date=last,
@@ -320,4 +321,3 @@ class ActivitiesStream(Stream):
                 return
             except FragmentDataError as exc:
                 self._recover_from_bad_line(fragment, str(exc), exc.line_number, attempt, bad_lines)
-

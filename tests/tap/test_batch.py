@@ -47,6 +47,9 @@ def test_batch_mode_writes_every_activity_once_as_normalised_files(make_sandbox,
     kinds = [m["type"] for m in result.messages if m["type"] in ("BATCH", "STATE")]
     assert all(kinds[i + 1] == "STATE" for i, kind in enumerate(kinds) if kind == "BATCH")
     assert result.bookmark["cursor"] == "2026-06-15"
+    # One snapshot window, one job: nothing is exported twice.
+    assert sandbox.backend.stats()["jobs_created"] == 1
+    assert sandbox.backend.stats()["downloads"] == len(batches)
 
 
 def test_batch_mode_recovers_corrupt_downloads(make_sandbox, tmp_path) -> None:
