@@ -28,6 +28,9 @@ _BOM = b"\xef\xbb\xbf"
 
 def normalize_timestamp(value: str) -> str:
     """Return ``value`` as RFC 3339 UTC; raises ValueError for text that is not a timestamp."""
+    if not isinstance(value, str):
+        msg = f"expected a timestamp string, got {type(value).__name__} {value!r}"
+        raise TypeError(msg)
     # The two shapes the API documents and sends almost always: decide them without a regex.
     if len(value) == 20 and value[19] == "Z" and value[10] == "T":
         return value

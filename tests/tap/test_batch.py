@@ -69,3 +69,56 @@ def test_batch_mode_refuses_other_encodings(make_sandbox, tmp_path) -> None:
     config["batch_config"]["encoding"] = {"format": "parquet"}  # type: ignore[index]
     result = run_tap(config, expect_error=True)
     assert "BATCH mode writes JSON Lines" in str(result.error)
+
+
+def test_batch_lines_needing_no_change_are_copied_and_others_rewritten(tmp_path) -> None:
+    from tap_peopleai.batches import BatchFileTask, write_batch_file
+
+    source = tmp_path / "fragment.jsonl"
+    source.write_bytes(
+        b'{"uid": "a", "timestamp": "2026-01-02T03:04:05Z", "crm_status": {"push_time": null}}\n'
+        b'{"uid": "b", "timestamp": "2026-01-02T03:04:05"}\n'
+        b'{"uid": "c", "timestamp": "2025-12-31T23:59:59Z"}\n'
+        b'{"uid": "d", "timestamp": "2026-01-03T00:00:00Z", "experimental": '
+        b'{"internal_match_status": {"push_time": "2026-01-03T01:00:00.5"}}}\n'
+    )
+    task = BatchFileTask(
+        source_path=str(source),
+        url=f"file://{tmp_path}/out/batch.jsonl.gz",
+        storage_params={},
+        where="job 1 (snapshot 2026-01-01..2026-01-31), fragment 0",
+        first_date="2026-01-01",
+        last_date=None,
+        gzip=True,
+    )
+    result = write_batch_file(task)
+    assert (result.records, result.outside_dates, result.error) == (3, 1, None)
+    with gzip.open(tmp_path / "out" / "batch.jsonl.gz") as written:
+        lines = written.read().splitlines()
+    assert lines[0] == (
+        b'{"uid": "a", "timestamp": "2026-01-02T03:04:05Z", "crm_status": {"push_time": null}}'
+    )
+    assert json.loads(lines[1])["timestamp"] == "2026-01-02T03:04:05Z"
+    assert json.loads(lines[2])["experimental"]["internal_match_status"]["push_time"] == (
+        "2026-01-03T01:00:00.5Z"
+    )
+
+
+def test_batch_file_reports_the_bad_line(tmp_path) -> None:
+    from tap_peopleai.batches import BatchFileTask, write_batch_file
+
+    source = tmp_path / "fragment.jsonl"
+    source.write_bytes(b'{"uid": "a"}\n{"uid": "b", "timestamp": 7}\n{"uid": \n')
+    task = BatchFileTask(
+        str(source),
+        f"file://{tmp_path}/b.jsonl",
+        {},
+        "job 9, fragment 2",
+        "2026-01-01",
+        None,
+        gzip=False,
+    )
+    result = write_batch_file(task)
+    assert result.bad_line == 2
+    assert result.error is not None
+    assert "job 9, fragment 2, line 2" in result.error
