@@ -170,3 +170,23 @@ def test_fault_soak_with_kills_and_days_passing_loses_nothing(make_sandbox, tmp_
     )
     assert figures["kills"] >= 3
     assert stats["faults_injected"] > 20
+
+
+def test_fragments_that_vanish_midway_make_the_tap_export_the_window_again(
+    make_sandbox, tmp_path
+) -> None:
+    sandbox = make_sandbox(
+        activities_per_day=60,
+        fragment_records=100,
+        faults=Faults(bandwidth_bytes_per_second=1_500_000),
+    )
+    truth = sandbox.backend.ground_truth(activity_from=START, activity_to=NOW.date())
+    config = tap_config(sandbox, download_workers=1, scheduled_horizon_days=0)
+    run = TapProcess(config, tmp_path)
+    assert run.read_until(lambda messages: fragments_done(messages) >= 2)
+    sandbox.advance(days=11)  # past retention: the job and its files are gone
+    assert run.finish() == 0, run.stderr[-3000:]
+    assert "lost its files" in run.stderr or "vanished" in run.stderr
+    assert sandbox.backend.stats()["jobs_created"] == 2
+    emitted = {m["record"]["uid"] for m in run.messages if m["type"] == "RECORD"}
+    assert set(truth) <= emitted

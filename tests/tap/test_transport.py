@@ -143,3 +143,41 @@ def test_a_full_disk_for_temporary_files_names_temp_dir(make_sandbox, tiny_disk)
     assert "`temp_dir`" in str(result.error)
     assert result.records == []
     assert "cursor" not in result.bookmark
+
+
+class _Forbidding(http.server.BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        body = b'{"access_token": "t0k3n", "token_type": "bearer", "expires_in": 3600}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        body = b'{"error": "forbidden", "message": "API key type not allowed"}'
+        self.send_response(403)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_403_says_the_key_must_be_an_activity_key() -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Forbidding)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with pytest.raises(ApiError) as forbidden:
+            client_for(f"http://127.0.0.1:{server.server_address[1]}").list_jobs()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert forbidden.value.status == 403
+    message = str(forbidden.value)
+    assert "API key type not allowed" in message
+    assert "*Activity* API key" in message
+    assert "t0k3n" not in message
