@@ -32,9 +32,10 @@ from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from types import FrameType
-from typing import Any
 
 import duckdb
+
+from peopleai_sandbox.checks import to_utc
 
 UTC = timezone.utc
 REPO = Path(__file__).resolve().parents[1]
@@ -53,26 +54,6 @@ def say(message: str = "") -> None:
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def to_utc(value: Any) -> datetime:
-    """A timestamp from DuckDB (epoch microseconds or text) or the truth API (RFC 3339), in UTC."""
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    if isinstance(value, int):
-        return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=value)
-    text = str(value).strip().replace(" ", "T", 1)
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    if re.search(r"[+-]\d\d$", text):
-        text += ":00"
-    if "." in text:  # fromisoformat on Python 3.10 wants exactly 3 or 6 fractional digits
-        head, _, tail = text.partition(".")
-        digits = re.match(r"\d*", tail)
-        frac = digits.group(0) if digits else ""
-        text = f"{head}.{(frac + '000000')[:6]}{tail[len(frac) :]}"
-    parsed = datetime.fromisoformat(text)
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def meltano_env() -> dict[str, str]:
