@@ -114,7 +114,9 @@ def test_a_stored_job_that_cannot_be_resumed_is_dropped_and_the_window_exported_
     assert "jobs" not in result.bookmark
 
 
-def test_fault_soak_with_kills_and_days_passing_loses_nothing(make_sandbox, tmp_path) -> None:
+def test_fault_soak_with_kills_and_days_passing_loses_nothing(
+    make_sandbox, tmp_path, capsys
+) -> None:
     rng = random.Random(20261130)
     sandbox = make_sandbox(
         activities_per_day=30,
@@ -162,12 +164,13 @@ def test_fault_soak_with_kills_and_days_passing_loses_nothing(make_sandbox, tmp_
     warehouse.assert_equals(sandbox.backend.ground_truth(activity_from=START))
     stats = sandbox.backend.stats()
     duplicates = warehouse.received - len(warehouse.rows)
-    print(
-        f"\nsoak: syncs={figures['syncs'] + 1} kills={figures['kills']} "
-        f"failed_runs={figures['failed']} faults={stats['faults_injected']} "
-        f"records={warehouse.received} activities={len(warehouse.rows)} "
-        f"re-emitted={duplicates} jobs={stats['jobs_created']}"
-    )
+    with capsys.disabled():  # the figures belong in the test run's output, not only on failure
+        print(
+            f"\nsoak: syncs={figures['syncs'] + 1} kills={figures['kills']} "
+            f"failed_runs={figures['failed']} faults={stats['faults_injected']} "
+            f"records={warehouse.received} activities={len(warehouse.rows)} "
+            f"re-emitted={duplicates} jobs={stats['jobs_created']}"
+        )
     assert figures["kills"] >= 3
     assert stats["faults_injected"] > 20
 
