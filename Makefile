@@ -79,13 +79,17 @@ $(PLUGINS_STAMP): $(STAMPS)/dev meltano.yml pyproject.toml
 
 plugins: $(PLUGINS_STAMP)
 
-# PostgreSQL server binaries for the end-to-end tests (the tests start their own server).
+# PostgreSQL server binaries for the end-to-end tests (the tests start their own server), and
+# the openssl command line that the TLS test uses to make a self-signed certificate.
 postgres:
-	@if command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; \
-	 else \
-	   echo "==> installing PostgreSQL with apt-get"; \
+	@missing=""; \
+	 command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+	   || missing="$$missing postgresql"; \
+	 command -v openssl >/dev/null 2>&1 || missing="$$missing openssl"; \
+	 if [ -n "$$missing" ]; then \
+	   echo "==> installing$$missing with apt-get"; \
 	   $(SUDO) apt-get update -qq; \
-	   $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; \
+	   $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	 fi
 
 # --- demo -------------------------------------------------------------------------------------
