@@ -34,6 +34,7 @@ RETENTION_MARGIN = dt.timedelta(hours=6)
 FRAGMENT_FIELDS = ("fragment", "fragments")
 ACTIVE_STATES = ("queued", "running")
 REUSABLE_STATES = ("queued", "running", "completed")
+ADOPTABLE_STATES = ("running", "completed")
 
 
 @dataclass(frozen=True)
@@ -185,8 +186,11 @@ class ExportPipeline:
             for item in sorted(
                 listed, key=lambda j: str(j.get("job_created_time", "")), reverse=True
             ):
-                if job_matches(item, window, activity_type) and not self._unusable_reason(
-                    item, window, now
+                # Only a job that got going: a queued orphan may be one that never starts.
+                if (
+                    job_matches(item, window, activity_type)
+                    and job_state(item) in ADOPTABLE_STATES
+                    and not self._unusable_reason(item, window, now)
                 ):
                     adopted = JobInFlight(window, activity_type, str(item["job_id"]))
                     self.progress.add_job(adopted)
@@ -334,11 +338,19 @@ class ExportPipeline:
                 continue
             waited = time.monotonic() - run.started_waiting
             if waited > self.settings.job_timeout:
+                if run.state == "queued":
+                    # A job that never started may never start: the next sync creates a new
+                    # one instead of waiting on it again. A running job is worth resuming.
+                    self.progress.drop_job(run.job)
+                    self.checkpoint()
+                    next_sync = "creates a new job for this window"
+                else:
+                    next_sync = "resumes this job"
                 msg = (
                     f"Export job {run.job.job_id} for {window.describe()} is still "
                     f"{status.get('state')} after {waited:.0f} s (job_timeout "
                     f"{self.settings.job_timeout:g} s). Raise `job_timeout` for large exports, or "
-                    "check the People.ai status page; the next sync resumes or replaces this job."
+                    f"check the People.ai status page; the next sync {next_sync}."
                 )
                 raise ExportJobError(msg)
             # Counting from this window, so the job waited on takes one of the slots too.

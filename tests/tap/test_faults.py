@@ -80,6 +80,12 @@ def test_a_stuck_job_times_out_with_an_error_naming_it(make_sandbox) -> None:
     assert isinstance(result.error, ExportJobError)
     assert "Export job 1001" in str(result.error)
     assert "job_timeout" in str(result.error)
+    # A job that never left the queue is not waited on again: the next sync creates a new one.
+    assert "jobs" not in result.bookmark
+    sandbox.set_faults(Faults())
+    again = run_tap(tap_config(sandbox), result.final_state)
+    assert sandbox.backend.stats()["jobs_created"] >= 2
+    assert again.records
 
 
 def test_a_line_that_stays_invalid_stops_the_sync_naming_job_fragment_and_line(
