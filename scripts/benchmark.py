@@ -291,17 +291,7 @@ class Api:
     def __init__(self, sandbox: Any) -> None:
         self.session = requests.Session()
         self.url = sandbox.url
-        answer = self.session.post(
-            sandbox.token_url,
-            data={
-                "grant_type": "client_credentials",
-                "client_id": sandbox.client_id,
-                "client_secret": sandbox.client_secret,
-            },
-            timeout=30,
-        )
-        answer.raise_for_status()
-        self.session.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
+        self.session.headers["Authorization"] = f"Bearer {sandbox.access_token()}"
         self.jobs_url = sandbox.jobs_url
 
     def jobs(self) -> list[dict[str, Any]]:

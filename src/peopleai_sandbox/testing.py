@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -37,6 +40,18 @@ class RunningSandbox:
     def jobs_url(self) -> str:
         """Absolute URL of the export jobs collection."""
         return f"{self.url}/pull/v1/export/activities/jobs"
+
+    def access_token(self) -> str:
+        """A fresh bearer token for the sandbox's credentials, to call its API directly."""
+        form = urllib.parse.urlencode(
+            {
+                "grant_type": "client_credentials",
+                "client_id": self.client_id,
+                "client_secret": self.client_secret,
+            }
+        ).encode()
+        with urllib.request.urlopen(self.token_url, data=form, timeout=30) as answer:  # noqa: S310 - our own http URL
+            return str(json.loads(answer.read())["access_token"])
 
     def advance(self, days: float = 0, seconds: float = 0) -> None:
         """Move the sandbox clock forward."""

@@ -27,15 +27,7 @@ def main() -> None:
         fragment_records=args.fragment_records,
     )
     with run_sandbox(config) as sandbox, requests.Session() as session:
-        token = session.post(
-            sandbox.token_url,
-            data={
-                "grant_type": "client_credentials",
-                "client_id": sandbox.client_id,
-                "client_secret": sandbox.client_secret,
-            },
-        ).json()["access_token"]
-        session.headers["Authorization"] = f"Bearer {token}"
+        session.headers["Authorization"] = f"Bearer {sandbox.access_token()}"
         body = {
             "start_date": "2025-02-01",
             "end_date": f"2025-02-{args.days:02d}",

@@ -224,15 +224,7 @@ def create_job_as_another_tool(
     sandbox: RunningSandbox, export_type: str, start: str, end: str
 ) -> requests.Response:
     """Create an export job straight through the API, as another tool sharing the queue would."""
-    token = requests.post(
-        sandbox.token_url,
-        data={
-            "grant_type": "client_credentials",
-            "client_id": sandbox.client_id,
-            "client_secret": sandbox.client_secret,
-        },
-        timeout=5,
-    ).json()["access_token"]
+    token = sandbox.access_token()
     body = {
         "start_date": start,
         "end_date": end,
