@@ -145,6 +145,17 @@ class PostgresServer:
     database: str
     password: str  # trust authentication ignores it, but target-postgres wants a non-null one
 
+    def loader_env(self, schema: str) -> dict[str, str]:
+        """The environment that points Meltano's target-postgres at this server and schema."""
+        return {
+            "TARGET_POSTGRES_HOST": self.host,
+            "TARGET_POSTGRES_PORT": str(self.port),
+            "TARGET_POSTGRES_USER": self.user,
+            "TARGET_POSTGRES_PASSWORD": self.password,
+            "TARGET_POSTGRES_DATABASE": self.database,
+            "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": schema,
+        }
+
     def psql(self, sql: str) -> list[list[str]]:
         """Run one SQL statement with psql; rows as lists of text fields (NULL -> '')."""
         psql = shutil.which("psql") or str(self.bindir / "psql")

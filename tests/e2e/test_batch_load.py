@@ -40,12 +40,7 @@ def test_batch_files_load_into_postgres_and_equal_truth(
                 "storage": {"root": f"file://{batches}", "prefix": "peopleai-"},
             }
         ),
-        "TARGET_POSTGRES_HOST": postgres_server.host,
-        "TARGET_POSTGRES_PORT": str(postgres_server.port),
-        "TARGET_POSTGRES_USER": postgres_server.user,
-        "TARGET_POSTGRES_PASSWORD": postgres_server.password,
-        "TARGET_POSTGRES_DATABASE": postgres_server.database,
-        "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": schema,
+        **postgres_server.loader_env(schema),
     }
     state_id = "sandbox:tap-peopleai-to-target-postgres"
     meltano_project.run("state", "clear", "--force", state_id, env=env, check=False)

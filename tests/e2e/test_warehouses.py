@@ -105,13 +105,6 @@ def test_postgres_snapshot_then_delta_equals_truth(
         meltano_project,
         sandbox_factory,
         "target-postgres",
-        {
-            "TARGET_POSTGRES_HOST": postgres_server.host,
-            "TARGET_POSTGRES_PORT": str(postgres_server.port),
-            "TARGET_POSTGRES_USER": postgres_server.user,
-            "TARGET_POSTGRES_PASSWORD": postgres_server.password,
-            "TARGET_POSTGRES_DATABASE": postgres_server.database,
-            "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": schema,
-        },
+        postgres_server.loader_env(schema),
         lambda: postgres_rows(postgres_server, schema, "activities"),
     )
