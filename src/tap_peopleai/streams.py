@@ -136,6 +136,7 @@ class ActivitiesStream(Stream):
     def get_replication_key_signpost(self, context: Context | None = None) -> None:
         return None
 
+    @cached_property
     def _plan_settings(self) -> PlanSettings:
         config = self.config
         end_date = config.get("end_date")
@@ -147,6 +148,12 @@ class ActivitiesStream(Stream):
             delta_window_days=int(config.get("delta_window_days", 14)),
             scheduled_horizon_days=int(config.get("scheduled_horizon_days", 365)),
         )
+
+    @cached_property
+    def _date_bounds(self) -> tuple[str, str | None]:
+        """The activity dates a record must lie in to be emitted, as ISO strings."""
+        dates = self._plan_settings
+        return dates.start_date.isoformat(), dates.end_date.isoformat() if dates.end_date else None
 
     def _pipeline_settings(self) -> PipelineSettings:
         config = self.config
@@ -163,7 +170,7 @@ class ActivitiesStream(Stream):
         # The job list (for resuming) also fixes "today" from the server's clock (Date header).
         listed_jobs = self.client.list_jobs()
         today = self.client.server_now().date()
-        windows = self.progress.plan(self._plan_settings(), today)
+        windows = self.progress.plan(self._plan_settings, today)
         self.logger.info(
             "Planned %d %s window(s) for this sync (today is %s by the API's clock): %s",
             len(windows),
@@ -249,9 +256,7 @@ class ActivitiesStream(Stream):
             raise TapPeopleAIError(msg)
         # The SDK reads `partitions` again after a BATCH sync; it must not start another export.
         self._partitions = iter(())
-        dates = self._plan_settings()
-        first = dates.start_date.isoformat()
-        last = dates.end_date.isoformat() if dates.end_date else None
+        first, last = self._date_bounds
         storage = batch_config.storage
         sync_id = f"{self.tap_name}--{self.name}-{uuid.uuid4()}"
         pipeline = self._pipeline()
@@ -303,9 +308,7 @@ class ActivitiesStream(Stream):
         fragment = self._fragment
         if fragment is None:
             return
-        dates = self._plan_settings()
-        start = dates.start_date.isoformat()
-        end = dates.end_date.isoformat() if dates.end_date else None
+        start, end = self._date_bounds
         where = fragment.describe()
         self._time_extracted = utc_now().isoformat()
         bad_lines: list[int] = []
