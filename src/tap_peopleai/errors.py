@@ -33,11 +33,21 @@ class FragmentGoneError(TapPeopleAIError):
 
 
 class FragmentDataError(TapPeopleAIError):
-    """A fragment's content is not valid JSON Lines."""
+    """A line of a fragment is not a valid activity: names the job, fragment and line."""
 
-    def __init__(self, message: str, line_number: int) -> None:
-        super().__init__(message)
+    def __init__(self, where: str, line_number: int, problem: str) -> None:
+        super().__init__(f"{where}, line {line_number}{problem}")
+        self.where = where
         self.line_number = line_number
+        self.problem = problem
+
+    def renumbered(self, lines_before: int) -> FragmentDataError:
+        """This error for a line counted from ``lines_before`` lines into the fragment."""
+        return FragmentDataError(self.where, self.line_number + lines_before, self.problem)
+
+
+class DamagedFragmentError(TapPeopleAIError):
+    """A fragment's line stayed invalid however often the fragment was downloaded."""
 
 
 class DownloadIncompleteError(TapPeopleAIError):

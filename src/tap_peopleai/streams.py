@@ -22,9 +22,10 @@ from tap_peopleai.batches import (
     BatchFileTask,
     batch_executor,
     batch_processes,
+    plan_parts,
     write_batch_file,
 )
-from tap_peopleai.errors import FragmentDataError, TapPeopleAIError
+from tap_peopleai.errors import DamagedFragmentError, FragmentDataError, TapPeopleAIError
 from tap_peopleai.export import ExportPipeline, FragmentFile, PipelineSettings
 from tap_peopleai.progress import PlanSettings, SyncProgress
 from tap_peopleai.records import iter_fragment_lines, parse_activity, within_dates
@@ -233,7 +234,7 @@ class ActivitiesStream(Stream):
                 "the cursor did not move. Run the tap again to export this window with a new "
                 "job; if the error repeats, report the job id to People.ai support."
             )
-            raise FragmentDataError(msg, line_number)
+            raise DamagedFragmentError(msg)
         bad_lines.append(line_number)
         self.logger.warning(
             "%s. Downloading the fragment again; records already emitted from it will be "
@@ -261,43 +262,56 @@ class ActivitiesStream(Stream):
         sync_id = f"{self.tap_name}--{self.name}-{uuid.uuid4()}"
         pipeline = self._pipeline()
         workers = batch_processes()
-        pending: deque[tuple[FragmentFile, BatchFileTask, Future[BatchFileResult]]] = deque()
-        with batch_executor(workers) as pool:
+        suffix = ".jsonl.gz" if encoding.compression == "gzip" else ".jsonl"
 
-            def finish_oldest() -> Iterator[tuple[BaseBatchFileEncoding, list[str]]]:
-                fragment, task, future = pending.popleft()
-                result, attempt = future.result(), 1
-                bad_lines: list[int] = []
-                while result.error is not None:
-                    assert result.bad_line is not None
-                    self._recover_from_bad_line(
-                        fragment, result.error, result.bad_line, attempt, bad_lines
-                    )
-                    attempt += 1
-                    result = write_batch_file(task)
-                assert result.url is not None
-                self.records_outside_dates += result.outside_dates
-                yield encoding, [result.url]
-                # The SDK wrote the BATCH message before asking for more.
-                pipeline.acknowledge(fragment)
-
-            for fragment in pipeline.fragments():
-                job = fragment.job
-                filename = (
-                    f"{storage.prefix or ''}{sync_id}-{job.window.start}-{job.job_id}-"
-                    f"{fragment.index}.jsonl" + (".gz" if encoding.compression == "gzip" else "")
-                )
-                task = BatchFileTask(
+        def tasks_for(fragment: FragmentFile, parts: int) -> list[BatchFileTask]:
+            job = fragment.job
+            name = f"{sync_id}-{job.window.start}-{job.job_id}-{fragment.index}"
+            return [
+                BatchFileTask(
                     source_path=fragment.path,
-                    url=storage.get_url(filename),
+                    start=start,
+                    end=end,
+                    url=storage.get_url(f"{storage.prefix or ''}{name}-{part}{suffix}"),
                     storage_params=dict(storage.params or {}),
                     where=fragment.describe(),
                     first_date=first,
                     last_date=last,
                     gzip=encoding.compression == "gzip",
                 )
-                pending.append((fragment, task, pool.submit(write_batch_file, task)))
-                while len(pending) > workers or (pending and pending[0][2].done()):
+                for part, (start, end) in enumerate(plan_parts(fragment.path, parts))
+            ]
+
+        Pending = tuple[FragmentFile, list[BatchFileTask], list[Future[BatchFileResult]]]
+        pending: deque[Pending] = deque()
+        with batch_executor(workers) as pool:
+
+            def finish_oldest() -> Iterator[tuple[BaseBatchFileEncoding, list[str]]]:
+                fragment, tasks, futures = pending.popleft()
+                results, attempt = [future.result() for future in futures], 1
+                bad_lines: list[int] = []
+                while failed := [result for result in results if result.error is not None]:
+                    assert failed[0].error is not None
+                    assert failed[0].bad_line is not None
+                    self._recover_from_bad_line(
+                        fragment, failed[0].error, failed[0].bad_line, attempt, bad_lines
+                    )
+                    attempt += 1
+                    # Downloaded again: cut afresh, into as many parts (so the same files).
+                    tasks = tasks_for(fragment, len(tasks))
+                    results = [write_batch_file(task) for task in tasks]
+                self.records_outside_dates += sum(result.outside_dates for result in results)
+                yield encoding, [result.url for result in results if result.url is not None]
+                # The SDK wrote the BATCH message before asking for more.
+                pipeline.acknowledge(fragment)
+
+            for fragment in pipeline.fragments():
+                tasks = tasks_for(fragment, workers)
+                futures = [pool.submit(write_batch_file, task) for task in tasks]
+                pending.append((fragment, tasks, futures))
+                while len(pending) > workers or (
+                    pending and all(future.done() for future in pending[0][2])
+                ):
                     yield from finish_oldest()
             while pending:
                 yield from finish_oldest()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import ipaddress
 import sys
 from decimal import Decimal
@@ -281,6 +282,10 @@ class TapPeopleAI(Tap):
     @classmethod
     @override
     def invoke(cls, *args: Any, **kwargs: Any) -> None:
+        # What is alive now (modules, classes, settings) lives until the process exits. Frozen,
+        # it is no longer walked by every full collection nor torn down at exit (0.1 s here),
+        # and forked BATCH workers share its pages instead of copying them.
+        gc.freeze()
         try:
             super().invoke(*args, **kwargs)
         except TapPeopleAIError as exc:

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
+import subprocess
+import sys
+import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -63,6 +67,30 @@ def test_batch_mode_recovers_corrupt_downloads(make_sandbox, tmp_path) -> None:
     assert sandbox.backend.stats()["fault_corrupt_download"] > 0
 
 
+def test_large_fragments_are_written_in_parts_listed_in_one_batch_message(
+    make_sandbox, tmp_path
+) -> None:
+    # Fragments of ~10 MB: cut in two (one part per worker); some downloads arrive corrupt,
+    # so a fragment is downloaded again and its parts written afresh.
+    sandbox = make_sandbox(
+        activities_per_day=100,
+        fragment_records=7000,
+        faults=Faults(corrupt_download_rate=0.5),
+        seed=3,
+    )
+    result = run_tap(tap_config(sandbox, batch_config=batch_config(tmp_path)))
+    manifests = [m["manifest"] for m in result.messages if m["type"] == "BATCH"]
+    assert max(map(len, manifests)) == 2
+    assert all(url.endswith(f"-{n}.jsonl.gz") for m in manifests for n, url in enumerate(m))
+    warehouse = Warehouse()
+    warehouse.load_messages(
+        [{"type": "RECORD", "record": r} for r in read_batches(result.messages)]
+    )
+    warehouse.assert_equals(sandbox.backend.ground_truth(activity_from=START))
+    assert warehouse.received == len(warehouse.rows)
+    assert sandbox.backend.stats()["fault_corrupt_download"] > 0
+
+
 def test_batch_mode_refuses_other_encodings(make_sandbox, tmp_path) -> None:
     sandbox = make_sandbox()
     config = tap_config(sandbox, batch_config=batch_config(tmp_path))
@@ -84,6 +112,8 @@ def test_batch_lines_needing_no_change_are_copied_and_others_rewritten(tmp_path)
     )
     task = BatchFileTask(
         source_path=str(source),
+        start=0,
+        end=source.stat().st_size,
         url=f"file://{tmp_path}/out/batch.jsonl.gz",
         storage_params={},
         where="job 1 (snapshot 2026-01-01..2026-01-31), fragment 0",
@@ -111,6 +141,8 @@ def test_batch_file_reports_the_bad_line(tmp_path) -> None:
     source.write_bytes(b'{"uid": "a"}\n{"uid": "b", "timestamp": 7}\n{"uid": \n')
     task = BatchFileTask(
         str(source),
+        0,
+        source.stat().st_size,
         f"file://{tmp_path}/b.jsonl",
         {},
         "job 9, fragment 2",
@@ -122,3 +154,103 @@ def test_batch_file_reports_the_bad_line(tmp_path) -> None:
     assert result.bad_line == 2
     assert result.error is not None
     assert "job 9, fragment 2, line 2" in result.error
+
+
+def test_parts_cover_the_fragment_and_are_cut_after_newlines(tmp_path) -> None:
+    from tap_peopleai.batches import MIN_PART_BYTES, plan_parts
+
+    source = tmp_path / "fragment.jsonl"
+    line = b'{"uid": "%06d", "pad": "' + b"x" * 900 + b'"}\n'
+    source.write_bytes(b"".join(line % n for n in range(5 * MIN_PART_BYTES // 2 // len(line))))
+    data = source.read_bytes()
+    for wanted, expected in ((1, 1), (2, 2), (3, 2), (8, 2)):
+        parts = plan_parts(str(source), wanted)
+        assert len(parts) == expected
+        assert parts[0][0] == 0
+        assert parts[-1][1] == len(data)
+        for (_, end), (start, _) in itertools.pairwise(parts):
+            assert end == start
+            assert data[start - 1 : start] == b"\n"
+    small = tmp_path / "small.jsonl"
+    small.write_bytes(b'{"uid": "a"}\n{"uid": "b"}\n')
+    assert plan_parts(str(small), 4) == [(0, small.stat().st_size)]
+
+
+def test_parts_written_apart_hold_what_the_whole_fragment_holds(tmp_path) -> None:
+    from tap_peopleai.batches import BatchFileTask, plan_parts, write_batch_file
+
+    source = tmp_path / "fragment.jsonl"
+    line = b'{"uid": "%06d", "timestamp": "2026-01-02T03:04:%02d", "pad": "' + b"y" * 1200 + b'"}\n'
+    source.write_bytes(b"".join(line % (n, n % 60) for n in range(8000)))
+
+    def write(parts: int) -> list[bytes]:
+        lines = []
+        for number, (start, end) in enumerate(plan_parts(str(source), parts)):
+            task = BatchFileTask(
+                str(source),
+                start,
+                end,
+                f"file://{tmp_path}/{parts}-{number}.jsonl.gz",
+                {},
+                "job 1, fragment 0",
+                "2026-01-01",
+                None,
+                gzip=True,
+            )
+            result = write_batch_file(task)
+            assert result.error is None
+            with gzip.open(tmp_path / f"{parts}-{number}.jsonl.gz") as written:
+                part_lines = written.read().splitlines()
+            assert result.records == len(part_lines)
+            lines += part_lines
+        return lines
+
+    whole = write(1)
+    assert len(whole) == 8000
+    assert write(2) == whole
+    assert json.loads(whole[1])["timestamp"] == "2026-01-02T03:04:01Z"
+
+
+def test_a_bad_line_in_a_later_part_is_named_by_its_line_in_the_fragment(tmp_path) -> None:
+    from tap_peopleai.batches import BatchFileTask, plan_parts, write_batch_file
+
+    source = tmp_path / "fragment.jsonl"
+    line = b'{"uid": "%06d", "pad": "' + b"z" * 1000 + b'"}\n'
+    lines = [line % n for n in range(9000)]
+    lines[7000] = b'{"uid": "broken", \n'
+    source.write_bytes(b"".join(lines))
+    (_, _), (start, end) = plan_parts(str(source), 2)
+    assert start < sum(map(len, lines[:7000]))
+    task = BatchFileTask(
+        str(source),
+        start,
+        end,
+        f"file://{tmp_path}/b.jsonl",
+        {},
+        "job 3, fragment 4",
+        "2026-01-01",
+        None,
+        gzip=False,
+    )
+    result = write_batch_file(task)
+    assert result.bad_line == 7001
+    assert result.error is not None
+    assert result.error.startswith("job 3, fragment 4, line 7001: not valid JSON")
+
+
+def test_workers_are_forked_only_while_no_other_thread_runs() -> None:
+    from tap_peopleai.batches import worker_start_method
+
+    probe = "from tap_peopleai.batches import worker_start_method; print(worker_start_method())"
+    alone = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert alone.stdout.strip() == "fork"
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        assert worker_start_method() == "spawn"
+    finally:
+        release.set()
+        other.join()

@@ -8,7 +8,7 @@ import pytest
 from tap_harness import START, Warehouse, create_job_as_another_tool, run_tap, tap_config
 
 from peopleai_sandbox import Faults, Variants
-from tap_peopleai.errors import ExportJobError, FragmentDataError
+from tap_peopleai.errors import DamagedFragmentError, ExportJobError
 
 
 def assert_complete(sandbox, result) -> Warehouse:  # type: ignore[no-untyped-def]
@@ -93,7 +93,7 @@ def test_a_line_that_stays_invalid_stops_the_sync_naming_job_fragment_and_line(
 ) -> None:
     sandbox = make_sandbox(faults=Faults(persistent_bad_line=True))
     result = run_tap(tap_config(sandbox), expect_error=True)
-    assert isinstance(result.error, FragmentDataError)
+    assert isinstance(result.error, DamagedFragmentError)
     message = str(result.error)
     assert "job 1001" in message
     assert "fragment 0" in message
