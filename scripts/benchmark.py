@@ -102,8 +102,8 @@ class TapRun:
     out_path: Path
     out_bytes: int
     peak_rss: int  # bytes, the tap process's own peak RSS (VmHWM)
-    tree_rss: int  # bytes, largest sampled sum of RSS of the tap and its child processes
-    workers_peak_rss: int  # bytes, sum of the peak RSS (VmHWM) of the tap's child processes
+    tree_rss: int  # bytes, largest sampled sum of the tap's RSS and its child processes' PSS
+    workers_peak_rss: int  # bytes, sum of the largest sampled PSS of each child process
     returncode: int
     stopped_early: bool = False
     records: int = 0
@@ -116,17 +116,20 @@ class TapRun:
         return max(1e-9, self.wall - self.startup)
 
 
-def tree_rss(pid: int, children_hwm: dict[int, int]) -> int:
-    """RSS of a process and its descendants now; notes each descendant's own peak RSS."""
+def tree_rss(pid: int, children_peak: dict[int, int]) -> int:
+    """Memory of a process and its descendants now; notes each descendant's largest sample.
+
+    Descendants count by PSS: forked workers share the tap's pages, which their RSS would
+    count again.
+    """
     try:
         process = psutil.Process(pid)
         total = process.memory_info().rss
         for child in process.children(recursive=True):
             with contextlib.suppress(psutil.Error):
-                total += child.memory_info().rss
-                hwm = peak_rss_of(child.pid)
-                if hwm:
-                    children_hwm[child.pid] = hwm
+                pss = child.memory_full_info().pss
+                total += pss
+                children_peak[child.pid] = max(children_peak.get(child.pid, 0), pss)
         return int(total)
     except psutil.Error:
         return 0
@@ -187,7 +190,7 @@ def run_tap(
         first_output: float | None = None
         peak_tree = 0
         peak_own = 0
-        children_hwm: dict[int, int] = {}
+        children_peak: dict[int, int] = {}
         next_sample = 0.0
         cmdline = "\0".join(command).encode() + b"\0"
         while True:
@@ -202,7 +205,7 @@ def run_tap(
                 if Path(f"/proc/{process.pid}/cmdline").read_bytes() == cmdline:
                     peak_own = peak_rss_of(process.pid) or peak_own
             if now >= next_sample:
-                peak_tree = max(peak_tree, tree_rss(process.pid, children_hwm))
+                peak_tree = max(peak_tree, tree_rss(process.pid, children_peak))
                 next_sample = now + 0.1
             if time_limit is not None and now - started > time_limit and not stopped:
                 stopped = True
@@ -222,7 +225,7 @@ def run_tap(
         out_bytes=out_path.stat().st_size,
         peak_rss=peak_own,
         tree_rss=peak_tree,
-        workers_peak_rss=sum(children_hwm.values()),
+        workers_peak_rss=sum(children_peak.values()),
         returncode=process.returncode,
         stopped_early=stopped,
     )
@@ -686,7 +689,8 @@ def machine() -> list[str]:
         f"- CPU: {os.cpu_count()} cores (nproc), {cpu}",
         f"- memory: {memory}",
         f"- Python {platform.python_version()}, singer-sdk {version('singer-sdk')}, "
-        f"orjson {version('orjson')}, {platform.system()} {platform.release()}",
+        f"orjson {version('orjson')}, msgspec {version('msgspec')}, isal {version('isal')}, "
+        f"{platform.system()} {platform.release()}",
     ]
 
 
@@ -748,7 +752,7 @@ def report_sizes(results: list[SizeResult]) -> tuple[list[str], list[tuple[str, 
             f"output, {r.batch_bytes / MB:,.0f} MB of files) | {r.batch_records:,} "
             f"| {batch.wall:.2f} | {batch.startup:.2f} | {rate(r.batch_records, batch.wall)} "
             f"| {rate(r.batch_records, batch.working)} | - "
-            f"| {batch.peak_rss / MB:.0f} (+ {batch.workers_peak_rss / MB:.0f} in its worker "
+            f"| {batch.peak_rss / MB:.0f} (+ {batch.workers_peak_rss / MB:.0f} PSS in its worker "
             f"processes; {batch.tree_rss / MB:.0f} at most at once, sampled) |",
         ]
         if batch.jobs_created and batch.first_finish:
