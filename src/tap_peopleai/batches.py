@@ -1,4 +1,4 @@
-"""BATCH mode: each fragment normalised into one JSON Lines file in any fsspec location.
+"""BATCH mode: each fragment normalised into JSON Lines files, one per part, in any fsspec location.
 
 Runs in worker processes, so everything crossing the process boundary is a plain dataclass.
 Blocks of lines that are already normalised are written as they came, without being parsed

@@ -266,10 +266,7 @@ def normalise_block(
 
 
 def _all_normalised_within(times: list[ActivityTimes], first: str, last: str | None) -> bool:
-    for times_of_line in times:
-        if not times_of_line.normalised():
-            return False
-        day = (times_of_line.timestamp or "")[:10]
-        if day and (day < first or (last is not None and day > last)):
-            return False
-    return True
+    return all(
+        times_of_line.normalised() and within_day(times_of_line.timestamp, first, last)
+        for times_of_line in times
+    )

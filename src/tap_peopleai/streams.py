@@ -297,7 +297,8 @@ class ActivitiesStream(Stream):
                         fragment, failed[0].error, failed[0].bad_line, attempt, bad_lines
                     )
                     attempt += 1
-                    # Downloaded again: cut afresh, into as many parts (so the same files).
+                    # Downloaded again, so cut afresh; as many parts as before overwrite the
+                    # same files (fewer, if the new download is much shorter).
                     tasks = tasks_for(fragment, len(tasks))
                     results = [write_batch_file(task) for task in tasks]
                 self.records_outside_dates += sum(result.outside_dates for result in results)
