@@ -126,29 +126,30 @@ def batch_processes() -> int:
 
 
 def worker_start_method() -> str:
-    """``fork`` if this process has no other thread and the platform can fork, else ``spawn``."""
+    """``fork`` if this process has no other thread and the platform can fork, else ``spawn``.
+
+    With no other thread, no lock can be held mid-operation in the copy a fork makes.
+    """
     forkable = "fork" in multiprocessing.get_all_start_methods()
     return "fork" if forkable and threading.active_count() == 1 else "spawn"
 
 
 @contextlib.contextmanager
-def batch_executor(workers: int) -> Iterator[Executor]:
-    """Worker processes or, on one CPU, one thread.
+def batch_executor(workers: int, start_method: str) -> Iterator[Executor]:
+    """``workers`` processes started by ``start_method`` or, for one worker, a thread.
 
-    Workers are forked when this process has no other thread (none can hold a lock the fork
-    would copy): they start at once, sharing every module already imported. Otherwise they
-    are spawned, which costs each a fresh interpreter and its imports (about 0.3 s here).
+    Forked workers (see ``worker_start_method``) start at once, sharing every module already
+    imported; spawned ones each pay for a fresh interpreter and its imports (0.3 s here).
     """
     if workers == 1:
         with ThreadPoolExecutor(1, thread_name_prefix="peopleai-batch") as threads:
             yield threads
         return
-    method = worker_start_method()
-    if method == "fork":
+    if start_method == "fork":
         # A forked worker flushes the standard streams it inherited when it exits.
         sys.stdout.flush()
         sys.stderr.flush()
-    context = multiprocessing.get_context(method)
+    context = multiprocessing.get_context(start_method)
     with ProcessPoolExecutor(workers, mp_context=context) as processes:
         # Start every worker now, while the first job is still being exported.
         for _ in range(workers):

@@ -23,6 +23,7 @@ from tap_peopleai.batches import (
     batch_executor,
     batch_processes,
     plan_parts,
+    worker_start_method,
     write_batch_file,
 )
 from tap_peopleai.errors import DamagedFragmentError, FragmentDataError, TapPeopleAIError
@@ -284,7 +285,13 @@ class ActivitiesStream(Stream):
 
         Pending = tuple[FragmentFile, list[BatchFileTask], list[Future[BatchFileResult]]]
         pending: deque[Pending] = deque()
-        with batch_executor(workers) as pool:
+        start_method = worker_start_method()
+        self.logger.info(
+            "Writing batch files with %d worker process(es), %s.",
+            workers,
+            "forked" if start_method == "fork" else "spawned (other threads are running)",
+        )
+        with batch_executor(workers, start_method) as pool:
 
             def finish_oldest() -> Iterator[tuple[BaseBatchFileEncoding, list[str]]]:
                 fragment, tasks, futures = pending.popleft()

@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from tap_harness import START, Warehouse, run_tap, tap_config
+from tap_harness import START, Warehouse, run_tap, run_tap_cli, tap_config
 
 from peopleai_sandbox import Faults, Variants
 
@@ -89,6 +89,25 @@ def test_large_fragments_are_written_in_parts_listed_in_one_batch_message(
     warehouse.assert_equals(sandbox.backend.ground_truth(activity_from=START))
     assert warehouse.received == len(warehouse.rows)
     assert sandbox.backend.stats()["fault_corrupt_download"] > 0
+
+
+def test_batch_mode_run_as_a_command_forks_its_workers_and_writes_every_activity(
+    make_sandbox, tmp_path
+) -> None:
+    # As Meltano runs it: a process of its own, with no other thread, so workers are forked.
+    sandbox = make_sandbox(activities_per_day=100, fragment_records=7000)
+    config = tap_config(sandbox, batch_config=batch_config(tmp_path / "files"))
+    run = run_tap_cli(config, tmp_path)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "worker process(es), forked." in run.stderr
+    manifests = [m["manifest"] for m in run.messages if m["type"] == "BATCH"]
+    assert max(map(len, manifests)) == 2
+    warehouse = Warehouse()
+    warehouse.load_messages([{"type": "RECORD", "record": r} for r in read_batches(run.messages)])
+    warehouse.assert_equals(sandbox.backend.ground_truth(activity_from=START))
+    assert warehouse.received == len(warehouse.rows)
+    # Nothing the tap wrote before forking was written again by a worker.
+    assert sum(m["type"] == "SCHEMA" for m in run.messages) == 1
 
 
 def test_batch_mode_refuses_other_encodings(make_sandbox, tmp_path) -> None:
