@@ -31,7 +31,7 @@ help:
 	@echo "make lint       ruff check + ruff format --check"
 	@echo "make typecheck  mypy"
 	@echo "make e2e        only the end-to-end Meltano/warehouse tests"
-	@echo "make bench      scripts/benchmark.py"
+	@echo "make bench      scripts/benchmark.py (BENCH_ARGS=--quick for a small run)"
 	@echo "make readme     regenerate README's settings table and sandbox switches"
 	@echo "make clean      remove output/ and Meltano's state/plugins (.meltano/)"
 
@@ -118,8 +118,8 @@ e2e: dev postgres
 
 test: lint typecheck pytest
 
-bench: plugins
-	$(BIN)/python scripts/benchmark.py
+bench: dev
+	@$(BIN)/python scripts/benchmark.py $(BENCH_ARGS)
 
 # README's settings table and sandbox switches, from the code (a test checks they are current).
 readme: dev
