@@ -1,9 +1,10 @@
 """BATCH mode: each fragment normalised into JSON Lines files, one per part, in any fsspec location.
 
 Runs in worker processes, so everything crossing the process boundary is a plain dataclass.
-Blocks of lines that are already normalised are written as they came, without being parsed
-into records or serialised again (``records.normalise_block``), and compression uses ISA-L
-(``isal``): with zlib, gzip alone would cost more than all the rest.
+Blocks of lines that are already clean are validated without building a record for each line
+and written as they came (``normalize_block``); every other line goes through the same
+``parse_activity`` as RECORD mode. Compression uses ISA-L (``isal``): with zlib, gzip alone
+would cost more than all the rest. RECORD mode never imports this module.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import itertools
 import multiprocessing
 import os
 import posixpath
+import re
 import sys
 import threading
 from collections.abc import Iterator
@@ -21,10 +23,21 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 import fsspec
+import msgspec
+import orjson
 from isal import igzip
 
 from tap_peopleai.errors import FragmentDataError
-from tap_peopleai.records import BLOCK_BYTES, iter_fragment_blocks, normalise_block
+from tap_peopleai.records import (
+    BLOCK_BYTES,
+    Block,
+    already_normalized,
+    iter_block_lines,
+    iter_fragment_blocks,
+    parse_activity,
+    within_dates,
+    within_day,
+)
 
 # ISA-L's gzip at level 1 compresses about four times as fast as zlib's fastest level, and the
 # files are read once by a loader: speed matters more than size.
@@ -51,6 +64,103 @@ def plan_parts(path: str, parts: int) -> list[tuple[int, int]]:
                 cuts.append(source.tell())
     cuts.append(size)
     return list(itertools.pairwise(cuts))
+
+
+class _PushStatus(msgspec.Struct, gc=False):
+    push_time: str | None = None
+
+
+class _Experimental(msgspec.Struct, gc=False):
+    internal_match_status: _PushStatus | None = None
+
+
+class ActivityTimes(msgspec.Struct, gc=False):
+    """The timestamps of one activity line: what ``normalize_activity`` looks at, nothing else."""
+
+    timestamp: str | None = None
+    ingest_timestamp: str | None = None
+    start_time: str | None = None
+    end_time: str | None = None
+    crm_status: _PushStatus | None = None
+    experimental: _Experimental | None = None
+
+    def is_normalized(self) -> bool:
+        """Whether ``normalize_activity`` would leave the record as it is."""
+        for value in (self.timestamp, self.ingest_timestamp, self.start_time, self.end_time):
+            if not already_normalized(value):
+                return False
+        status = self.crm_status
+        if status is not None and not already_normalized(status.push_time):
+            return False
+        experimental = self.experimental
+        if experimental is not None and (match := experimental.internal_match_status) is not None:
+            return already_normalized(match.push_time)
+        return True
+
+
+_decode_times = msgspec.json.Decoder(ActivityTimes).decode_lines
+# Faster than testing each of the three pairs with ``in``.
+_LINE_STARTING_BLANK = re.compile(rb"\n[\n \t]")
+
+
+def read_block_times(block: Block) -> list[ActivityTimes] | None:
+    """The times of each line of ``block``, if each line holds exactly one valid JSON object.
+
+    None when that cannot be vouched for without parsing line by line: framing noise, a line
+    that is not an object, invalid JSON or UTF-8, or a timestamp of an unexpected type.
+    """
+    data = block.data
+    # One object per line: no line starts with whitespace (so each holds at least one
+    # document), and there are as many documents as lines.
+    if not data.startswith(b"{") or b"\r" in data or _LINE_STARTING_BLANK.search(data):
+        return None
+    try:
+        times = _decode_times(data)
+    except msgspec.MsgspecError:
+        return None
+    if len(times) != block.lines:
+        return None
+    try:
+        # The decoder validates UTF-8 only in the strings it keeps.
+        data.decode()
+    except UnicodeDecodeError:
+        return None
+    return times
+
+
+def normalize_block(
+    block: Block, where: str, first: str, last: str | None
+) -> tuple[bytes, int, int]:
+    """Normalised JSON Lines of the activities in ``block`` dated within ``first..last``.
+
+    Returns the lines, how many there are, and how many were left out for their date. Lines
+    that are already normalized are passed on as they came; raises FragmentDataError as
+    ``parse_activity`` does.
+    """
+    times = read_block_times(block)
+    if times is not None and _all_normalized_within(times, first, last):
+        return block.data, block.lines, 0
+    kept: list[bytes] = []
+    outside = 0
+    for index, (number, line) in enumerate(iter_block_lines(block)):
+        if times is not None and times[index].is_normalized():
+            inside, normal = within_day(times[index].timestamp, first, last), line
+        else:
+            record, changed = parse_activity(line, number, where)
+            inside = within_dates(record, first, last)
+            normal = orjson.dumps(record) if changed else line
+        if inside:
+            kept.append(normal)
+        else:
+            outside += 1
+    return b"".join(line + b"\n" for line in kept), len(kept), outside
+
+
+def _all_normalized_within(times: list[ActivityTimes], first: str, last: str | None) -> bool:
+    return all(
+        times_of_line.is_normalized() and within_day(times_of_line.timestamp, first, last)
+        for times_of_line in times
+    )
 
 
 @dataclass(frozen=True)
@@ -95,7 +205,7 @@ def write_batch_file(task: BatchFileTask) -> BatchFileResult:
                 )
             source.seek(task.start)
             for block in iter_fragment_blocks(source, task.end):
-                lines, kept, left_out = normalise_block(
+                lines, kept, left_out = normalize_block(
                     block, task.where, task.first_date, task.last_date
                 )
                 sink.write(lines)

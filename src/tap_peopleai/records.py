@@ -3,9 +3,6 @@
 Real exports have carried BOMs, CRLF line ends, blank lines and NUL padding; timestamps come
 with ``Z``, naive (meaning UTC), with fractional seconds or offsets. Records leave here with
 every known timestamp as RFC 3339 UTC (``...Z``).
-
-BATCH mode needs lines, not records: ``normalise_block`` lets a block of lines that is already
-clean through as it came, having validated it without building a record for each line.
 """
 
 from __future__ import annotations
@@ -15,7 +12,6 @@ import re
 from collections.abc import Iterator
 from typing import IO, Any, NamedTuple
 
-import msgspec
 import orjson
 
 from tap_peopleai.errors import FragmentDataError
@@ -37,7 +33,7 @@ def normalize_timestamp(value: str) -> str:
     if not isinstance(value, str):
         msg = f"expected a timestamp string, got {type(value).__name__} {value!r}"
         raise TypeError(msg)
-    if _already_normal(value):
+    if already_normalized(value):
         return value
     if len(value) == 19 and value[10] == "T" and value[13] == ":":
         return value + "Z"
@@ -59,7 +55,7 @@ def normalize_timestamp(value: str) -> str:
     return f"{text}.{fraction}Z" if fraction else f"{text}Z"
 
 
-def _already_normal(value: str | None) -> bool:
+def already_normalized(value: str | None) -> bool:
     """None, or the shape the API documents and sends almost always: decided without a regex."""
     return value is None or (len(value) == 20 and value[19] == "Z" and value[10] == "T")
 
@@ -173,100 +169,3 @@ def parse_activity(line: bytes, line_number: int, where: str) -> tuple[dict[str,
     except (ValueError, TypeError) as exc:
         problem = f" (uid {record.get('uid')!r}): {exc}"
         raise FragmentDataError(where, line_number, problem) from exc
-
-
-class _PushStatus(msgspec.Struct, gc=False):
-    push_time: str | None = None
-
-
-class _Experimental(msgspec.Struct, gc=False):
-    internal_match_status: _PushStatus | None = None
-
-
-class ActivityTimes(msgspec.Struct, gc=False):
-    """The timestamps of one activity line: what ``normalize_activity`` looks at, nothing else."""
-
-    timestamp: str | None = None
-    ingest_timestamp: str | None = None
-    start_time: str | None = None
-    end_time: str | None = None
-    crm_status: _PushStatus | None = None
-    experimental: _Experimental | None = None
-
-    def normalised(self) -> bool:
-        """Whether ``normalize_activity`` would leave the record as it is."""
-        for value in (self.timestamp, self.ingest_timestamp, self.start_time, self.end_time):
-            if not _already_normal(value):
-                return False
-        status = self.crm_status
-        if status is not None and not _already_normal(status.push_time):
-            return False
-        experimental = self.experimental
-        if experimental is not None and (match := experimental.internal_match_status) is not None:
-            return _already_normal(match.push_time)
-        return True
-
-
-_decode_times = msgspec.json.Decoder(ActivityTimes).decode_lines
-# Faster than testing each of the three pairs with ``in``.
-_LINE_STARTING_BLANK = re.compile(rb"\n[\n \t]")
-
-
-def read_block_times(block: Block) -> list[ActivityTimes] | None:
-    """The times of each line of ``block``, if each line holds exactly one valid JSON object.
-
-    None when that cannot be vouched for without parsing line by line: framing noise, a line
-    that is not an object, invalid JSON or UTF-8, or a timestamp of an unexpected type.
-    """
-    data = block.data
-    # One object per line: no line starts with whitespace (so each holds at least one
-    # document), and there are as many documents as lines.
-    if not data.startswith(b"{") or b"\r" in data or _LINE_STARTING_BLANK.search(data):
-        return None
-    try:
-        times = _decode_times(data)
-    except msgspec.MsgspecError:
-        return None
-    if len(times) != block.lines:
-        return None
-    try:
-        # The decoder validates UTF-8 only in the strings it keeps.
-        data.decode()
-    except UnicodeDecodeError:
-        return None
-    return times
-
-
-def normalise_block(
-    block: Block, where: str, first: str, last: str | None
-) -> tuple[bytes, int, int]:
-    """Normalised JSON Lines of the activities in ``block`` dated within ``first..last``.
-
-    Returns the lines, how many there are, and how many were left out for their date. Lines
-    that are already normalised are passed on as they came; raises FragmentDataError as
-    ``parse_activity`` does.
-    """
-    times = read_block_times(block)
-    if times is not None and _all_normalised_within(times, first, last):
-        return block.data, block.lines, 0
-    kept: list[bytes] = []
-    outside = 0
-    for index, (number, line) in enumerate(iter_block_lines(block)):
-        if times is not None and times[index].normalised():
-            inside, normal = within_day(times[index].timestamp, first, last), line
-        else:
-            record, changed = parse_activity(line, number, where)
-            inside = within_dates(record, first, last)
-            normal = orjson.dumps(record) if changed else line
-        if inside:
-            kept.append(normal)
-        else:
-            outside += 1
-    return b"".join(line + b"\n" for line in kept), len(kept), outside
-
-
-def _all_normalised_within(times: list[ActivityTimes], first: str, last: str | None) -> bool:
-    return all(
-        times_of_line.normalised() and within_day(times_of_line.timestamp, first, last)
-        for times_of_line in times
-    )

@@ -17,15 +17,6 @@ from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.streams import Stream
 from typing_extensions import override
 
-from tap_peopleai.batches import (
-    BatchFileResult,
-    BatchFileTask,
-    batch_executor,
-    batch_processes,
-    plan_parts,
-    worker_start_method,
-    write_batch_file,
-)
 from tap_peopleai.errors import DamagedFragmentError, FragmentDataError, TapPeopleAIError
 from tap_peopleai.export import ExportPipeline, FragmentFile, PipelineSettings
 from tap_peopleai.progress import PlanSettings, SyncProgress
@@ -37,6 +28,7 @@ if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context, Record
     from singer_sdk.tap_base import Tap
 
+    from tap_peopleai.batches import BatchFileResult, BatchFileTask
     from tap_peopleai.client import PeopleAIClient
 
 
@@ -262,14 +254,17 @@ class ActivitiesStream(Stream):
         storage = batch_config.storage
         sync_id = f"{self.tap_name}--{self.name}-{uuid.uuid4()}"
         pipeline = self._pipeline()
-        workers = batch_processes()
+        # Imported only here: RECORD mode has no use for msgspec (40 ms of imports).
+        from tap_peopleai import batches  # noqa: PLC0415
+
+        workers = batches.batch_processes()
         suffix = ".jsonl.gz" if encoding.compression == "gzip" else ".jsonl"
 
         def tasks_for(fragment: FragmentFile, parts: int) -> list[BatchFileTask]:
             job = fragment.job
             name = f"{sync_id}-{job.window.start}-{job.job_id}-{fragment.index}"
             return [
-                BatchFileTask(
+                batches.BatchFileTask(
                     source_path=fragment.path,
                     start=start,
                     end=end,
@@ -280,18 +275,19 @@ class ActivitiesStream(Stream):
                     last_date=last,
                     gzip=encoding.compression == "gzip",
                 )
-                for part, (start, end) in enumerate(plan_parts(fragment.path, parts))
+                for part, (start, end) in enumerate(batches.plan_parts(fragment.path, parts))
             ]
 
-        Pending = tuple[FragmentFile, list[BatchFileTask], list[Future[BatchFileResult]]]
-        pending: deque[Pending] = deque()
-        start_method = worker_start_method()
+        pending: deque[tuple[FragmentFile, list[BatchFileTask], list[Future[BatchFileResult]]]] = (
+            deque()
+        )
+        start_method = batches.worker_start_method()
         self.logger.info(
             "Writing batch files with %d worker process(es), %s.",
             workers,
             "forked" if start_method == "fork" else "spawned (other threads are running)",
         )
-        with batch_executor(workers, start_method) as pool:
+        with batches.batch_executor(workers, start_method) as pool:
 
             def finish_oldest() -> Iterator[tuple[BaseBatchFileEncoding, list[str]]]:
                 fragment, tasks, futures = pending.popleft()
@@ -307,7 +303,7 @@ class ActivitiesStream(Stream):
                     # Downloaded again, so cut afresh; as many parts as before overwrite the
                     # same files (fewer, if the new download is much shorter).
                     tasks = tasks_for(fragment, len(tasks))
-                    results = [write_batch_file(task) for task in tasks]
+                    results = [batches.write_batch_file(task) for task in tasks]
                 self.records_outside_dates += sum(result.outside_dates for result in results)
                 yield encoding, [result.url for result in results if result.url is not None]
                 # The SDK wrote the BATCH message before asking for more.
@@ -315,7 +311,7 @@ class ActivitiesStream(Stream):
 
             for fragment in pipeline.fragments():
                 tasks = tasks_for(fragment, workers)
-                futures = [pool.submit(write_batch_file, task) for task in tasks]
+                futures = [pool.submit(batches.write_batch_file, task) for task in tasks]
                 pending.append((fragment, tasks, futures))
                 while len(pending) > workers or (
                     pending and all(future.done() for future in pending[0][2])

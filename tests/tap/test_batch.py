@@ -3,17 +3,30 @@
 from __future__ import annotations
 
 import gzip
+import io
 import itertools
 import json
+import random
 import subprocess
 import sys
 import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import orjson
+import pytest
 from tap_harness import START, Warehouse, run_tap, run_tap_cli, tap_config
 
 from peopleai_sandbox import Faults, Variants
+from tap_peopleai.batches import normalize_block
+from tap_peopleai.errors import FragmentDataError
+from tap_peopleai.records import (
+    Block,
+    iter_fragment_blocks,
+    iter_fragment_lines,
+    parse_activity,
+    within_dates,
+)
 
 
 def batch_config(root: Path) -> dict[str, object]:
@@ -273,3 +286,99 @@ def test_workers_are_forked_only_while_no_other_thread_runs() -> None:
     finally:
         release.set()
         other.join()
+
+
+WHERE = "job 5 (snapshot 2026-01-01..2026-12-31), fragment 2"
+
+# Lines of every shape the line-by-line path handles; normalize_block must treat each the same.
+CLEAN = b'{"uid": "c", "timestamp": "2026-03-01T10:00:00Z", "ingest_timestamp": "2026-03-01T11:00:00Z", "subject": "Zo\xc3\xab \xe5\x96\xb6\xe6\xa5\xad", "crm_status": {"push_time": "2026-03-01T12:00:00Z"}}'  # noqa: E501
+LINES = [
+    CLEAN,
+    b'{"uid": "n", "timestamp": "2026-03-01T10:00:00", "start_time": "2026-03-01 10:00:00"}',
+    b'{"uid": "f", "timestamp": "2026-03-01T10:00:00.250Z", "end_time": null}',
+    b'{"uid": "o", "timestamp": "2026-03-01T12:00:00+02:00"}',
+    b'{"uid": "p", "timestamp": "2026-03-01T10:00:00Z", "crm_status": {"push_time": "2026-03-01"}}',
+    b'{"uid": "x", "timestamp": "2026-03-01T10:00:00Z", "experimental": '
+    b'{"internal_match_status": {"push_time": "2026-03-01T10:00:00"}}}',
+    b'{"uid": "e", "timestamp": "2026-03-01T10:00:00Z", "experimental": '
+    b'{"internal_match_status": {"push_time": "2026-03-01T10:00:00Z"}}}',
+    b'{"uid": "s", "timestamp": "2026-03-01T10:00:00Z", "crm_status": "pushed", '
+    b'"experimental": []}',
+    b'{"uid": "m", "timestamp": null, "crm_status": null}',
+    b'{"uid": "k"}',
+    b'{"uid": "d", "timestamp": "2025-12-31T23:59:59Z"}',
+    b'{"uid": "l", "timestamp": "2027-01-01T00:00:00Z"}',
+    b'{"uid": "q", "timestamp": "2026-03-01T10:00:00Z", "participants": '
+    b'[{"timestamp": "2026-03-01 10:00", "push_time": 5}]}',
+    b'{"uid": "u", "time\\u0073tamp": "2026-03-01T10:00:00"}',
+    b'{"uid": "t", "timestamp": "2026-03-01 10:00:00", "timestamp": "2026-03-01T10:00:00Z"}',
+    b'  {"uid": "w", "timestamp": "2026-03-01T10:00:00Z"}\t',
+    b"",
+    b" \t",
+]
+BAD_LINES = [
+    b'{"uid": "j", "timestamp": ',
+    b"[1, 2]",
+    b'{"uid": "v", "timestamp": 7}',
+    b'{"uid": "y", "timestamp": "tomorrow"}',
+    b'{"uid": "z", "subject": "\xff"}',
+    b'{"uid": "a"} {"uid": "b"}',
+    b'{"uid": "g", "crm_status": {"push_time": 12}}',
+]
+
+
+def line_by_line(data: bytes, first: str, last: str | None) -> tuple[list[bytes], int]:
+    """What RECORD mode does with each line, as JSON Lines: the reference."""
+    kept, outside = [], 0
+    for number, line in iter_fragment_lines(io.BytesIO(data)):
+        record, changed = parse_activity(line, number, WHERE)
+        if within_dates(record, first, last):
+            kept.append(orjson.dumps(record) if changed else line)
+        else:
+            outside += 1
+    return kept, outside
+
+
+def block_by_block(data: bytes, first: str, last: str | None) -> tuple[list[bytes], int]:
+    kept, outside = [], 0
+    for block in iter_fragment_blocks(io.BytesIO(data)):
+        lines, count, left_out = normalize_block(block, WHERE, first, last)
+        assert lines.endswith(b"\n") or not lines
+        assert len(lines.splitlines()) == count
+        kept += [line.strip(b" \t") for line in lines.splitlines()]
+        outside += left_out
+    return kept, outside
+
+
+@pytest.mark.parametrize("seed", range(120))
+def test_blocks_are_normalized_exactly_as_line_by_line(seed: int) -> None:
+    rng = random.Random(seed)
+    lines = [rng.choice(LINES) for _ in range(rng.randint(1, 40))]
+    if seed % 3 == 0:  # the common case: every line clean
+        lines = [CLEAN] * len(lines)
+    if seed % 3 == 1:  # no framing noise, so each line's times are read at once
+        lines = [line for line in lines if line.startswith(b"{")] or [CLEAN]
+    noisy = seed % 3 == 2
+    ending = rng.choice([b"\n", b"\r\n"]) if noisy else b"\n"
+    data = ending.join(lines) + rng.choice([b"", ending, ending + b"\x00\x00"] if noisy else [b""])
+    if noisy and seed % 5 == 0:
+        data = b"\xef\xbb\xbf" + data
+    last = rng.choice([None, "2026-12-31"])
+    expected = line_by_line(data, "2026-01-01", last)
+    if seed % 2:
+        bad = rng.randrange(len(lines))
+        lines[bad] = rng.choice(BAD_LINES)
+        data = b"\n".join(lines) + b"\n"
+        with pytest.raises(FragmentDataError) as reference:
+            line_by_line(data, "2026-01-01", last)
+        with pytest.raises(FragmentDataError) as caught:
+            block_by_block(data, "2026-01-01", last)
+        assert str(caught.value) == str(reference.value)
+        assert caught.value.line_number == reference.value.line_number
+        return
+    assert block_by_block(data, "2026-01-01", last) == expected
+
+
+def test_a_clean_block_is_passed_on_as_it_came() -> None:
+    data = b"\n".join([CLEAN] * 3) + b"\n"
+    assert normalize_block(Block(1, 3, data), WHERE, "2026-01-01", None) == (data, 3, 0)
