@@ -29,7 +29,6 @@ from isal import igzip
 
 from tap_peopleai.errors import FragmentDataError
 from tap_peopleai.records import (
-    BLOCK_BYTES,
     Block,
     already_normalized,
     iter_block_lines,
@@ -222,12 +221,8 @@ def write_batch_file(task: BatchFileTask) -> BatchFileResult:
 
 def _lines_before(path: str, offset: int) -> int:
     """Lines in the first ``offset`` bytes of the file: counted only to name a bad line."""
-    lines = 0
     with open(path, "rb") as source:
-        while offset > 0 and (data := source.read(min(offset, BLOCK_BYTES))):
-            lines += data.count(b"\n")
-            offset -= len(data)
-    return lines
+        return sum(block.lines for block in iter_fragment_blocks(source, offset))
 
 
 def batch_processes() -> int:

@@ -36,14 +36,17 @@ def batch_config(root: Path) -> dict[str, object]:
     }
 
 
-def read_batches(messages) -> list[dict]:  # type: ignore[no-untyped-def]
+def load_batches(messages) -> Warehouse:  # type: ignore[no-untyped-def]
+    """A warehouse loaded with every record of the batch files the messages announce."""
     records = []
     for message in messages:
         if message["type"] == "BATCH":
             for url in message["manifest"]:
                 with gzip.open(urlsplit(url).path, "rt") as batch:
                     records += [json.loads(line) for line in batch]
-    return records
+    warehouse = Warehouse()
+    warehouse.load_messages([{"type": "RECORD", "record": r} for r in records])
+    return warehouse
 
 
 def test_batch_mode_writes_every_activity_once_as_normalised_files(make_sandbox, tmp_path) -> None:
@@ -54,12 +57,10 @@ def test_batch_mode_writes_every_activity_once_as_normalised_files(make_sandbox,
     batches = [m for m in result.messages if m["type"] == "BATCH"]
     assert batches
     assert batches[0]["encoding"] == {"format": "jsonl", "compression": "gzip"}
-    records = read_batches(result.messages)
-    warehouse = Warehouse()
-    warehouse.load_messages([{"type": "RECORD", "record": r} for r in records])
+    warehouse = load_batches(result.messages)
     warehouse.assert_equals(sandbox.backend.ground_truth(activity_from=START))
     assert warehouse.received == len(warehouse.rows)
-    assert all(r["timestamp"].endswith("Z") for r in records)
+    assert all(r["timestamp"].endswith("Z") for r in warehouse.rows.values())
     # A STATE message follows every BATCH message, and the cursor lands where RECORD mode's does.
     kinds = [m["type"] for m in result.messages if m["type"] in ("BATCH", "STATE")]
     assert all(kinds[i + 1] == "STATE" for i, kind in enumerate(kinds) if kind == "BATCH")
@@ -72,10 +73,7 @@ def test_batch_mode_writes_every_activity_once_as_normalised_files(make_sandbox,
 def test_batch_mode_recovers_corrupt_downloads(make_sandbox, tmp_path) -> None:
     sandbox = make_sandbox(faults=Faults(corrupt_download_rate=0.5), seed=5)
     result = run_tap(tap_config(sandbox, batch_config=batch_config(tmp_path)))
-    warehouse = Warehouse()
-    warehouse.load_messages(
-        [{"type": "RECORD", "record": r} for r in read_batches(result.messages)]
-    )
+    warehouse = load_batches(result.messages)
     warehouse.assert_equals(sandbox.backend.ground_truth(activity_from=START))
     assert sandbox.backend.stats()["fault_corrupt_download"] > 0
 
@@ -95,10 +93,7 @@ def test_large_fragments_are_written_in_parts_listed_in_one_batch_message(
     manifests = [m["manifest"] for m in result.messages if m["type"] == "BATCH"]
     assert max(map(len, manifests)) == 2
     assert all(url.endswith(f"-{n}.jsonl.gz") for m in manifests for n, url in enumerate(m))
-    warehouse = Warehouse()
-    warehouse.load_messages(
-        [{"type": "RECORD", "record": r} for r in read_batches(result.messages)]
-    )
+    warehouse = load_batches(result.messages)
     warehouse.assert_equals(sandbox.backend.ground_truth(activity_from=START))
     assert warehouse.received == len(warehouse.rows)
     assert sandbox.backend.stats()["fault_corrupt_download"] > 0
@@ -115,8 +110,7 @@ def test_batch_mode_run_as_a_command_forks_its_workers_and_writes_every_activity
     assert "worker process(es), forked." in run.stderr
     manifests = [m["manifest"] for m in run.messages if m["type"] == "BATCH"]
     assert max(map(len, manifests)) == 2
-    warehouse = Warehouse()
-    warehouse.load_messages([{"type": "RECORD", "record": r} for r in read_batches(run.messages)])
+    warehouse = load_batches(run.messages)
     warehouse.assert_equals(sandbox.backend.ground_truth(activity_from=START))
     assert warehouse.received == len(warehouse.rows)
     # Nothing the tap wrote before forking was written again by a worker.
