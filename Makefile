@@ -54,14 +54,16 @@ venv: $(BIN)/python
 
 # The project with its dev extras. uv (a PyPI package) installs in ~7 s what pip takes ~55 s
 # for on an empty cache; pip is the fallback if uv cannot be installed or fails.
-$(STAMPS)/dev: $(BIN)/python pyproject.toml
+# The sandbox is a distribution of its own (sandbox/), installed beside the tap for the demo and
+# the tests only.
+$(STAMPS)/dev: $(BIN)/python pyproject.toml sandbox/pyproject.toml
 	@mkdir -p $(STAMPS)
-	@echo "==> installing tap-peopleai with its dev extras into $(VENV)"
+	@echo "==> installing tap-peopleai with its dev extras, and the sandbox, into $(VENV)"
 	@if $(BIN)/python -m pip install -q "uv==$(UV_VERSION)" \
-	    && $(BIN)/uv pip install -q --python $(BIN)/python -e '.[dev]'; then :; \
+	    && $(BIN)/uv pip install -q --python $(BIN)/python -e '.[dev]' -e ./sandbox; then :; \
 	 else \
 	   echo "uv install failed; falling back to pip"; \
-	   $(BIN)/python -m pip install -q -e '.[dev]'; \
+	   $(BIN)/python -m pip install -q -e '.[dev]' -e ./sandbox; \
 	 fi
 	@touch $@
 
