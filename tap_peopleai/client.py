@@ -5,9 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import logging
-import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Any, TypeVar
 from urllib.parse import urljoin, urlsplit
@@ -16,19 +15,19 @@ import backoff
 import requests
 from requests.exceptions import ChunkedEncodingError, ContentDecodingError
 
+from tap_peopleai.auth import SecretRedactor, TokenProvider
 from tap_peopleai.errors import (
     ApiError,
     AuthenticationError,
+    DownloadCancelledError,
     DownloadIncompleteError,
     RetriableApiError,
     TapPeopleAIError,
 )
+from tap_peopleai.interrupts import GUARD
 
-TOKEN_PATH = "/auth/v1/tokens"  # noqa: S105 - a path, not a password
 JOBS_PATH = "/pull/v1/export/activities/jobs"
 USER_AGENT = "tap-peopleai/0.1 (+singer-sdk)"
-# A token is renewed once this share of its lifetime has passed, long before the API rejects it.
-TOKEN_REFRESH_SHARE = 0.8
 # The vendor allows 60 seconds per 20 MB for a download once a job is Completed.
 DOWNLOAD_SECONDS_PER_BYTE = 60 / (20 * 1024 * 1024)
 MIN_DOWNLOAD_SECONDS = 60.0
@@ -42,28 +41,22 @@ TRANSIENT_NETWORK_ERRORS = (
 )
 
 T = TypeVar("T")
+# How OpenSSL reports a TLS handshake answered by a server that speaks plain HTTP.
+NOT_TLS_SIGNS = ("wrong version number", "record layer failure", "unknown protocol")
 
 
-class SecretRedactor:
-    """Removes every known secret from text before it can reach a log or an error message."""
-
-    def __init__(self) -> None:
-        self._secrets: set[str] = set()
-        self._lock = threading.Lock()
-
-    def add(self, secret: str | None) -> None:
-        """Register a secret (ignores empty values)."""
-        if secret:
-            with self._lock:
-                self._secrets.add(secret)
-
-    def __call__(self, text: str) -> str:
-        """Return ``text`` with every registered secret replaced."""
-        with self._lock:
-            secrets = sorted(self._secrets, key=len, reverse=True)
-        for secret in secrets:
-            text = text.replace(secret, "[redacted]")
-        return text
+def _readable_ca_bundle(path: str) -> str:
+    """The ``ca_bundle`` path, if it is a readable file; else the one-line error saying so."""
+    try:
+        with open(path, "rb") as bundle:
+            bundle.read(1)
+    except OSError as exc:
+        msg = (
+            f"`ca_bundle` {path} cannot be read ({exc.strerror or exc}). Point it at a PEM file "
+            "of trusted certificate authorities, or unset it to use the system's."
+        )
+        raise TapPeopleAIError(msg) from None
+    return path
 
 
 def describe_error_body(response: requests.Response, redact: Callable[[str], str]) -> str:
@@ -102,92 +95,12 @@ class RetryPolicy:
             max_value=self.max_wait_seconds,
             jitter=backoff.full_jitter,
             logger=None,
-            # A certificate problem will not go away by asking again.
-            giveup=lambda exc: isinstance(exc, requests.exceptions.SSLError),
+            # A certificate problem will not go away by asking again; a stopping sync stops.
+            giveup=lambda exc: (
+                isinstance(exc, requests.exceptions.SSLError) or GUARD.stopping.is_set()
+            ),
         )(func)
         return decorated()
-
-
-class TokenProvider:
-    """Bearer tokens: a configured one, or client-credentials tokens renewed before they expire."""
-
-    def __init__(
-        self,
-        client: PeopleAIClient,
-        client_id: str | None,
-        client_secret: str | None,
-        access_token: str | None,
-    ) -> None:
-        self._client = client
-        self._client_id = client_id
-        self._client_secret = client_secret
-        self._static_token = access_token
-        self._token: str | None = None
-        self._renew_at = 0.0
-        self._lock = threading.Lock()
-
-    @property
-    def can_refresh(self) -> bool:
-        """Whether a rejected token can be replaced by a fresh one."""
-        return bool(self._client_id and self._client_secret)
-
-    def token(self) -> str:
-        """A token valid for a while yet."""
-        with self._lock:
-            if self.can_refresh:
-                if self._token is None or time.monotonic() >= self._renew_at:
-                    self._fetch()
-                assert self._token is not None
-                return self._token
-            assert self._static_token is not None
-            return self._static_token
-
-    def invalidate(self, token: str) -> None:
-        """Forget ``token`` after the API rejected it, so the next call fetches another."""
-        with self._lock:
-            if token == self._token:
-                self._token = None
-
-    def _fetch(self) -> None:
-        data = {
-            "grant_type": "client_credentials",
-            "client_id": self._client_id,
-            "client_secret": self._client_secret,
-        }
-
-        def post() -> requests.Response:
-            response = self._client.session.post(
-                self._client.url(TOKEN_PATH),
-                data=data,
-                timeout=self._client.timeout,
-                verify=self._client.verify,
-            )
-            self._client.note_server_time(response)
-            if response.status_code in (401, 403):
-                msg = (
-                    f"The API rejected the credentials (HTTP {response.status_code} from "
-                    f"{TOKEN_PATH}). Check `client_id` and `client_secret`, and that the key is an "
-                    "*Activity* API key (People.ai: Settings → API Key Management), not one for "
-                    "another API type."
-                )
-                raise AuthenticationError(msg)
-            self._client.raise_for_status(response, "requesting an access token")
-            return response
-
-        response = self._client.with_retries(post, f"requesting an access token from {TOKEN_PATH}")
-        try:
-            body = response.json()
-            token = str(body["access_token"])
-            lifetime = float(body.get("expires_in") or 3600)
-        except (ValueError, KeyError, TypeError) as exc:
-            msg = (
-                f"The token endpoint {TOKEN_PATH} answered HTTP {response.status_code} without an "
-                "`access_token`. Check `api_url` points at the People.ai API."
-            )
-            raise AuthenticationError(msg) from exc
-        self._client.redactor.add(token)
-        self._token = token
-        self._renew_at = time.monotonic() + lifetime * TOKEN_REFRESH_SHARE
 
 
 class PeopleAIClient:
@@ -208,7 +121,7 @@ class PeopleAIClient:
         self.api_url = api_url.rstrip("/")
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
-        self.verify: bool | str = ca_bundle or True
+        self.verify: bool | str = _readable_ca_bundle(ca_bundle) if ca_bundle else True
         self.timeout = (10.0, 60.0)
         self.retry = retry or RetryPolicy()
         self.logger = logger or logging.getLogger("tap-peopleai")
@@ -230,11 +143,18 @@ class PeopleAIClient:
         try:
             return self.retry.retrying(self.retriable_errors, call)
         except requests.exceptions.SSLError as exc:
-            msg = (
-                f"TLS certificate verification failed while {doing} ({self.api_url}): {exc}. "
-                "If a corporate proxy re-signs HTTPS traffic, set `ca_bundle` to its CA "
-                "certificate file (PEM)."
-            )
+            if any(sign in str(exc).lower() for sign in NOT_TLS_SIGNS):
+                msg = (
+                    f"The server at {self.api_url} does not speak TLS while {doing}: it answered "
+                    "an https request in plain text. Check `api_url`: the scheme or the port is "
+                    "wrong (the local sandbox is http://)."
+                )
+            else:
+                msg = (
+                    f"TLS certificate verification failed while {doing} ({self.api_url}): "
+                    f"{exc}. If a corporate proxy re-signs HTTPS traffic, set `ca_bundle` to "
+                    "its CA certificate file (PEM)."
+                )
             raise TapPeopleAIError(msg) from exc
         except TRANSIENT_NETWORK_ERRORS as exc:
             # The exception text may hold a presigned storage URL: name only its kind.
@@ -452,6 +372,9 @@ class PeopleAIClient:
         allowed = max(MIN_DOWNLOAD_SECONDS, size * DOWNLOAD_SECONDS_PER_BYTE)
         deadline = time.monotonic() + allowed
         for chunk in response.iter_content(CHUNK_BYTES):
+            if GUARD.stopping.is_set():
+                msg = f"{doing} stopped: the sync is being interrupted"
+                raise DownloadCancelledError(msg)
             sink.write(chunk)
             if time.monotonic() > deadline:
                 msg = f"{doing} took longer than the {allowed:.0f} s allowed for its size"
@@ -461,11 +384,3 @@ class PeopleAIClient:
             msg = f"{doing} ended after {received} of {declared} bytes"
             raise DownloadIncompleteError(msg)
         sink.flush()
-
-
-def first_present(job: dict[str, Any], keys: Iterable[str]) -> Any:
-    """The value of the first of ``keys`` present in ``job`` (the API's field names vary)."""
-    for key in keys:
-        if key in job:
-            return job[key]
-    return None

@@ -52,3 +52,17 @@ class DamagedFragmentError(TapPeopleAIError):
 
 class DownloadIncompleteError(TapPeopleAIError):
     """A download ended early, took longer than allowed, or was cut off."""
+
+
+class DownloadCancelledError(TapPeopleAIError):
+    """A download thread stopped because the sync is being interrupted."""
+
+
+class StateError(TapPeopleAIError):
+    """The stored state is not one this tap wrote (hand-edited, truncated, or another tap's)."""
+
+    def __init__(self, where: str, problem: str) -> None:
+        super().__init__(
+            f"Stored state is invalid at {where}: {problem}. Reset it (`meltano state clear "
+            "<state id>`, or run without --state) to start the first sync again, or fix the value."
+        )

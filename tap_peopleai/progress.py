@@ -7,10 +7,13 @@ as many job entries as the export queue holds, whatever the number of windows or
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from tap_peopleai.errors import StateError
 from tap_peopleai.planning import (
     DAY,
     ExportWindow,
@@ -19,16 +22,29 @@ from tap_peopleai.planning import (
     plan_snapshot_windows,
 )
 
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
 
 def _date(value: Any, key: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError as exc:
-        msg = (
-            f"Stored state has an invalid date in '{key}': {value!r}. Reset the state "
-            "(`meltano state clear <state id>`) or fix the value."
-        )
-        raise ValueError(msg) from exc
+    # Strictly YYYY-MM-DD: fromisoformat alone would also read 20260601 or 2026-W22-1.
+    if isinstance(value, str) and ISO_DATE.fullmatch(value):
+        with contextlib.suppress(ValueError):
+            return dt.date.fromisoformat(value)
+    raise StateError(key, f"{str(value)!r} is not a date (YYYY-MM-DD)")
+
+
+def _object(value: Any, key: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise StateError(key, f"expected an object, got {value!r:.80}")
+    return value
+
+
+def check_state_shape(state: Any) -> None:
+    """Stop early, with one clear line, on a state the SDK itself could not read."""
+    if state in (None, {}):
+        return
+    bookmarks = _object(state, "the top level").get("bookmarks", {})
+    _object(_object(bookmarks, "bookmarks").get("activities", {}), "bookmarks.activities")
 
 
 @dataclass
@@ -52,18 +68,27 @@ class JobInFlight:
         }
 
     @classmethod
-    def from_state(cls, entry: dict[str, Any]) -> JobInFlight:
+    def from_state(cls, entry: Any) -> JobInFlight:
         """Rebuild from a state entry written by ``to_state``."""
-        window = ExportWindow(
-            entry["export_type"],
-            _date(entry["start_date"], "jobs.start_date"),
-            _date(entry["end_date"], "jobs.end_date"),
-        )
+        where = "bookmarks.activities.jobs[]"
+        entry = _object(entry, where)
+        missing = [k for k in ("export_type", "start_date", "end_date", "job_id") if k not in entry]
+        if missing:
+            raise StateError(where, f"a job lacks {', '.join(missing)}")
+        if entry["export_type"] not in ("snapshot", "delta"):
+            raise StateError(where, f"unknown export_type {entry['export_type']!r}")
+        emitted = entry.get("fragments_emitted", 0)
+        if isinstance(emitted, bool) or not isinstance(emitted, int) or emitted < 0:
+            raise StateError(where, f"fragments_emitted must be a whole number, got {emitted!r}")
+        start = _date(entry["start_date"], f"{where}.start_date")
+        end = _date(entry["end_date"], f"{where}.end_date")
+        if end < start:
+            raise StateError(where, f"end_date {end} is before start_date {start}")
         return cls(
-            window=window,
-            activity_type=str(entry["activity_type"]),
+            window=ExportWindow(entry["export_type"], start, end),
+            activity_type=str(entry.get("activity_type", "all")),
             job_id=str(entry["job_id"]),
-            fragments_emitted=int(entry.get("fragments_emitted", 0)),
+            fragments_emitted=emitted,
         )
 
 
@@ -86,13 +111,18 @@ class SnapshotProgress:
         }
 
     @classmethod
-    def from_state(cls, entry: dict[str, Any]) -> SnapshotProgress:
+    def from_state(cls, entry: Any) -> SnapshotProgress:
         """Rebuild from a state entry written by ``to_state``."""
+        where = "bookmarks.activities.snapshot"
+        entry = _object(entry, where)
+        kind = entry.get("kind", "initial")
+        if kind not in ("initial", "backfill"):
+            raise StateError(f"{where}.kind", f"expected initial or backfill, got {kind!r}")
         return cls(
-            kind=str(entry.get("kind", "initial")),
-            planned_on=_date(entry["planned_on"], "snapshot.planned_on"),
-            next_start=_date(entry["next_start"], "snapshot.next_start"),
-            last=_date(entry["last"], "snapshot.last"),
+            kind=kind,
+            planned_on=_date(entry.get("planned_on"), f"{where}.planned_on"),
+            next_start=_date(entry.get("next_start"), f"{where}.next_start"),
+            last=_date(entry.get("last"), f"{where}.last"),
         )
 
 
@@ -123,10 +153,13 @@ class SyncProgress:
         """Read the progress from the stream's bookmark (missing keys mean a first sync)."""
         cursor = bookmark.get("cursor")
         snapshot = bookmark.get("snapshot")
+        jobs = bookmark.get("jobs") or []
+        if not isinstance(jobs, list):
+            raise StateError("bookmarks.activities.jobs", f"expected a list, got {jobs!r:.80}")
         return cls(
-            cursor=_date(cursor, "cursor") if cursor else None,
+            cursor=_date(cursor, "bookmarks.activities.cursor") if cursor else None,
             snapshot=SnapshotProgress.from_state(snapshot) if snapshot else None,
-            jobs=[JobInFlight.from_state(job) for job in bookmark.get("jobs") or []],
+            jobs=[JobInFlight.from_state(job) for job in jobs],
         )
 
     def write_to(self, bookmark: dict[str, Any]) -> None:
@@ -139,6 +172,20 @@ class SyncProgress:
             bookmark["snapshot"] = self.snapshot.to_state()
         if self.jobs:
             bookmark["jobs"] = [job.to_state() for job in self.jobs]
+
+    def resume_point(self) -> str:
+        """Where the next sync resumes from, in words."""
+        if self.jobs:
+            job = self.jobs[0]
+            return (
+                f"the next run resumes job {job.job_id} ({job.window.describe()}) after "
+                f"{job.fragments_emitted} fragment(s)"
+            )
+        if self.snapshot is not None:
+            return f"the next run resumes the snapshot from {self.snapshot.next_start}"
+        if self.cursor is not None:
+            return f"the next run resumes the deltas from {self.cursor}"
+        return "the next run starts the first sync again"
 
     def plan(self, settings: PlanSettings, today: dt.date) -> list[ExportWindow]:
         """The windows this sync exports, in order; starts a snapshot sequence when one is due."""

@@ -5,20 +5,28 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import ipaddress
+import logging
+import os
 import sys
 from decimal import Decimal
 from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
+import click
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.tap_base import CliTestOptionValue
 from typing_extensions import override
 
 from tap_peopleai.client import PeopleAIClient, RetryPolicy
+from tap_peopleai.connection_check import check_connection
 from tap_peopleai.errors import TapPeopleAIError
+from tap_peopleai.interrupts import GUARD, SyncInterrupted
 from tap_peopleai.planning import MAX_DELTA_DAYS, MAX_SNAPSHOT_DAYS
+from tap_peopleai.progress import check_state_shape
+from tap_peopleai.scheduler import VENDOR_MAX_QUEUED
 from tap_peopleai.streams import ActivitiesStream
 from tap_peopleai.writer import BufferedOrjsonWriter
 
@@ -254,7 +262,10 @@ class TapPeopleAI(Tap):
 
     @override
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        check_state_shape(kwargs.get("state"))
         super().__init__(*args, **kwargs)
+        # After the SDK's own, which would exit 0 with a STATE written mid-output.
+        GUARD.install()
         if kwargs.get("validate_config", True):
             errors = validate_settings(dict(self.config), dt.datetime.now(dt.timezone.utc).date())
             if errors:
@@ -281,6 +292,28 @@ class TapPeopleAI(Tap):
 
     @classmethod
     @override
+    def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
+        # The SDK's --test is a real sync capped at one record: it would create export jobs
+        # that hold the organisation's queue for hours. This checks what it can without.
+        if value in (CliTestOptionValue.Disabled.value, CliTestOptionValue.Schema.value):
+            super().cb_test(ctx, param, value)
+            return
+        config = ctx.params.get("config")  # the SDK's parsed --config (files, or ENV)
+        try:
+            tap = cls(
+                config=getattr(config, "config", None),
+                parse_env_config=bool(getattr(config, "parse_env", False)),
+            )
+            settings = tap.config
+            slots = int(settings.get("reserved_queue_slots", 2))
+            check_connection(tap.client, max(1, VENDOR_MAX_QUEUED - slots), tap.logger)
+        except TapPeopleAIError as exc:
+            cls.logger.error("%s", exc)
+            ctx.exit(1)
+        ctx.exit()
+
+    @classmethod
+    @override
     def invoke(cls, *args: Any, **kwargs: Any) -> None:
         # What is alive now (modules, classes, settings) lives until the process exits. Frozen,
         # it is no longer walked by every full collection nor torn down at exit (0.1 s here),
@@ -292,6 +325,18 @@ class TapPeopleAI(Tap):
             # A problem the user can act on: the message is the whole story, no traceback.
             cls.logger.error("%s", exc)
             sys.exit(1)
+        except SyncInterrupted as stop:
+            GUARD.run_cleanups(stop)
+            cls.logger.error(
+                "Interrupted by %s %s. The last STATE message covers every record emitted "
+                "before it and temporary files were removed.",
+                stop.signal_name,
+                stop.summary,
+            )
+            sys.stdout.flush()
+            logging.shutdown()
+            # Download threads may sit in a retry's back-off: nothing is left to wait for.
+            os._exit(stop.exit_code)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import os
 import sys
 from typing import Any
 
@@ -17,6 +18,8 @@ import orjson
 from singer_sdk.singerlib.encoding import GenericSingerWriter
 from singer_sdk.singerlib.messages import Message, SingerMessageType
 from typing_extensions import override
+
+from tap_peopleai.interrupts import GUARD
 
 FLUSH_BYTES = 1 << 20
 
@@ -41,8 +44,10 @@ class BufferedOrjsonWriter(GenericSingerWriter[bytes, Message]):
 
     @override
     def write_message(self, message: Message) -> None:
-        self._buffer += self.serialize_message(message)
-        self._buffer += b"\n"
+        # One append per message, so the buffer only ever holds whole lines.
+        self._buffer += orjson.dumps(
+            message.to_dict(), default=_default, option=orjson.OPT_APPEND_NEWLINE
+        )
         if message.type != SingerMessageType.RECORD or len(self._buffer) >= FLUSH_BYTES:
             self.flush()
 
@@ -56,8 +61,8 @@ class BufferedOrjsonWriter(GenericSingerWriter[bytes, Message]):
                 "time_extracted": time_extracted,
             },
             default=_default,
+            option=orjson.OPT_APPEND_NEWLINE,
         )
-        self._buffer += b"\n"
         if len(self._buffer) >= FLUSH_BYTES:
             self.flush()
 
@@ -65,7 +70,10 @@ class BufferedOrjsonWriter(GenericSingerWriter[bytes, Message]):
         """Hand everything buffered to stdout."""
         if not self._buffer:
             return
-        data = bytes(self._buffer)
+        with GUARD.writing():
+            self._write(bytes(self._buffer))
+
+    def _write(self, data: bytes) -> None:
         self._buffer.clear()
         stdout = sys.stdout
         raw = getattr(stdout, "buffer", None)
@@ -74,5 +82,15 @@ class BufferedOrjsonWriter(GenericSingerWriter[bytes, Message]):
             stdout.flush()
             return
         stdout.flush()
-        raw.write(data)
         raw.flush()
+        try:
+            fd = raw.fileno()
+        except (AttributeError, OSError, ValueError):  # an in-memory stream
+            raw.write(data)
+            raw.flush()
+            return
+        # os.write in a loop, not raw.write: a signal arriving while a pipe is full makes
+        # BufferedWriter.write return after a partial write, silently dropping the rest.
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]

@@ -196,6 +196,10 @@ class TapProcess:
                     return True
         return False
 
+    def send(self, signum: int) -> None:
+        """Send a signal (SIGINT, SIGTERM) as Ctrl-C or an orchestrator would."""
+        self.process.send_signal(signum)
+
     def kill(self) -> None:
         """SIGKILL: no clean-up, no final state, as a crash or an OOM kill."""
         self.process.kill()

@@ -6,13 +6,8 @@ import datetime as dt
 
 import pytest
 
-from tap_peopleai.export import (
-    PipelineSettings,
-    fragment_count,
-    job_matches,
-    job_state,
-    parse_api_time,
-)
+from tap_peopleai.export import PipelineSettings
+from tap_peopleai.jobs import ApiJob, parse_api_time
 from tap_peopleai.planning import ExportWindow
 
 
@@ -27,7 +22,7 @@ from tap_peopleai.planning import ExportWindow
     ],
 )
 def test_fragment_number_is_read_from_either_field(job, expected) -> None:  # type: ignore[no-untyped-def]
-    assert fragment_count(job) == expected
+    assert ApiJob.from_api(job).fragments_reported == expected
 
 
 def test_jobs_match_windows_whatever_the_case_of_their_enums() -> None:
@@ -40,10 +35,10 @@ def test_jobs_match_windows_whatever_the_case_of_their_enums() -> None:
         "state": "COMPLETED",
         "job_id": 5,
     }
-    assert job_matches(job, window, "all")
-    assert job_state(job) == "completed"
-    assert not job_matches({**job, "end_date": "2026-01-13"}, window, "all")
-    assert not job_matches(job, window, "email")
+    assert ApiJob.from_api(job).exports(window, "all")
+    assert ApiJob.from_api(job).state == "completed"
+    assert not ApiJob.from_api({**job, "end_date": "2026-01-13"}).exports(window, "all")
+    assert not ApiJob.from_api(job).exports(window, "email")
 
 
 @pytest.mark.parametrize(
@@ -60,5 +55,5 @@ def test_unreadable_job_times_are_none() -> None:
 
 def test_reserved_queue_slots_bound_the_jobs_kept_ahead() -> None:
     settings = PipelineSettings("all", 1.0, 60.0, reserved_queue_slots=2, download_workers=4)
-    assert settings.max_jobs_ahead == 8
-    assert PipelineSettings("all", 1.0, 60.0, 9, 4).max_jobs_ahead == 1
+    assert settings.scheduler.max_jobs_ahead == 8
+    assert PipelineSettings("all", 1.0, 60.0, 9, 4).scheduler.max_jobs_ahead == 1

@@ -1,0 +1,315 @@
+"""Export jobs against the API's shared queue: reuse, create, keep ahead, wait, replace.
+
+The queue holds 10 jobs (2 running) for the whole organisation, so the scheduler keeps at most
+``10 - reserved_queue_slots`` of this tap's jobs queued or running, treats a full queue as "wait",
+and records every job in the sync progress before waiting on it, so a crash never orphans one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from tap_peopleai.client import PeopleAIClient
+from tap_peopleai.errors import ApiError, ExportJobError
+from tap_peopleai.jobs import ApiJob
+from tap_peopleai.planning import ExportWindow
+from tap_peopleai.progress import JobInFlight, SyncProgress
+
+VENDOR_MAX_QUEUED = 10
+RETENTION = dt.timedelta(days=10)
+# A stored job this close to the end of retention is not worth resuming: its files may vanish
+# while we download them.
+RETENTION_MARGIN = dt.timedelta(hours=6)
+# A delta job for a window that is still open (it ends today) holds what was processed until it
+# was created. Only an interrupted sync's own job (from state) is reused for such a window, and
+# only if created at most this long before the resumed sync started: a fresh sync delivers
+# everything processed before it started, a resumed one everything processed up to this bound
+# before it started (minutes ago, never this morning).
+OPEN_WINDOW_REUSE_LIMIT = dt.timedelta(minutes=15)
+REUSABLE_STATES = frozenset({"queued", "running", "completed"})
+# From the API's list only jobs that got going: a queued orphan may be one that never starts.
+ADOPTABLE_STATES = frozenset({"running", "completed"})
+
+
+@dataclass(frozen=True)
+class SchedulerSettings:
+    """How the scheduler paces itself."""
+
+    activity_type: str
+    poll_interval: float
+    job_timeout: float
+    reserved_queue_slots: int
+
+    @property
+    def max_jobs_ahead(self) -> int:
+        """How many of our jobs may be queued or running at once."""
+        return max(1, VENDOR_MAX_QUEUED - self.reserved_queue_slots)
+
+
+@dataclass
+class JobRun:
+    """What the scheduler knows about one window's job during this sync."""
+
+    job: JobInFlight
+    state: str = "queued"
+    started_waiting: float = field(default_factory=time.monotonic)
+    replaced_ids: tuple[str, ...] = ()
+
+
+class JobScheduler:
+    """Gets every planned window a Completed job, in order, never overfilling the queue."""
+
+    def __init__(
+        self,
+        client: PeopleAIClient,
+        progress: SyncProgress,
+        windows: list[ExportWindow],
+        settings: SchedulerSettings,
+        today: dt.date,
+        checkpoint: Callable[[], None],
+        logger: logging.Logger,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.client = client
+        self.progress = progress
+        self.windows = windows
+        self.settings = settings
+        self.today = today
+        self.checkpoint = checkpoint
+        self.logger = logger
+        self.sleep = sleep
+        self.sync_started = client.server_now()
+        self.runs: dict[ExportWindow, JobRun] = {}
+        self.counters = {"jobs_created": 0, "jobs_reused": 0, "jobs_replaced": 0}
+
+    # Start-up -----------------------------------------------------------------------------
+
+    def adopt_existing_jobs(self, listed: list[ApiJob]) -> None:
+        """Keep stored jobs that still match the plan and can be resumed; adopt orphans."""
+        activity_type = self.settings.activity_type
+        for job in self.progress.keep_only_jobs_for(self.windows, activity_type):
+            self.logger.info(
+                "Dropping stored job %s (%s): it no longer matches this sync's plan.",
+                job.job_id,
+                job.window.describe(),
+            )
+        by_id = {item.job_id: item for item in listed}
+        for job in list(self.progress.jobs):
+            item = by_id.get(job.job_id)
+            reason = self.unusable_reason(item, job.window)
+            if reason or item is None:
+                self.logger.info(
+                    "Not resuming job %s (%s): %s; the window is exported again.",
+                    job.job_id,
+                    job.window.describe(),
+                    reason,
+                )
+                self.progress.drop_job(job)
+                continue
+            self._adopt(job, item)
+            self.logger.info(
+                "Resuming job %s (%s) after %d emitted fragment(s).",
+                job.job_id,
+                job.window.describe(),
+                job.fragments_emitted,
+            )
+        newest_first = sorted(listed, key=lambda j: j.created or dt.datetime.min, reverse=True)
+        for window in self.windows:
+            if window in self.runs:
+                continue
+            if self._is_open(window):
+                # A listed job of a window still open may be the one a finished sync used
+                # minutes ago: reusing it would hide what was processed since.
+                continue
+            for item in newest_first:
+                if (
+                    item.exports(window, activity_type)
+                    and item.state in ADOPTABLE_STATES
+                    and not self.unusable_reason(item, window)
+                ):
+                    adopted = JobInFlight(window, activity_type, item.job_id)
+                    self.progress.add_job(adopted)
+                    self._adopt(adopted, item)
+                    self.logger.info(
+                        "Reusing job %s (%s, %s) found in the API's job list.",
+                        adopted.job_id,
+                        window.describe(),
+                        item.state,
+                    )
+                    break
+
+    def _is_open(self, window: ExportWindow) -> bool:
+        """A delta window that reaches today: People.ai is still processing its last day."""
+        return window.export_type == "delta" and window.end >= self.today
+
+    def _adopt(self, job: JobInFlight, item: ApiJob) -> None:
+        self.runs[job.window] = JobRun(job, item.state)
+        self.counters["jobs_reused"] += 1
+
+    def unusable_reason(self, item: ApiJob | None, window: ExportWindow) -> str | None:
+        """Why an existing job cannot stand in for ``window`` in this sync (None: it can)."""
+        if item is None:
+            return "the API no longer lists it (expired or unknown)"
+        if item.state not in REUSABLE_STATES:
+            return f"its state is {item.state_label}"
+        created = item.created
+        if created is None:
+            return "it has no creation time"
+        if created < self.progress.reusable_since(window, self.today):
+            return "it was created before the data it must cover was final"
+        if self._is_open(window):
+            age = self.sync_started - created
+            if age > OPEN_WINDOW_REUSE_LIMIT:
+                return (
+                    f"its window is still open and it was created {age.total_seconds() / 60:.0f} "
+                    "min before this sync started, so it would miss newer activities"
+                )
+        now = self.client.server_now()
+        if now - created > RETENTION - RETENTION_MARGIN:
+            return "its files are about to expire"
+        if item.state == "queued" and (now - created).total_seconds() > self.settings.job_timeout:
+            return (
+                f"it has been queued for longer than job_timeout ({self.settings.job_timeout:g} s)"
+            )
+        return None
+
+    # Creating -----------------------------------------------------------------------------
+
+    def _create_job(self, window: ExportWindow, replaced_ids: tuple[str, ...] = ()) -> bool:
+        """Create the window's job; False when the API's queue is full (try again later)."""
+        body = {
+            "start_date": window.start.isoformat(),
+            "end_date": window.end.isoformat(),
+            "activity_type": self.settings.activity_type,
+            "output_format": "JSONLines",
+            "export_type": window.export_type,
+        }
+        try:
+            created = ApiJob.from_api(self.client.create_job(body))
+        except ApiError as exc:
+            if self._is_queue_limit(exc):
+                self.logger.info(
+                    "The export queue is full (HTTP %s: %s); waiting to create %s.",
+                    exc.status,
+                    exc.api_message,
+                    window.describe(),
+                )
+                return False
+            msg = f"The API refused to create the export job for {window.describe()}: {exc}"
+            raise ExportJobError(msg) from exc
+        job = JobInFlight(window, self.settings.activity_type, created.job_id)
+        self.progress.add_job(job)
+        self.runs[window] = JobRun(job, created.state, replaced_ids=replaced_ids)
+        self.counters["jobs_created"] += 1
+        self.logger.info("Created export job %s (%s).", job.job_id, window.describe())
+        # The job id reaches state before we wait on it, so a crash cannot orphan it.
+        self.checkpoint()
+        return True
+
+    def _is_queue_limit(self, exc: ApiError) -> bool:
+        if exc.status == 429:
+            return True
+        if exc.status not in (400, 409):
+            return False
+        # The limit error's status and body are undocumented: believe it when the queue is full.
+        active = [job for job in self.client.list_jobs() if ApiJob.from_api(job).is_active]
+        return len(active) >= VENDOR_MAX_QUEUED or "limit" in exc.api_message.lower()
+
+    def top_up(self, position: int) -> None:
+        """Queue jobs for the windows from ``position`` on, up to our share of the queue."""
+        ahead = self.windows[position:]
+        active = sum(1 for w in ahead if w in self.runs and self.runs[w].state != "completed")
+        for window in ahead:
+            if active >= self.settings.max_jobs_ahead:
+                return
+            if window in self.runs:
+                continue
+            if not self._create_job(window):
+                return
+            active += 1
+
+    def replace(self, run: JobRun, why: str) -> JobRun:
+        """Create the window's job again (once); a second failure stops the sync."""
+        window = run.job.window
+        if run.replaced_ids:
+            msg = (
+                f"Export job {run.job.job_id} for {window.describe()} {why}, after job "
+                f"{', '.join(run.replaced_ids)} for the same window failed too. Check the "
+                "People.ai status page or contact support with these job ids; the next sync "
+                "starts again from this window."
+            )
+            raise ExportJobError(msg)
+        self.logger.warning(
+            "Export job %s (%s) %s; creating it again.", run.job.job_id, window.describe(), why
+        )
+        self.progress.drop_job(run.job)
+        del self.runs[window]
+        self.counters["jobs_replaced"] += 1
+        deadline = time.monotonic() + self.settings.job_timeout
+        while not self._create_job(window, replaced_ids=(*run.replaced_ids, run.job.job_id)):
+            if time.monotonic() > deadline:
+                self._raise_queue_timeout(window)
+            self.sleep(self.settings.poll_interval)
+        return self.runs[window]
+
+    def _raise_queue_timeout(self, window: ExportWindow) -> None:
+        msg = (
+            f"Could not create the export job for {window.describe()} within job_timeout "
+            f"({self.settings.job_timeout:g} s): the API's export queue stayed full. Other tools "
+            "may be using the queue; try again later or raise `job_timeout`."
+        )
+        raise ExportJobError(msg)
+
+    # Waiting ------------------------------------------------------------------------------
+
+    def wait_for(self, position: int) -> tuple[JobRun, ApiJob]:
+        """Wait until the window's job is Completed, replacing it once if it fails."""
+        window = self.windows[position]
+        deadline = time.monotonic() + self.settings.job_timeout
+        while window not in self.runs:
+            self.top_up(position)
+            if window in self.runs:
+                break
+            if time.monotonic() > deadline:
+                self._raise_queue_timeout(window)
+            self.sleep(self.settings.poll_interval)
+        run = self.runs[window]
+        while True:
+            body = self.client.get_job(run.job.job_id)
+            if body is None:
+                run = self.replace(run, "vanished from the API (expired or deleted)")
+                continue
+            status = ApiJob.from_api(body)
+            run.state = status.state
+            if status.state == "completed":
+                return run, status
+            if status.has_failed:
+                run = self.replace(run, f"ended {status.state_label}")
+                continue
+            waited = time.monotonic() - run.started_waiting
+            if waited > self.settings.job_timeout:
+                self._raise_job_timeout(run, status, waited)
+            # Counting from this window, so the job waited on takes one of the slots too.
+            self.top_up(position)
+            self.sleep(self.settings.poll_interval)
+
+    def _raise_job_timeout(self, run: JobRun, status: ApiJob, waited: float) -> None:
+        if run.state == "queued":
+            # A job that never started may never start: the next sync creates a new one
+            # instead of waiting on it again. A running job is worth resuming.
+            self.progress.drop_job(run.job)
+            self.checkpoint()
+            next_sync = "creates a new job for this window"
+        else:
+            next_sync = "resumes this job"
+        msg = (
+            f"Export job {run.job.job_id} for {run.job.window.describe()} is still "
+            f"{status.state_label} after {waited:.0f} s (job_timeout "
+            f"{self.settings.job_timeout:g} s). Raise `job_timeout` for large exports, or "
+            f"check the People.ai status page; the next sync {next_sync}."
+        )
+        raise ExportJobError(msg)
