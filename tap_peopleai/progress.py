@@ -21,6 +21,7 @@ from tap_peopleai.planning import (
     plan_delta_windows,
     plan_snapshot_windows,
 )
+from tap_peopleai.reconciliation import RECONCILE_HORIZON, ReconciliationProgress
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -96,7 +97,9 @@ class JobInFlight:
 class SnapshotProgress:
     """A sequence of snapshot windows under way: the first sync, or a bounded backfill."""
 
-    kind: str  # "initial" hands over to the delta cursor; "backfill" leaves the cursor alone
+    # "initial" hands over to the delta cursor; "backfill" leaves the cursor alone; "reconcile"
+    # is followed by a delta window over what was processed while it ran.
+    kind: str
     planned_on: dt.date
     next_start: dt.date
     last: dt.date
@@ -116,8 +119,10 @@ class SnapshotProgress:
         where = "bookmarks.activities.snapshot"
         entry = _object(entry, where)
         kind = entry.get("kind", "initial")
-        if kind not in ("initial", "backfill"):
-            raise StateError(f"{where}.kind", f"expected initial or backfill, got {kind!r}")
+        if kind not in ("initial", "backfill", "reconcile"):
+            raise StateError(
+                f"{where}.kind", f"expected initial, backfill or reconcile, got {kind!r}"
+            )
         return cls(
             kind=kind,
             planned_on=_date(entry.get("planned_on"), f"{where}.planned_on"),
@@ -136,6 +141,7 @@ class PlanSettings:
     snapshot_window_days: int
     delta_window_days: int
     scheduled_horizon_days: int
+    reconcile: bool = False
 
 
 @dataclass
@@ -145,8 +151,9 @@ class SyncProgress:
     cursor: dt.date | None = None
     snapshot: SnapshotProgress | None = None
     jobs: list[JobInFlight] = field(default_factory=list)
+    reconciliation: ReconciliationProgress | None = None
 
-    STATE_KEYS = ("cursor", "snapshot", "jobs")
+    STATE_KEYS = ("cursor", "snapshot", "jobs", "reconciliation")
 
     @classmethod
     def from_bookmark(cls, bookmark: dict[str, Any]) -> SyncProgress:
@@ -156,10 +163,14 @@ class SyncProgress:
         jobs = bookmark.get("jobs") or []
         if not isinstance(jobs, list):
             raise StateError("bookmarks.activities.jobs", f"expected a list, got {jobs!r:.80}")
+        reconciliation = bookmark.get("reconciliation")
         return cls(
             cursor=_date(cursor, "bookmarks.activities.cursor") if cursor else None,
             snapshot=SnapshotProgress.from_state(snapshot) if snapshot else None,
             jobs=[JobInFlight.from_state(job) for job in jobs],
+            reconciliation=(
+                ReconciliationProgress.from_state(reconciliation) if reconciliation else None
+            ),
         )
 
     def write_to(self, bookmark: dict[str, Any]) -> None:
@@ -172,6 +183,8 @@ class SyncProgress:
             bookmark["snapshot"] = self.snapshot.to_state()
         if self.jobs:
             bookmark["jobs"] = [job.to_state() for job in self.jobs]
+        if self.reconciliation is not None:
+            bookmark["reconciliation"] = self.reconciliation.to_state()
 
     def resume_point(self) -> str:
         """Where the next sync resumes from, in words."""
@@ -187,8 +200,12 @@ class SyncProgress:
             return f"the next run resumes the deltas from {self.cursor}"
         return "the next run starts the first sync again"
 
-    def plan(self, settings: PlanSettings, today: dt.date) -> list[ExportWindow]:
+    def plan(
+        self, settings: PlanSettings, today: dt.date, now: dt.datetime | None = None
+    ) -> list[ExportWindow]:
         """The windows this sync exports, in order; starts a snapshot sequence when one is due."""
+        if settings.reconcile:
+            return self._plan_reconciliation(settings, today, now)
         if settings.end_date is not None:
             last = settings.end_date
             snapshot = self.snapshot
@@ -216,6 +233,28 @@ class SyncProgress:
             self.snapshot.next_start, self.snapshot.last, settings.snapshot_window_days
         )
 
+    def _plan_reconciliation(
+        self, settings: PlanSettings, today: dt.date, now: dt.datetime | None
+    ) -> list[ExportWindow]:
+        """The whole history again, then a delta over what was processed since it started."""
+        if self.reconciliation is None:
+            moment = now or dt.datetime.now(dt.timezone.utc)
+            self.reconciliation = ReconciliationProgress.start(moment, today)
+            last = today + RECONCILE_HORIZON
+            self.snapshot = SnapshotProgress("reconcile", today, settings.start_date, last)
+        if self.reconciliation.done:
+            return []  # only its ACTIVATE_VERSION and reconciliations row are left to write
+        windows: list[ExportWindow] = []
+        snapshot = self.snapshot
+        if snapshot is not None and snapshot.next_start <= snapshot.last:
+            windows = plan_snapshot_windows(
+                snapshot.next_start, snapshot.last, settings.snapshot_window_days
+            )
+        # Created after every snapshot job, this job holds all they could have missed.
+        return windows + plan_delta_windows(
+            self.reconciliation.planned_on, today, settings.delta_window_days
+        )
+
     def reusable_since(self, window: ExportWindow, today: dt.date) -> dt.datetime:
         """Earliest creation time at which an existing job still exports ``window`` completely.
 
@@ -226,7 +265,7 @@ class SyncProgress:
         """
         if window.export_type == "delta":
             day = min(window.end + DAY, today)
-        elif self.snapshot is not None and self.snapshot.kind == "initial":
+        elif self.snapshot is not None and self.snapshot.kind in ("initial", "reconcile"):
             day = self.snapshot.planned_on
         else:
             return dt.datetime.min.replace(tzinfo=dt.timezone.utc)
@@ -263,6 +302,8 @@ class SyncProgress:
         self.jobs = [j for j in self.jobs if j.window != window]
         if window.export_type == "delta":
             self.cursor = cursor_after(window, today)
+            if self.reconciliation is not None and window.end >= today:
+                self.reconciliation.done = True
             return
         snapshot = self.snapshot
         if snapshot is None:

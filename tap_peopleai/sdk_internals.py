@@ -14,6 +14,8 @@ an SDK upgrade removes or changes one of them:
   only add misleading "not resumable" notes to a state that is resumable, at a cost per record.
 - The text of the SDK's "An unhandled error occurred while syncing" notice, filtered out of the
   log when the tap raises an error it explains itself (``HideUnhandledErrorNotice``).
+- ``Stream._stream_version``: the version the SDK's record path puts into RECORD messages, set
+  per record to its ``sync_version`` when stream maps make records take that path.
 - ``Stream.state_manager.is_flushed``: set after a record written by the fast path, as the SDK's
   own ``_write_record_message`` does, so the SDK still writes its final STATE.
 """
@@ -65,10 +67,14 @@ class FastRecordPath(Stream):
 
     def _write_record_message(self, record: Record) -> None:
         writer = self.fast_writer
+        version = record.get("sync_version")
         if writer is None:
+            # The SDK stamps every RECORD message with the stream's version; here each row
+            # carries its own (see reconciliation.py).
+            self._stream_version = version
             super()._write_record_message(record)
             return
-        writer.write_record(self.name, record, self.time_extracted)
+        writer.write_record(self.name, record, self.time_extracted, version)
         self.state_manager.is_flushed = False
 
     def _increment_stream_state(

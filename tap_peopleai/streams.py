@@ -10,13 +10,16 @@ from functools import cached_property
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from singer_sdk.singerlib import StateMessage
+from singer_sdk.mapper import RemoveRecordTransform
+from singer_sdk.singerlib import ActivateVersionMessage, StateMessage
+from singer_sdk.streams import Stream
 from typing_extensions import override
 
 from tap_peopleai.errors import FragmentDataError, TapPeopleAIError
 from tap_peopleai.export import ExportPipeline, PipelineSettings, list_api_jobs
 from tap_peopleai.interrupts import GUARD, SyncInterrupted
 from tap_peopleai.progress import PlanSettings, SyncProgress
+from tap_peopleai.reconciliation import RECONCILE_HORIZON, RowVersions
 from tap_peopleai.records import iter_fragment_lines, parse_activity, within_dates
 from tap_peopleai.sdk_internals import FastRecordPath, HideUnhandledErrorNotice, plain_record_path
 
@@ -79,7 +82,7 @@ class ActivitiesStream(FastRecordPath):
     # Settings -----------------------------------------------------------------------------
 
     @cached_property
-    def _plan_settings(self) -> PlanSettings:
+    def plan_settings(self) -> PlanSettings:
         config = self.config
         end_date = config.get("end_date")
         return PlanSettings(
@@ -89,12 +92,13 @@ class ActivitiesStream(FastRecordPath):
             snapshot_window_days=int(config.get("snapshot_window_days", 365)),
             delta_window_days=int(config.get("delta_window_days", 14)),
             scheduled_horizon_days=int(config.get("scheduled_horizon_days", 365)),
+            reconcile=bool(config.get("reconcile", False)),
         )
 
     @cached_property
     def _date_bounds(self) -> tuple[str, str | None]:
         """The activity dates a record must lie in to be emitted, as ISO strings."""
-        dates = self._plan_settings
+        dates = self.plan_settings
         return dates.start_date.isoformat(), dates.end_date.isoformat() if dates.end_date else None
 
     def _pipeline_settings(self) -> PipelineSettings:
@@ -114,7 +118,7 @@ class ActivitiesStream(FastRecordPath):
         # The job list (for resuming) also fixes "today" from the server's clock (Date header).
         listed_jobs = list_api_jobs(self.client)
         today = self.client.server_now().date()
-        windows = self.progress.plan(self._plan_settings, today)
+        windows = self.progress.plan(self.plan_settings, today)
         self.logger.info(
             "Planned %d %s window(s) for this sync (today is %s by the API's clock): %s",
             len(windows),
@@ -145,11 +149,33 @@ class ActivitiesStream(FastRecordPath):
     def get_records(self, context: Context | None) -> Iterable[Record]:
         self.fast_writer = plain_record_path(self, self.owner.message_writer)
         with self._pipeline() as pipeline, GUARD.on_interrupt(self._stopper(pipeline)):
+            reconciliation = self.progress.reconciliation
+            versions = RowVersions(
+                reconciliation.sync_started if reconciliation else dt.datetime.now(dt.timezone.utc)
+            )
             for fragment in pipeline.fragments():
-                yield from self._fragment_records(pipeline, fragment)
+                yield from self._fragment_records(pipeline, fragment, versions)
                 # The SDK wrote every record yielded so far before asking for the next.
                 pipeline.acknowledge(fragment)
+            if reconciliation is not None and reconciliation.done:
+                self._activate_version(reconciliation.version)
+                if not self.owner.streams["reconciliations"].selected:
+                    self.progress.reconciliation = None  # nothing else will write its row
             self._log_finished(pipeline, self.records_outside_dates)
+
+    def _activate_version(self, version: int) -> None:
+        """Tell the loader that every row of a lower version was erased at the source."""
+        self.logger.info(
+            "Reconciliation %d complete: rows the re-export did not return are now marked "
+            "deleted (ACTIVATE_VERSION; sync_version below %d).",
+            version,
+            version,
+        )
+        for stream_map in self.stream_maps:
+            if not isinstance(stream_map, RemoveRecordTransform):
+                self.owner.write_message(
+                    ActivateVersionMessage(stream=stream_map.stream_alias, version=version)
+                )
 
     def _stopper(self, pipeline: ExportPipeline) -> Callable[[SyncInterrupted], None]:
         """What an interrupt does: a final STATE for what was acknowledged, files removed."""
@@ -162,7 +188,7 @@ class ActivitiesStream(FastRecordPath):
         return stop
 
     def _fragment_records(
-        self, pipeline: ExportPipeline, fragment: FragmentFile
+        self, pipeline: ExportPipeline, fragment: FragmentFile, versions: RowVersions
     ) -> Iterator[dict[str, Any]]:
         start, end = self._date_bounds
         where = fragment.describe()
@@ -176,6 +202,7 @@ class ActivitiesStream(FastRecordPath):
                         if not within_dates(record, start, end):
                             self.records_outside_dates += 1
                             continue
+                        record["sync_version"] = versions.of(record.get("timestamp"))
                         yield record
                 return
             except FragmentDataError as exc:
@@ -185,6 +212,13 @@ class ActivitiesStream(FastRecordPath):
     def get_batches(
         self, batch_config: BatchConfig, context: Context | None = None
     ) -> Iterator[tuple[BaseBatchFileEncoding, list[str]]]:
+        if self.plan_settings.reconcile:
+            msg = (
+                "`reconcile` needs RECORD mode: BATCH files carry no row versions, so the loader "
+                "could not tell erased rows from live ones. Unset `batch_config` for the "
+                "reconciliation run (tap-peopleai-reconcile in meltano.yml does)."
+            )
+            raise TapPeopleAIError(msg)
         # Imported only here: RECORD mode has no use for msgspec (40 ms of imports).
         from tap_peopleai.batch_export import BatchExporter  # noqa: PLC0415
 
@@ -193,3 +227,37 @@ class ActivitiesStream(FastRecordPath):
         with self._pipeline() as pipeline, GUARD.on_interrupt(self._stopper(pipeline)):
             yield from exporter.batches(pipeline)
             self._log_finished(pipeline, exporter.records_outside_dates)
+
+
+class ReconciliationsStream(Stream):
+    """One row per completed reconciliation: the version below which activity rows were erased.
+
+    Loaders that ignore ACTIVATE_VERSION (target-duckdb, target-jsonl) keep erased rows; with
+    this table, a row is live when its ``sync_version`` is at least the latest ``version`` here.
+    """
+
+    name = "reconciliations"
+    primary_keys = ("reconciliation_id",)
+    replication_key = None
+
+    def __init__(self, tap: Tap, activities: ActivitiesStream) -> None:
+        schema = resources.files("tap_peopleai.schemas").joinpath("reconciliations.json")
+        super().__init__(tap, schema=json.loads(schema.read_text()))
+        self.activities = activities
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[Record]:
+        progress = self.activities.progress
+        reconciliation = progress.reconciliation
+        if reconciliation is None or not reconciliation.done:
+            return
+        settings = self.activities.plan_settings
+        yield reconciliation.record(
+            dt.datetime.now(dt.timezone.utc),
+            settings.start_date,
+            reconciliation.planned_on + RECONCILE_HORIZON,
+        )
+        # Written: the reconciliation is over, the next one starts afresh.
+        progress.reconciliation = None
+        progress.snapshot = None
+        self.activities.checkpoint()

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import click
-from singer_sdk import Tap
+from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.tap_base import CliTestOptionValue
@@ -27,7 +27,7 @@ from tap_peopleai.interrupts import GUARD, SyncInterrupted
 from tap_peopleai.planning import MAX_DELTA_DAYS, MAX_SNAPSHOT_DAYS
 from tap_peopleai.progress import check_state_shape
 from tap_peopleai.scheduler import VENDOR_MAX_QUEUED
-from tap_peopleai.streams import ActivitiesStream
+from tap_peopleai.streams import ActivitiesStream, ReconciliationsStream
 from tap_peopleai.writer import BufferedOrjsonWriter
 
 ACTIVITY_TYPES = ("email", "meeting", "call", "all")
@@ -237,6 +237,17 @@ class TapPeopleAI(Tap):
             "keeps at most 10 minus this many of its jobs queued or running (0-8).",
         ),
         th.Property(
+            "reconcile",
+            th.BooleanType,
+            title="Reconcile",
+            default=False,
+            description="Re-export the whole history (start_date through today + 365 days, "
+            "then a delta over what was processed meanwhile) and mark every activity it does "
+            "not return as deleted: ACTIVATE_VERSION for loaders that honour it, a "
+            "`reconciliations` row for the others. RECORD mode only; run it as its own plugin "
+            "(tap-peopleai-reconcile) so it keeps its own state.",
+        ),
+        th.Property(
             "ca_bundle",
             th.StringType,
             title="CA bundle",
@@ -287,8 +298,9 @@ class TapPeopleAI(Tap):
         )
 
     @override
-    def discover_streams(self) -> list[ActivitiesStream]:
-        return [ActivitiesStream(self, client=self.client)]
+    def discover_streams(self) -> list[Stream]:
+        activities = ActivitiesStream(self, client=self.client)
+        return [activities, ReconciliationsStream(self, activities)]
 
     @classmethod
     @override

@@ -51,13 +51,16 @@ class BufferedOrjsonWriter(GenericSingerWriter[bytes, Message]):
         if message.type != SingerMessageType.RECORD or len(self._buffer) >= FLUSH_BYTES:
             self.flush()
 
-    def write_record(self, stream: str, record: dict[str, Any], time_extracted: str) -> None:
+    def write_record(
+        self, stream: str, record: dict[str, Any], time_extracted: str, version: int | None
+    ) -> None:
         """Append one RECORD message for an already-normalised, JSON-native record."""
         self._buffer += orjson.dumps(
             {
                 "type": "RECORD",
                 "stream": stream,
                 "record": record,
+                "version": version,
                 "time_extracted": time_extracted,
             },
             default=_default,

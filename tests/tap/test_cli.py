@@ -27,7 +27,8 @@ def test_about_and_discover_need_no_credentials(tmp_path) -> None:
     run = run_tap_cli({}, tmp_path, "--discover")
     assert run.returncode == 0, run.stderr
     catalog = json.loads(run.stdout)
-    (stream,) = catalog["streams"]
+    stream, reconciliations = catalog["streams"]
+    assert reconciliations["tap_stream_id"] == "reconciliations"
     assert stream["tap_stream_id"] == "activities"
     assert stream["key_properties"] == ["uid"]
     assert stream["schema"]["properties"]["participants"]["items"]["additionalProperties"] is True

@@ -36,3 +36,6 @@ def test_stream_state_manager_still_has_a_flush_flag() -> None:
     assert isinstance(stream.state_manager.is_flushed, bool), (
         "Stream.state_manager.is_flushed is gone: the fast record path cannot mark state dirty"
     )
+    assert hasattr(stream, "_stream_version"), (
+        "Stream._stream_version is gone: records on the SDK's path lose their sync_version"
+    )
