@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import argparse
+import dataclasses
 import re
 import signal
 import subprocess
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
+import pytest
 import requests
 
+from peopleai_sandbox import Faults, SandboxConfig, Variants
 from peopleai_sandbox.cli import build_parser, config_from_args
 
 
@@ -162,3 +167,35 @@ def test_flags_become_the_configuration() -> None:
     assert config.faults.http_error_rate == 0.25
     assert config.faults.bandwidth_bytes_per_second == 1000
     assert config.clock_offset.days == -2
+
+
+def test_every_setting_has_a_flag_with_the_fields_help() -> None:
+    parser = build_parser()
+    serve = next(
+        action for action in parser._actions if isinstance(action, argparse._SubParsersAction)
+    ).choices["serve"]
+    by_dest = {action.dest: action for action in serve._actions}
+    for cls in (SandboxConfig, Variants, Faults):
+        for field in dataclasses.fields(cls):
+            if "help" not in field.metadata:
+                continue  # the nested variants and faults
+            action = by_dest[field.name]
+            assert action.help is not None
+            assert action.help.startswith(field.metadata["help"]), field.name
+            assert action.choices == field.metadata["choices"], field.name
+    assert config_from_args(parser.parse_args(["serve"])) == SandboxConfig()
+
+
+def test_flags_parse_times_and_reject_bad_values(capsys: pytest.CaptureFixture[str]) -> None:
+    args = build_parser().parse_args(
+        ["serve", "--epoch", "2024-06-01T00:00:00Z", "--now", "2024-07-01T08:30:00", "--seed", "7"]
+    )
+    config = config_from_args(args)
+    assert config.epoch == datetime(2024, 6, 1, tzinfo=timezone.utc)
+    assert config.now == datetime(2024, 7, 1, 8, 30, tzinfo=timezone.utc)
+    assert config.seed == 7
+    for bad in (["--limit-status", "503"], ["--http-error-rate", "lots"], ["--now", "noon"]):
+        with pytest.raises(SystemExit) as stopped:
+            build_parser().parse_args(["serve", *bad])
+        assert stopped.value.code == 2
+        assert bad[0] in capsys.readouterr().err
