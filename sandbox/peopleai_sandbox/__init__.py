@@ -4,11 +4,13 @@ from .backend import ExportBackend
 from .clock import SandboxClock
 from .config import Faults, SandboxConfig, Variants
 from .data import TruthRow
+from .erasures import Erasure
 from .errors import ApiError
 from .testing import RunningSandbox, run_sandbox, start_sandbox
 
 __all__ = [
     "ApiError",
+    "Erasure",
     "ExportBackend",
     "Faults",
     "RunningSandbox",

@@ -48,10 +48,22 @@ def _parser_of(annotation: Any) -> Callable[[str], Any]:
     candidates = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
     kind = candidates[0] if candidates else annotation
     if kind is datetime:
-        return parse_timestamp
+        return _explained(parse_timestamp)
     if kind in (int, float, str):
         return typing.cast("Callable[[str], Any]", kind)
     raise TypeError(f"no flag parser for {annotation!r}: give the field a `parse`")
+
+
+def _explained(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """``parse`` with its ValueError's message shown by argparse (not "invalid value")."""
+
+    def parse_flag(text: str) -> Any:
+        try:
+            return parse(text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    return parse_flag
 
 
 def _add_flags(parser: argparse.ArgumentParser, cls: type[Any], title: str | None) -> None:
@@ -72,13 +84,16 @@ def _add_flags(parser: argparse.ArgumentParser, cls: type[Any], title: str | Non
             continue
         shown = field.metadata.get("default_text") or default
         choices = field.metadata.get("choices")
+        custom = field.metadata.get("parse")
+        metavar = field.metadata.get("metavar")
         group.add_argument(
             flag,
             dest=field.name,
-            type=field.metadata.get("parse") or _parser_of(hints[field.name]),
+            action="append" if field.metadata.get("repeat") else "store",
+            type=_explained(custom) if custom else _parser_of(hints[field.name]),
             choices=choices,
             default=argparse.SUPPRESS,
-            metavar=None if choices else flag[2:].upper().replace("-", "_"),
+            metavar=None if choices else metavar or flag[2:].upper().replace("-", "_"),
             help=f"{help_text} (default: {shown})",
         )
 
@@ -105,11 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _given(args: argparse.Namespace, cls: type[Any]) -> dict[str, Any]:
     """The fields of ``cls`` that were given on the command line."""
-    return {
-        field.name: getattr(args, field.name)
-        for field in dataclasses.fields(cls)
-        if hasattr(args, field.name)
-    }
+    given = {}
+    for field in dataclasses.fields(cls):
+        if hasattr(args, field.name):
+            value = getattr(args, field.name)
+            given[field.name] = tuple(value) if isinstance(value, list) else value
+    return given
 
 
 def serve_options_from_args(args: argparse.Namespace) -> ServeOptions:

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from .erasures import ERASE_FLAG_FORMAT, Erasure
+
 UTC = timezone.utc
 
 FRAGMENT_FIELDS = ("fragment", "fragments")
@@ -33,11 +35,15 @@ def option(
     flag: str | None = None,
     parse: Callable[[str], Any] | None = None,
     default_text: str | None = None,
+    repeat: bool = False,
+    metavar: str | None = None,
 ) -> Any:
     """A dataclass field whose metadata the CLI turns into a flag.
 
     ``flag`` overrides the flag name (default ``--field-name``), ``parse`` converts the flag's
-    text (default: from the field's type), ``default_text`` shows the default in the help.
+    text (default: from the field's type), ``default_text`` shows the default in the help;
+    a ``repeat`` flag may be given several times and makes a tuple; ``metavar`` names the
+    flag's value in the help.
     """
     metadata = {
         "help": help_text,
@@ -45,6 +51,8 @@ def option(
         "flag": flag,
         "parse": parse,
         "default_text": default_text,
+        "repeat": repeat,
+        "metavar": metavar,
     }
     return field(default=default, metadata=metadata)
 
@@ -119,12 +127,29 @@ class Variants:
     enum_case_insensitive: bool = option(
         False, "accept enum values in any case (Delta, All, jsonlines)"
     )
+    extra_fields: bool = option(
+        False,
+        "records carry undocumented fields: top-level scalars, an object and an array, and extra "
+        "keys in stats, crm_status and its matched objects, participants[] and campaigns[]; the "
+        "late ones only in versions ingested from --late-fields-after-days on",
+    )
+    late_fields_after_days: int = option(
+        45, "days after the epoch from which the late undocumented fields appear"
+    )
+    type_drift: bool = option(
+        False,
+        'values depart from the documented types, some coercible (duration "123", stage_rank '
+        '"3" or 3.0, reply_received "true", integer crm_id/source_id), some not (duration '
+        '"about an hour"); created in several formats',
+    )
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
             choices = f.metadata.get("choices")
             if choices:
                 _check_choice("Variants", f.name, getattr(self, f.name), choices)
+        if self.late_fields_after_days < 0:
+            raise ValueError("Variants.late_fields_after_days must be 0 or more")
 
 
 @dataclass(frozen=True)
@@ -222,6 +247,16 @@ class SandboxConfig:
     data_dir: str | None = option(
         None, "directory for rendered export files", default_text="a temporary directory"
     )
+    erasures: tuple[Erasure, ...] = option(
+        (),
+        f"erase activities and users' activities from a time on: {ERASE_FLAG_FORMAT}, e.g. "
+        "user=10000017,uid=5c9e0c4f2b7d8a1e3f6a9b0c@2025-02-20T00:00:00Z (repeatable)",
+        flag="--erase",
+        parse=Erasure.parse,
+        default_text="none",
+        repeat=True,
+        metavar="WHO@TIME",
+    )
     variants: Variants = field(default_factory=Variants)
     faults: Faults = field(default_factory=Faults)
 
@@ -240,6 +275,10 @@ class SandboxConfig:
             raise ValueError("SandboxConfig needs 0 < max_running <= max_queued")
         if self.token_ttl_seconds <= 0:
             raise ValueError("SandboxConfig.token_ttl_seconds must be positive")
+        erasures = tuple(self.erasures)
+        if not all(isinstance(erasure, Erasure) for erasure in erasures):
+            raise ValueError("SandboxConfig.erasures must hold Erasure values")
+        object.__setattr__(self, "erasures", erasures)
 
     def replace(self, **overrides: Any) -> SandboxConfig:
         """Return a copy with overrides; variant and fault field names may be given directly.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import asdict
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import orjson
@@ -57,6 +57,10 @@ class ControlResponses:
             "move_clock": self.move_clock,
             "faults": self.faults,
             "replace_faults": self.replace_faults,
+            "truth_records": self.truth_records,
+            "erasures": self.erasures,
+            "erase": self.erase,
+            "erased": self.erased,
         }
 
     def handle(self, request: Request) -> Response:
@@ -79,8 +83,45 @@ class ControlResponses:
             _optional_date(request.query, "activity_from"),
             _optional_date(request.query, "activity_to"),
             request.query.get("activity_type", "all"),
+            as_of=_optional_time(request.query, "as_of"),
         )
         return Response.json(200, truth_document(rows))
+
+    def truth_records(self, request: Request) -> Response:
+        """The full record of every activity existing now (or ``as_of``), as served."""
+        documented = request.query.get("documented_types", "false").lower() in ("1", "true")
+        records = self.backend.truth_records(
+            _optional_time(request.query, "as_of"),
+            _optional_date(request.query, "activity_from"),
+            _optional_date(request.query, "activity_to"),
+            request.query.get("activity_type", "all"),
+            documented_types=documented,
+        )
+        return Response.json(200, {"count": len(records), "records": list(records.values())})
+
+    def erasures(self, request: Request) -> Response:
+        """Every erasure, configured or added at runtime."""
+        return Response.json(
+            200, {"erasures": [erasure.document() for erasure in self.backend.erasures()]}
+        )
+
+    def erase(self, request: Request) -> Response:
+        """Add an erasure: ``{"uids": [...], "user_ids": [...], "at": iso}`` (``at``: now)."""
+        command = orjson.loads(request.body or b"{}")
+        if not isinstance(command, dict) or set(command) - {"uids", "user_ids", "at"}:
+            raise ValueError('send {"uids": [...], "user_ids": [...], "at": "<iso>"} (at optional)')
+        uids, users = command.get("uids", []), command.get("user_ids", [])
+        if not isinstance(uids, list) or not isinstance(users, list):
+            raise ValueError("uids and user_ids must be lists")
+        at = command.get("at")
+        erasure = self.backend.erase(uids, users, None if at is None else _instant(str(at)))
+        return Response.json(200, erasure.document())
+
+    def erased(self, request: Request) -> Response:
+        """uid -> erasure time of the activities erased now (or ``as_of``)."""
+        erased = self.backend.erased(_optional_time(request.query, "as_of"))
+        document = {uid: _truth_time(at) for uid, at in erased.items()}
+        return Response.json(200, {"count": len(document), "erased": document})
 
     def export_truth(self, request: Request) -> Response:
         """What an export with the query's parameters, created now, holds."""
@@ -122,7 +163,7 @@ class ControlResponses:
         elif name == "advance_seconds":
             clock.advance(timedelta(seconds=float(value)))
         elif name == "set":
-            clock.set(datetime.fromisoformat(str(value).replace("Z", "+00:00")))
+            clock.set(_instant(str(value)))
         else:
             raise ValueError(f"unknown clock command {name!r}")
         return self.clock(request)
@@ -145,3 +186,20 @@ def _optional_date(query: Mapping[str, str], name: str) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         raise ApiError(400, "bad_request", f"{name} must be yyyy-MM-dd, not {value!r}") from None
+
+
+def _instant(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _optional_time(query: Mapping[str, str], name: str) -> datetime | None:
+    value = query.get(name)
+    if not value:
+        return None
+    try:
+        return _instant(value)
+    except ValueError:
+        raise ApiError(
+            400, "bad_request", f"{name} must be an ISO 8601 time, not {value!r}"
+        ) from None

@@ -13,11 +13,14 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import orjson
 
-from .records import build_record
+from .drift import apply_type_drift
+from .extras import add_extra_fields
+from .records import FastRandom, build_record, mix
 from .skeletons import (
     TS_AFTER_FIRST_INGEST_MAX_US,
     TS_BEFORE_FIRST_INGEST_MAX_US,
@@ -58,6 +61,10 @@ class ActivityUniverse:
         reprocess_rate: float,
         scheduled_meeting_rate: float,
         timestamp_style: str = "z",
+        *,
+        extra_fields: bool = False,
+        late_fields_after_days: int = 45,
+        type_drift: bool = False,
     ) -> None:
         self.seed = seed
         self.epoch_us = to_us(epoch)
@@ -65,6 +72,9 @@ class ActivityUniverse:
         self.reprocess_rate = reprocess_rate
         self.scheduled_meeting_rate = scheduled_meeting_rate
         self.timestamp_style = timestamp_style
+        self.extra_fields = extra_fields
+        self.late_fields_from_us = self.epoch_us + late_fields_after_days * DAY_US
+        self.type_drift = type_drift
         self._params = UniverseParams(
             seed, self.epoch_us, activities_per_day, reprocess_rate, scheduled_meeting_rate
         )
@@ -161,7 +171,7 @@ class ActivityUniverse:
     # --- records -----------------------------------------------------------------------------
     def uid(self, index: int) -> str:
         """The opaque, stable primary key of activity ``index``."""
-        return hashlib.blake2b(f"{self.seed}:{index}".encode(), digest_size=12).hexdigest()
+        return uid_of(self.seed, index)
 
     def style_of(self, index: int, version: int) -> str:
         """Timestamp style of one record (only ``mixed`` makes it vary)."""
@@ -185,8 +195,40 @@ class ActivityUniverse:
         """One export line (without the line ending)."""
         return orjson.dumps(self.record(index, version))
 
-    def record(self, index: int, version: int) -> dict[str, Any]:
-        """The full export record of version ``version`` of activity ``index``."""
-        return build_record(
-            self.seed, self.skeleton(index), self.uid(index), version, self.style_of(index, version)
-        )
+    def record(self, index: int, version: int, *, type_drift: bool | None = None) -> dict[str, Any]:
+        """The full export record of version ``version`` of activity ``index``.
+
+        With the variants on, it carries the undocumented fields and the drifted values;
+        ``type_drift=False`` gives it with the documented types instead (what the drifted
+        values stand for).
+        """
+        skeleton = self.skeleton(index)
+        style = self.style_of(index, version)
+        record = build_record(self.seed, skeleton, self.uid(index), version, style)
+        if self.extra_fields:
+            late = skeleton.ingests[version - 1] >= self.late_fields_from_us
+            add_extra_fields(record, FastRandom(mix(self.seed, index, 4, version)), late)
+        if self.type_drift if type_drift is None else type_drift:
+            apply_type_drift(record, FastRandom(mix(self.seed, index, 5)), skeleton.ingests[0])
+        return record
+
+    def participant_ids(self, index: int) -> frozenset[str]:
+        """``peopleai_id`` (as text) of everyone taking part in any version of the activity.
+
+        Re-processing only adds participants, so the latest version lists them all.
+        """
+        return _participant_ids(self._params, index)
+
+
+def uid_of(seed: int, index: int) -> str:
+    """The opaque, stable primary key of activity ``index`` of a seed's universe."""
+    return hashlib.blake2b(f"{seed}:{index}".encode(), digest_size=12).hexdigest()
+
+
+@lru_cache(maxsize=200_000)
+def _participant_ids(params: UniverseParams, index: int) -> frozenset[str]:
+    skeleton = skeleton_of(params, index)
+    latest = build_record(
+        params.seed, skeleton, uid_of(params.seed, index), len(skeleton.ingests), "z"
+    )
+    return frozenset(str(person["peopleai_id"]) for person in latest["participants"])

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Variants
+from .erasures import ErasureSet
 from .errors import ApiError
 from .render import Fragment
 from .times import to_us
@@ -61,6 +62,7 @@ class Job:
     rendered: threading.Event = field(default_factory=threading.Event)
     abandoned: threading.Event = field(default_factory=threading.Event)
     render_error: str | None = None
+    erasures: ErasureSet | None = None  # those in force at creation: what the export omits
 
     @property
     def as_of_us(self) -> int:

@@ -49,6 +49,10 @@ CONTROL_ROUTES = (
     Route("POST", "/_sandbox/clock", "move_clock"),
     Route("GET", "/_sandbox/faults", "faults"),
     Route("POST", "/_sandbox/faults", "replace_faults"),
+    Route("GET", "/_sandbox/truth-records", "truth_records"),
+    Route("GET", "/_sandbox/erasures", "erasures"),
+    Route("POST", "/_sandbox/erasures", "erase"),
+    Route("GET", "/_sandbox/erased", "erased"),
 )
 
 

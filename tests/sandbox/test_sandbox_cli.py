@@ -138,6 +138,10 @@ def test_help_lists_every_switch() -> None:
         "--job-failure-rate",
         "--job-cancel-rate",
         "--stuck-job-rate",
+        "--extra-fields",
+        "--late-fields-after-days",
+        "--type-drift",
+        "--erase",
     ):
         assert flag in result.stdout, flag
 

@@ -132,6 +132,7 @@ def test_config_replace_routes_variant_and_fault_fields() -> None:
         lambda: SandboxConfig(now=datetime(2025, 1, 1)),
         lambda: SandboxConfig(activities_per_day=0),
         lambda: SandboxConfig(max_running=3, max_queued=2),
+        lambda: Variants(late_fields_after_days=-1),
     ],
 )
 def test_invalid_settings_are_rejected(build: object) -> None:
