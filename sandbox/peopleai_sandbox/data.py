@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 
+from .config import SandboxConfig
 from .drift import apply_type_drift
 from .extras import add_extra_fields
 from .records import FastRandom, build_record, mix
@@ -77,6 +78,22 @@ class ActivityUniverse:
         self.type_drift = type_drift
         self._params = UniverseParams(
             seed, self.epoch_us, activities_per_day, reprocess_rate, scheduled_meeting_rate
+        )
+
+    @classmethod
+    def from_config(cls, config: SandboxConfig) -> ActivityUniverse:
+        """The universe a sandbox configuration describes, with its record variants."""
+        variants = config.variants
+        return cls(
+            config.seed,
+            config.epoch,
+            config.activities_per_day,
+            config.reprocess_rate,
+            config.scheduled_meeting_rate,
+            variants.timestamp_style,
+            extra_fields=variants.extra_fields,
+            late_fields_after_days=variants.late_fields_after_days,
+            type_drift=variants.type_drift,
         )
 
     def skeleton(self, index: int) -> Skeleton:

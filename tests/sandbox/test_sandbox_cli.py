@@ -203,3 +203,53 @@ def test_flags_parse_times_and_reject_bad_values(capsys: pytest.CaptureFixture[s
             build_parser().parse_args(["serve", *bad])
         assert stopped.value.code == 2
         assert bad[0] in capsys.readouterr().err
+
+
+def test_serve_with_erasures_and_the_record_variants() -> None:
+    process = subprocess.Popen(
+        [
+            *_command(),
+            "serve",
+            "--port",
+            "0",
+            "--now",
+            "2025-03-01T12:00:00Z",
+            "--activities-per-day",
+            "20",
+            "--extra-fields",
+            "--type-drift",
+            "--erase",
+            "user=10003098,uid=ab12@2025-02-20T00:00:00Z",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        match = re.fullmatch(r"peopleai-sandbox listening on (\S+)\n", process.stdout.readline())
+        assert match
+        url = match.group(1)
+        erasures = requests.get(f"{url}/_sandbox/erasures", timeout=10).json()
+        assert erasures == {
+            "erasures": [
+                {"at": "2025-02-20T00:00:00.000000Z", "uids": ["ab12"], "user_ids": ["10003098"]}
+            ]
+        }
+        erased = requests.get(f"{url}/_sandbox/erased", timeout=10).json()
+        assert erased["count"] == 4  # the activities user 10003098 takes part in (seed 1)
+        assert set(erased["erased"].values()) == {"2025-02-20T00:00:00Z"}
+        records = requests.get(f"{url}/_sandbox/truth-records", timeout=30).json()["records"]
+        assert not {record["uid"] for record in records} & set(erased["erased"])
+        assert all("source_system" in record for record in records)
+        assert any("ai_summary" in record for record in records)
+        assert any(isinstance(record["created"], int) for record in records)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
