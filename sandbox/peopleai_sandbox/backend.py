@@ -197,10 +197,12 @@ class ExportBackend:
     ) -> Erasure:
         """Erase activities (by uid) and users' activities (by peopleai_id) from ``at`` (default:
         now by the sandbox clock) on; exports created from now on omit them once ``at`` is past.
+
+        "Now" is taken to the second, as job creation times are: a job created right after the
+        call, within the same second of a running clock, already omits them.
         """
-        erasure = Erasure(
-            at or self.clock.now(), tuple(uids), tuple(str(user) for user in user_ids)
-        )
+        when = at or self.clock.now().replace(microsecond=0)
+        erasure = Erasure(when, tuple(uids), tuple(str(user) for user in user_ids))
         self._erasures.add(erasure)
         return erasure
 

@@ -188,3 +188,19 @@ def test_invalid_erasures_are_rejected() -> None:
         Erasure(ERASED_AT)
     with pytest.raises(ValueError, match="Erasure values"):
         SandboxConfig(erasures=("uid=a@2025-02-20",))  # type: ignore[arg-type]
+
+
+def test_erasing_now_on_a_running_clock_applies_to_the_next_job(
+    sandbox_factory: SandboxFactory, make_client: MakeClient
+) -> None:
+    sandbox = sandbox_factory(**SMALL, now=None, clock_offset=DEFAULT_TEST_NOW - _utc_now())
+    api = make_client(sandbox)
+    window = {"start": "2025-02-01", "end": "2025-02-03"}
+    victim = min(_exported(api, **window))
+    erasure = sandbox.erase(uids=[victim])
+    assert erasure.at.microsecond == 0  # job times are whole seconds too
+    assert victim not in _exported(api, **window)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
