@@ -201,8 +201,18 @@ class TapProcess:
         self.process.send_signal(signum)
 
     def kill(self) -> None:
-        """SIGKILL: no clean-up, no final state, as a crash or an OOM kill."""
+        """SIGKILL: no clean-up, no final state, as a crash or an OOM kill.
+
+        The kill may cut the line being written: only the very last line may be torn.
+        """
         self.process.kill()
+        assert self.process.stdout is not None
+        lines = [line for line in self.process.stdout if line.strip()]
+        for number, line in enumerate(lines, 1):
+            try:
+                self.messages.append(json.loads(line))
+            except ValueError:
+                assert number == len(lines), "a torn line before the end of the output"
         self.finish()
 
     def finish(self) -> int:
