@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import uuid
 from collections import deque
@@ -10,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import Future
 from functools import cached_property
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from singer_sdk.helpers._util import utc_now
 from singer_sdk.mapper import SameRecordTransform
@@ -30,6 +29,7 @@ if TYPE_CHECKING:
 
     from tap_peopleai.batches import BatchFileResult, BatchFileTask
     from tap_peopleai.client import PeopleAIClient
+    from tap_peopleai.tap import TapPeopleAI
 
 
 # A fragment whose JSON breaks is downloaded again this many times before the tap gives up.
@@ -132,16 +132,7 @@ class ActivitiesStream(Stream):
 
     @cached_property
     def _plan_settings(self) -> PlanSettings:
-        config = self.config
-        end_date = config.get("end_date")
-        return PlanSettings(
-            start_date=dt.date.fromisoformat(str(config["start_date"])[:10]),
-            end_date=dt.date.fromisoformat(str(end_date)[:10]) if end_date else None,
-            activity_type=config.get("activity_type", "all"),
-            snapshot_window_days=int(config.get("snapshot_window_days", 365)),
-            delta_window_days=int(config.get("delta_window_days", 14)),
-            scheduled_horizon_days=int(config.get("scheduled_horizon_days", 365)),
-        )
+        return cast("TapPeopleAI", self._tap).settings.plan
 
     @cached_property
     def _date_bounds(self) -> tuple[str, str | None]:
@@ -150,15 +141,7 @@ class ActivitiesStream(Stream):
         return dates.start_date.isoformat(), dates.end_date.isoformat() if dates.end_date else None
 
     def _pipeline_settings(self) -> PipelineSettings:
-        config = self.config
-        return PipelineSettings(
-            activity_type=config.get("activity_type", "all"),
-            poll_interval=float(config.get("poll_interval", 10)),
-            job_timeout=float(config.get("job_timeout", 21600)),
-            reserved_queue_slots=int(config.get("reserved_queue_slots", 2)),
-            download_workers=int(config.get("download_workers", 4)),
-            temp_dir=config.get("temp_dir"),
-        )
+        return cast("TapPeopleAI", self._tap).settings.pipeline
 
     def _pipeline(self) -> ExportPipeline:
         # The job list (for resuming) also fixes "today" from the server's clock (Date header).
