@@ -8,7 +8,7 @@ import os
 import sys
 from functools import cached_property
 from pathlib import PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from singer_sdk import Tap
 from typing_extensions import override
@@ -25,6 +25,9 @@ from tap_peopleai.settings import (
 from tap_peopleai.settings_schema import DEFAULT_API_URL, settings_schema
 from tap_peopleai.streams import ActivitiesStream
 from tap_peopleai.writer import BufferedOrjsonWriter
+
+if TYPE_CHECKING:
+    import click
 
 
 class TapPeopleAI(Tap):
@@ -127,10 +130,23 @@ class TapPeopleAI(Tap):
         try:
             super().invoke(*args, **kwargs)
         except TapPeopleAIError as exc:
-            # A problem the user can act on: the message is the whole story, no traceback.
-            for line in str(exc).splitlines():
-                cls.logger.error("%s", line)
-            sys.exit(1)
+            cls._exit_with(exc)
+
+    @classmethod
+    @override
+    def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
+        # `--test` builds the tap while click parses the options, outside `invoke`.
+        try:
+            super().cb_test(ctx, param, value)
+        except TapPeopleAIError as exc:
+            cls._exit_with(exc)
+
+    @classmethod
+    def _exit_with(cls, exc: TapPeopleAIError) -> NoReturn:
+        # A problem the user can act on: the message is the whole story, no traceback.
+        for line in str(exc).splitlines():
+            cls.logger.error("%s", line)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -128,3 +128,13 @@ def test_a_config_file_may_hold_numbers_as_text_too(make_sandbox, tmp_path) -> N
     assert run.returncode == 0, run.stderr[-3000:]
     assert "download_workers 2" in run.stderr
     assert _records(run.stdout)
+
+
+def test_test_mode_reports_an_invalid_setting_in_one_line_too(make_sandbox, tmp_path) -> None:
+    sandbox = make_sandbox()
+    run = run_tap_cli(tap_config(sandbox, start_date="yesterday"), tmp_path, "--test")
+    assert run.returncode == 1
+    (error,) = [line for line in run.stderr.splitlines() if "ERROR" in line]
+    assert "`start_date` must be a date as YYYY-MM-DD" in error
+    assert "Traceback" not in run.stderr
+    assert sandbox.backend.stats().get("requests", 0) == 0
