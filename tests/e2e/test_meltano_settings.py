@@ -86,6 +86,14 @@ def test_settings_from_environment_and_dotenv_reach_the_tap_as_written(
     windows = [(job.export_type, job.start_date) for job in sandbox.backend.list_jobs()]
     assert windows[0] == ("snapshot", START_DATE)
 
+    # Without the variable, the sandbox environment's `poll_interval: 0.2` (a YAML number that
+    # Meltano's string kind passes on as it is) applies.
+    env.pop("TAP_PEOPLEAI_POLL_INTERVAL")
+    env["TAP_PEOPLEAI_START_DATE"] = START_DATE.isoformat()
+    rerun = meltano_project.run("run", "tap-peopleai", "target-jsonl", env=env)
+    (settings,) = _lines_with(rerun.stdout + rerun.stderr, "Settings: ")
+    assert "poll_interval 0.2 s" in settings
+
 
 INVALID = [
     ("start_date", "2024-13-01", "`start_date` must be a date as YYYY-MM-DD"),
