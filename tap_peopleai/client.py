@@ -45,20 +45,6 @@ T = TypeVar("T")
 NOT_TLS_SIGNS = ("wrong version number", "record layer failure", "unknown protocol")
 
 
-def _readable_ca_bundle(path: str) -> str:
-    """The ``ca_bundle`` path, if it is a readable file; else the one-line error saying so."""
-    try:
-        with open(path, "rb") as bundle:
-            bundle.read(1)
-    except OSError as exc:
-        msg = (
-            f"`ca_bundle` {path} cannot be read ({exc.strerror or exc}). Point it at a PEM file "
-            "of trusted certificate authorities, or unset it to use the system's."
-        )
-        raise TapPeopleAIError(msg) from None
-    return path
-
-
 def describe_error_body(response: requests.Response, redact: Callable[[str], str]) -> str:
     """A short readable account of an error body, whichever shape (or none) it has."""
     try:
@@ -121,7 +107,7 @@ class PeopleAIClient:
         self.api_url = api_url.rstrip("/")
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
-        self.verify: bool | str = _readable_ca_bundle(ca_bundle) if ca_bundle else True
+        self.verify: bool | str = ca_bundle or True
         self.timeout = (10.0, 60.0)
         self.retry = retry or RetryPolicy()
         self.logger = logger or logging.getLogger("tap-peopleai")

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
     from tap_peopleai.client import PeopleAIClient
     from tap_peopleai.downloads import FragmentFile
+    from tap_peopleai.tap import TapPeopleAI
 
 
 class ActivitiesStream(FastRecordPath):
@@ -42,7 +43,7 @@ class ActivitiesStream(FastRecordPath):
     # One bookmark for the stream: state stays bounded.
     state_partitioning_keys: list[str] = []  # noqa: RUF012
 
-    def __init__(self, tap: Tap, client: PeopleAIClient) -> None:
+    def __init__(self, tap: TapPeopleAI, client: PeopleAIClient) -> None:
         schema = resources.files("tap_peopleai.schemas").joinpath("activities.json").read_text()
         super().__init__(tap, schema=json.loads(schema))
         self.client = client
@@ -83,17 +84,8 @@ class ActivitiesStream(FastRecordPath):
 
     @cached_property
     def plan_settings(self) -> PlanSettings:
-        config = self.config
-        end_date = config.get("end_date")
-        return PlanSettings(
-            start_date=dt.date.fromisoformat(str(config["start_date"])[:10]),
-            end_date=dt.date.fromisoformat(str(end_date)[:10]) if end_date else None,
-            activity_type=config.get("activity_type", "all"),
-            snapshot_window_days=int(config.get("snapshot_window_days", 365)),
-            delta_window_days=int(config.get("delta_window_days", 14)),
-            scheduled_horizon_days=int(config.get("scheduled_horizon_days", 365)),
-            reconcile=bool(config.get("reconcile", False)),
-        )
+        """The settings that shape this sync's windows."""
+        return self.owner.settings.plan
 
     @cached_property
     def _date_bounds(self) -> tuple[str, str | None]:
@@ -102,15 +94,7 @@ class ActivitiesStream(FastRecordPath):
         return dates.start_date.isoformat(), dates.end_date.isoformat() if dates.end_date else None
 
     def _pipeline_settings(self) -> PipelineSettings:
-        config = self.config
-        return PipelineSettings(
-            activity_type=config.get("activity_type", "all"),
-            poll_interval=float(config.get("poll_interval", 10)),
-            job_timeout=float(config.get("job_timeout", 21600)),
-            reserved_queue_slots=int(config.get("reserved_queue_slots", 2)),
-            download_workers=int(config.get("download_workers", 4)),
-            temp_dir=config.get("temp_dir"),
-        )
+        return self.owner.settings.pipeline
 
     # The export ---------------------------------------------------------------------------
 

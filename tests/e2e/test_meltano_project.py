@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tap_peopleai.settings_schema import tap_setting_names
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TAP = str(Path(sys.executable).parent / "tap-peopleai")
 
@@ -22,10 +24,14 @@ TAP = str(Path(sys.executable).parent / "tap-peopleai")
 # may be missing from meltano.yml; anything else the tap accepts must be declared.
 UNDECLARED_BUILTINS: frozenset[str] = frozenset()
 
-# Meltano setting kinds accepted for each JSON Schema type of the tap's settings. `number` maps
-# to `integer` because Meltano 4.4.1 cannot serialise `decimal` values set through env vars.
+# The tap parses its own settings: meltano.yml must declare them with the one kind Meltano passes
+# on exactly as written (others convert: `date_iso8601` turned 2024-13-01 into 2024-01-13).
+PASS_THROUGH_KIND = "string"
+
+# Meltano setting kinds accepted for each JSON Schema type of the SDK's built-in settings, which
+# the SDK parses itself.
 KINDS_FOR_TYPE = {
-    "string": {"string", "options", "date_iso8601", "file", "email"},
+    "string": {"string", "options", "file", "email"},
     "number": {"integer", "decimal"},
     "integer": {"integer"},
     "boolean": {"boolean"},
@@ -64,10 +70,13 @@ def about() -> dict[str, Any]:
 
 
 def _json_type(schema: dict[str, Any]) -> str:
+    """The type of a setting's values; `[type, "string"]` means its text form is accepted too."""
     types = schema.get("type", [])
     if isinstance(types, str):
         types = [types]
     non_null = [t for t in types if t != "null"]
+    if len(non_null) == 2 and non_null[1] == "string":
+        return str(non_null[0])
     assert len(non_null) == 1, f"ambiguous type {types}"
     return str(non_null[0])
 
@@ -75,23 +84,31 @@ def _json_type(schema: dict[str, Any]) -> str:
 def test_settings_match_tap_about(about: dict[str, Any]) -> None:
     tap_settings: dict[str, dict[str, Any]] = about["settings"]["properties"]
     declared = {s["name"]: s for s in _plugin("extractors", "tap-peopleai")["settings"]}
+    own = tap_setting_names()
 
     missing = set(tap_settings) - set(declared) - UNDECLARED_BUILTINS
     unknown = set(declared) - set(tap_settings)
     assert not missing, f"settings of the tap not declared in meltano.yml: {sorted(missing)}"
     assert not unknown, f"settings in meltano.yml the tap does not know: {sorted(unknown)}"
+    assert own <= set(tap_settings)
 
     for name, setting in declared.items():
         schema = tap_settings[name]
         assert setting.get("kind"), f"{name}: no kind"
         assert setting.get("label"), f"{name}: no label"
         assert setting.get("description"), f"{name}: no description"
-        json_type = _json_type(schema)
-        assert setting["kind"] in KINDS_FOR_TYPE[json_type], (
-            f"{name}: kind {setting['kind']!r} does not fit the tap's type {json_type!r}"
-        )
-        if schema.get("format") == "date":
-            assert setting["kind"] == "date_iso8601", name
+        if name in own:
+            assert setting["kind"] == PASS_THROUGH_KIND, f"{name}: kind {setting['kind']!r}"
+            assert "options" not in setting, f"{name}: options make Meltano reject values itself"
+            assert setting["label"] == schema["title"], f"{name}: label != the tap's title"
+            assert setting["description"] == schema["description"], (
+                f"{name}: description in meltano.yml != the tap's:\n{schema['description']}"
+            )
+        else:
+            json_type = _json_type(schema)
+            assert setting["kind"] in KINDS_FOR_TYPE[json_type], (
+                f"{name}: kind {setting['kind']!r} does not fit the SDK's type {json_type!r}"
+            )
         is_secret = bool(schema.get("secret") or schema.get("writeOnly"))
         assert bool(setting.get("sensitive")) == is_secret, f"{name}: sensitive != {is_secret}"
         if "default" in schema:
@@ -100,9 +117,8 @@ def test_settings_match_tap_about(about: dict[str, Any]) -> None:
             )
         else:
             assert "value" not in setting, f"{name}: meltano.yml sets a default the tap lacks"
-        if "enum" in schema:
-            options = {o["value"] for o in setting.get("options", [])}
-            assert options == set(schema["enum"]), f"{name}: options {options} != {schema['enum']}"
+        for allowed in schema.get("enum", []):
+            assert str(allowed) in setting["description"], f"{name}: {allowed!r} not described"
 
 
 def test_required_settings_are_in_every_group(about: dict[str, Any]) -> None:
@@ -124,7 +140,13 @@ def test_plugins_install_from_the_package_index_alone() -> None:
     assert "version" not in data, "top-level `version` is deprecated in Meltano 4"
     assert data.get("send_anonymous_usage_stats") is False
     for kind in ("extractors", "loaders"):
+        names = {plugin["name"] for plugin in data["plugins"][kind]}
         for plugin in data["plugins"][kind]:
+            if "inherit_from" in plugin:
+                # Inherits everything from a plugin of this file: no Hub lookup either.
+                assert plugin["inherit_from"] in names, plugin["name"]
+                assert not {"pip_url", "variant", "namespace"} & set(plugin), plugin["name"]
+                continue
             for key in ("namespace", "pip_url", "executable"):
                 assert plugin.get(key), f"{plugin['name']}: `{key}` missing (Hub lookup)"
             assert "git+" not in plugin["pip_url"], plugin["name"]

@@ -35,11 +35,11 @@ def test_about_and_discover_need_no_credentials(tmp_path) -> None:
 
 
 BAD_SETTINGS = [
-    ({"start_date": None}, "'start_date' is a required property"),
+    ({"start_date": None}, "`start_date` is required"),
     ({"start_date": "01/02/2026"}, "`start_date` must be a date as YYYY-MM-DD"),
     ({"start_date": "2099-01-01"}, "`start_date` 2099-01-01 is in the future"),
     ({"end_date": "2026-01-01"}, "`end_date` 2026-01-01 is before `start_date`"),
-    ({"activity_type": "sms"}, "'sms' is not one of ['email', 'meeting', 'call', 'all']"),
+    ({"activity_type": "sms"}, "`activity_type` must be one of email, meeting, call, all"),
     ({"delta_window_days": 15}, "`delta_window_days` must be a whole number from 1 to 14"),
     ({"snapshot_window_days": 0}, "`snapshot_window_days` must be a whole number from 1 to 365"),
     ({"download_workers": 99}, "`download_workers` must be a whole number from 1 to 16"),

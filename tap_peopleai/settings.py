@@ -1,0 +1,305 @@
+"""The tap's settings, parsed once into typed, frozen objects (`TapPeopleAI.settings`).
+
+Values arrive as the user wrote them: JSON numbers and booleans from a config file, text from
+`--config ENV` and from Meltano (whose `string` kind passes them on untouched). Each value is
+parsed by its declaration in settings_schema.py; every invalid one is reported in one line that
+names the setting, the value and what it must be, before anything talks to the API.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import ipaddress
+import math
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlsplit
+
+from singer_sdk.exceptions import ConfigValidationError
+
+from tap_peopleai.errors import TapPeopleAIError
+from tap_peopleai.export import PipelineSettings
+from tap_peopleai.progress import PlanSettings
+from tap_peopleai.settings_schema import settings_schema
+
+ENV_PREFIX = "TAP_PEOPLEAI_"
+# Environment variables with the tap's prefix that are not settings: the SDK reads LOGLEVEL
+# itself, and Meltano passes its extras as TAP_PEOPLEAI__SELECT, TAP_PEOPLEAI__METADATA, ...
+SDK_VARIABLES = frozenset({"LOGLEVEL"})
+MELTANO_EXTRA_PREFIX = ENV_PREFIX + "_"
+TRUE_WORDS = ("true", "yes", "on", "1")
+FALSE_WORDS = ("false", "no", "off", "0")
+WHOLE_NUMBER = re.compile(r"[+-]?\d+")
+DECIMAL_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)")
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+LOOPBACK_NAMES = ("localhost",)
+
+SCHEMA = settings_schema()
+
+
+class SettingsError(TapPeopleAIError, ConfigValidationError):
+    """Settings that are missing or invalid: one line per problem, each naming the setting.
+
+    Also a ConfigValidationError, so that the SDK's own entry points (such as `--test`) print the
+    problems too. Defined here, not in errors.py, which BATCH worker processes import without
+    the SDK.
+    """
+
+    def __init__(self, problems: list[str]) -> None:
+        ConfigValidationError.__init__(self, "\n".join(problems), errors=problems)
+
+
+class _Invalid(ValueError):
+    """A value that does not fit its setting; the message says what it must be."""
+
+
+def env_var(name: str) -> str:
+    """The environment variable of a setting, as the SDK and Meltano name it."""
+    return ENV_PREFIX + name.upper().replace("-", "_")
+
+
+def environment_values(environ: Mapping[str, str]) -> dict[str, str]:
+    """The tap's settings given as environment variables, as text (what `--config ENV` reads)."""
+    names = [name for name in SCHEMA["properties"] if env_var(name) in environ]
+    return {name: environ[env_var(name)] for name in names}
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in LOOPBACK_NAMES or host.lower().endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _whole_number(value: Any, schema: dict[str, Any]) -> int:
+    low, high = schema["minimum"], schema["maximum"]
+    expected = f"a whole number from {low} to {high}"
+    if isinstance(value, str) and WHOLE_NUMBER.fullmatch(value.strip()):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise _Invalid(expected)
+    return value
+
+
+def _seconds(value: Any, schema: dict[str, Any]) -> float:
+    expected = "a positive number of seconds (such as 0.5 or 30)"
+    if isinstance(value, str) and DECIMAL_NUMBER.fullmatch(value.strip()):
+        value = float(value)
+    # A JSON config file read by the SDK holds fractions as Decimal.
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        raise _Invalid(expected)
+    if not math.isfinite(value) or value <= schema["exclusiveMinimum"]:
+        raise _Invalid(expected)
+    return float(value)
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    word = value.strip().lower() if isinstance(value, str) else None
+    if word in TRUE_WORDS or word in FALSE_WORDS:
+        return word in TRUE_WORDS
+    raise _Invalid("true or false")
+
+
+def _date(value: Any) -> dt.date:
+    text = value.strip() if isinstance(value, str) else ""
+    try:
+        if ISO_DATE.fullmatch(text):
+            return dt.date.fromisoformat(text)
+    except ValueError:
+        pass
+    raise _Invalid("a date as YYYY-MM-DD (such as 2024-01-31)")
+
+
+def _text(name: str, value: Any, schema: dict[str, Any]) -> str:
+    if not isinstance(value, str):
+        raise _Invalid("text (quote it in YAML)")
+    if "enum" in schema and value not in schema["enum"]:
+        raise _Invalid(f"one of {', '.join(schema['enum'])}")
+    if name == "api_url":
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise _Invalid("an http(s) URL such as https://api.people.ai")
+        return value.strip().rstrip("/")
+    if name == "ca_bundle" and not (os.path.isfile(value) and os.access(value, os.R_OK)):
+        raise _Invalid("the path of a readable PEM file (it does not exist or cannot be read)")
+    if name == "temp_dir" and not (os.path.isdir(value) and os.access(value, os.W_OK | os.X_OK)):
+        raise _Invalid("an existing directory the tap may write to")
+    return value
+
+
+def _parse_value(name: str, value: Any, schema: dict[str, Any]) -> Any:
+    types = schema["type"]
+    if schema.get("format") == "date":
+        return _date(value)
+    if "integer" in types:
+        return _whole_number(value, schema)
+    if "number" in types:
+        return _seconds(value, schema)
+    if "boolean" in types:
+        return _boolean(value)
+    return _text(name, value, schema)
+
+
+def _problem(name: str, value: Any, expected: str, schema: dict[str, Any]) -> str:
+    if schema.get("secret"):
+        shown = "a value that is not shown (it is secret)"
+    else:
+        shown = str(value) if isinstance(value, Decimal) else repr(value)
+    return (
+        f"`{name}` must be {expected}, got {shown}. Fix it where it is set: the config file, "
+        f"meltano.yml or {env_var(name)}."
+    )
+
+
+def parse_values(config: Mapping[str, Any]) -> dict[str, Any]:
+    """Every setting of the tap, parsed (defaults filled in); raises naming each invalid one."""
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for name, schema in SCHEMA["properties"].items():
+        value = config.get(name)
+        if value is None or (value == "" and "enum" not in schema):
+            if name in SCHEMA.get("required", ()):
+                example = "2024-01-01" if schema.get("format") == "date" else "..."
+                what = schema["description"].split(". ")[0]
+                problems.append(
+                    f"`{name}` is required: {what[0].lower()}{what[1:]}. Set it in the config "
+                    f"file, in meltano.yml or as {env_var(name)}={example}."
+                )
+            default = schema.get("default")
+            values[name] = None if default is None else _parse_value(name, default, schema)
+            continue
+        try:
+            values[name] = _parse_value(name, value, schema)
+        except _Invalid as exc:
+            problems.append(_problem(name, value, str(exc), schema))
+    if problems:
+        raise SettingsError(problems)
+    return values
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """Where the API is and how the tap authenticates."""
+
+    api_url: str
+    client_id: str | None
+    client_secret: str | None = field(repr=False)
+    access_token: str | None = field(repr=False)
+    ca_bundle: str | None
+    allow_insecure_http: bool
+
+
+@dataclass(frozen=True)
+class TapSettings:
+    """All settings of the tap, typed: the API part, the sync plan and the export pipeline."""
+
+    api: ApiSettings
+    plan: PlanSettings
+    pipeline: PipelineSettings
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> TapSettings:
+        """Parse a configuration (JSON values or text); raises `SettingsError` if invalid."""
+        v = parse_values(config)
+        return cls(
+            api=ApiSettings(
+                api_url=v["api_url"],
+                client_id=v["client_id"] or None,
+                client_secret=v["client_secret"] or None,
+                access_token=v["access_token"] or None,
+                ca_bundle=v["ca_bundle"],
+                allow_insecure_http=v["allow_insecure_http"],
+            ),
+            plan=PlanSettings(
+                start_date=v["start_date"],
+                end_date=v["end_date"],
+                activity_type=v["activity_type"],
+                snapshot_window_days=v["snapshot_window_days"],
+                delta_window_days=v["delta_window_days"],
+                scheduled_horizon_days=v["scheduled_horizon_days"],
+                reconcile=v["reconcile"],
+            ),
+            pipeline=PipelineSettings(
+                activity_type=v["activity_type"],
+                poll_interval=v["poll_interval"],
+                job_timeout=v["job_timeout"],
+                reserved_queue_slots=v["reserved_queue_slots"],
+                download_workers=v["download_workers"],
+                temp_dir=v["temp_dir"],
+            ),
+        )
+
+    def describe(self) -> str:
+        """The settings in one line for the log; never a secret."""
+        api, plan, pipeline = self.api, self.plan, self.pipeline
+        credentials = "access_token" if api.access_token else "client_id and client_secret"
+        return (
+            f"api_url {api.api_url} ({credentials}), activity_type {plan.activity_type}, "
+            f"start_date {plan.start_date}, end_date {plan.end_date or '-'}, "
+            f"poll_interval {pipeline.poll_interval:g} s, job_timeout {pipeline.job_timeout:g} s, "
+            f"delta/snapshot windows {plan.delta_window_days}/{plan.snapshot_window_days} days, "
+            f"scheduled_horizon_days {plan.scheduled_horizon_days}, "
+            f"download_workers {pipeline.download_workers}, "
+            f"reserved_queue_slots {pipeline.reserved_queue_slots}"
+        )
+
+
+def validate_settings(settings: TapSettings, today: dt.date) -> list[str]:
+    """Problems between settings (each value on its own is valid), each in one line."""
+    errors: list[str] = []
+    api, plan = settings.api, settings.plan
+    if plan.start_date > today + dt.timedelta(days=1):
+        errors.append(f"`start_date` {plan.start_date} is in the future (today is {today} UTC).")
+    if plan.end_date is not None and plan.end_date < plan.start_date:
+        errors.append(f"`end_date` {plan.end_date} is before `start_date` {plan.start_date}.")
+    if not (api.client_id and api.client_secret) and not api.access_token:
+        if api.client_id or api.client_secret:
+            missing = "client_secret" if api.client_id else "client_id"
+            errors.append(f"`{missing}` is missing: set both `client_id` and `client_secret`.")
+        else:
+            errors.append(
+                "No credentials: set `client_id` and `client_secret` (an Activity API key and "
+                "secret), or `access_token`."
+            )
+    url = urlsplit(api.api_url)
+    insecure = url.scheme == "http" and not _is_loopback(url.hostname or "")
+    if insecure and not api.allow_insecure_http:
+        errors.append(
+            f"`api_url` {api.api_url} uses plain http to a non-loopback host, which would send "
+            "credentials unencrypted. Use https, or set `allow_insecure_http` if you must."
+        )
+    return errors
+
+
+def unknown_settings_warning(
+    config_keys: Iterable[str], environ: Mapping[str, str], known: Iterable[str]
+) -> str | None:
+    """One line naming every setting given that the tap does not have, or None."""
+    known_names = set(known)
+    sources: dict[str, str | None] = {key: None for key in config_keys if key not in known_names}
+    for variable in environ:
+        if not variable.startswith(ENV_PREFIX) or variable.startswith(MELTANO_EXTRA_PREFIX):
+            continue
+        suffix = variable[len(ENV_PREFIX) :]
+        if suffix not in SDK_VARIABLES and suffix.lower() not in known_names:
+            sources[suffix.lower()] = variable
+    if not sources:
+        return None
+    described = []
+    for name, source in sorted(sources.items()):
+        notes = [source] if source else []
+        notes += [f"did you mean `{m}`?" for m in difflib.get_close_matches(name, known_names, 1)]
+        described.append(f"`{name}`" + (f" ({', '.join(notes)})" if notes else ""))
+    return (
+        f"Ignoring unknown setting(s): {'; '.join(described)}. "
+        "`tap-peopleai --about` lists the settings."
+    )
