@@ -121,9 +121,11 @@ class JobScheduler:
         for window in self.windows:
             if window in self.runs:
                 continue
-            if self._is_open(window):
+            if self._is_open(window) or self.progress.reconciliation is not None:
                 # A listed job of a window still open may be the one a finished sync used
-                # minutes ago: reusing it would hide what was processed since.
+                # minutes ago: reusing it would hide what was processed since. A
+                # reconciliation must see the source as it is now, so it reuses no job but
+                # its own (from state): an older one may still hold erased activities.
                 continue
             for item in newest_first:
                 if (

@@ -51,7 +51,6 @@ def _scenario(
         "TAP_PEOPLEAI_CLIENT_ID": sandbox.client_id,
         "TAP_PEOPLEAI_CLIENT_SECRET": sandbox.client_secret,
         "TAP_PEOPLEAI_START_DATE": START_DATE.isoformat(),
-        "TAP_PEOPLEAI_RECONCILE_START_DATE": START_DATE.isoformat(),
         **loader_env,
     }
     for state_id in (f"tap-peopleai-to-{loader}", f"tap-peopleai-reconcile-to-{loader}"):
