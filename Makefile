@@ -32,7 +32,8 @@ help:
 	@echo "make typecheck  mypy"
 	@echo "make e2e        only the end-to-end Meltano/warehouse tests"
 	@echo "make bench      scripts/benchmark.py (BENCH_ARGS=--quick for a small run)"
-	@echo "make readme     regenerate README's settings table and sandbox switches"
+	@echo "make readme     regenerate README's settings table and sandbox switches, and the"
+	@echo "                Meltano plugin definition meltano-hub/tap-peopleai.yml"
 	@echo "make clean      remove output/ and Meltano's state/plugins (.meltano/)"
 
 # --- set-up -------------------------------------------------------------------------------
@@ -123,7 +124,8 @@ test: lint typecheck pytest
 bench: dev
 	@$(BIN)/python scripts/benchmark.py $(BENCH_ARGS)
 
-# README's settings table and sandbox switches, from the code (a test checks they are current).
+# README's settings table and sandbox switches, and the plugin definition in meltano-hub/, from the
+# code (a test checks they are current).
 readme: dev
 	$(BIN)/python scripts/sync_readme.py
 

@@ -87,16 +87,10 @@ class MeltanoProject:
         return parsed
 
 
-def copy_project(root: Path) -> MeltanoProject:
-    """A fresh copy of the repository's Meltano project in ROOT, with its own `.meltano`.
-
-    The copy differs only in the tap's `pip_url`s (`-e .`, `-e .[s3]`: the repository's
-    absolute path instead of `.`). Nothing is installed yet.
-    """
+def project_at(root: Path) -> MeltanoProject:
+    """A Meltano project in the (created, maybe empty) directory ROOT, with its own `.meltano`
+    and an environment free of a developer's settings."""
     root.mkdir(parents=True, exist_ok=True)
-    text = (REPO_ROOT / "meltano.yml").read_text()
-    assert "pip_url: -e .\n" in text, "expected the tap's `pip_url: -e .` in meltano.yml"
-    (root / "meltano.yml").write_text(text.replace("pip_url: -e .", f"pip_url: -e {REPO_ROOT}"))
     sys_dir = root / ".meltano"
     env = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUBBED_PREFIXES)}
     env.update(
@@ -111,6 +105,19 @@ def copy_project(root: Path) -> MeltanoProject:
         }
     )
     return MeltanoProject(root=root, sys_dir=sys_dir, base_env=env)
+
+
+def copy_project(root: Path) -> MeltanoProject:
+    """A fresh copy of the repository's Meltano project in ROOT, nothing installed yet.
+
+    The copy differs only in the tap's `pip_url`s (`-e .`, `-e .[s3]`: the repository's
+    absolute path instead of `.`).
+    """
+    project = project_at(root)
+    text = (REPO_ROOT / "meltano.yml").read_text()
+    assert "pip_url: -e .\n" in text, "expected the tap's `pip_url: -e .` in meltano.yml"
+    (root / "meltano.yml").write_text(text.replace("pip_url: -e .", f"pip_url: -e {REPO_ROOT}"))
+    return project
 
 
 @pytest.fixture(scope="session")
@@ -135,6 +142,12 @@ ProjectCopier = Callable[[str], MeltanoProject]
 def project_copies(tmp_path: Path) -> ProjectCopier:
     """Make fresh copies of the Meltano project (`project_copies("a")`), none installed yet."""
     return lambda name: copy_project(tmp_path / name)
+
+
+@pytest.fixture
+def empty_project_dir(tmp_path: Path) -> MeltanoProject:
+    """An empty directory for `meltano init .`, with the tests' isolated environment."""
+    return project_at(tmp_path / "new-project")
 
 
 # --- PostgreSQL ---------------------------------------------------------------------------------

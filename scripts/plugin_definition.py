@@ -1,0 +1,107 @@
+"""The tap's Meltano plugin definition (Meltano Hub's format), rendered from `--about`.
+
+Other Meltano projects add the tap with `meltano add --from-ref meltano-hub/tap-peopleai.yml
+tap-peopleai`. `scripts/sync_readme.py` (`make readme`) writes the file and `--check` compares
+it, so it cannot drift from the tap. What `--about` cannot express (which settings must be set
+together) is read from the tap's entry in meltano.yml.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEFINITION_PATH = Path("meltano-hub") / "tap-peopleai.yml"
+
+# Meltano setting kind for each JSON Schema type of the tap's settings. Numbers and dates are
+# `string`: Meltano rewrites `date_iso8601` values by its own rules and crashes on a fractional
+# or non-numeric env value of an `integer`, while the tap parses and checks each setting itself.
+KIND_FOR_JSON_TYPE = {
+    "string": "string",
+    "integer": "string",
+    "number": "string",
+    "boolean": "boolean",
+    "object": "object",
+    "array": "array",
+}
+
+HEADER = """\
+# Meltano plugin definition of tap-peopleai, in Meltano Hub's format.
+# Generated from `tap-peopleai --about --format=json` by `make readme`: do not edit by hand.
+# Add it to a Meltano project:  meltano add --from-ref meltano-hub/tap-peopleai.yml tap-peopleai
+"""
+
+
+def json_type(schema: dict[str, Any]) -> str:
+    """The one non-null JSON Schema type of a setting."""
+    types = schema.get("type", [])
+    if isinstance(types, str):
+        types = [types]
+    non_null = [t for t in types if t != "null"]
+    if len(non_null) != 1:
+        raise ValueError(f"a setting needs exactly one non-null type, got {types}")
+    return str(non_null[0])
+
+
+def meltano_kind(schema: dict[str, Any]) -> str:
+    """The Meltano setting kind for a setting of the tap (the one place kinds are decided)."""
+    if "enum" in schema:
+        return "options"
+    return KIND_FOR_JSON_TYPE[json_type(schema)]
+
+
+def setting(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """One entry of `settings`: name, kind, label, description, sensitive, default, options."""
+    entry: dict[str, Any] = {
+        "name": name,
+        "kind": meltano_kind(schema),
+        "label": schema.get("title") or name.replace("_", " ").capitalize(),
+        "description": " ".join(str(schema.get("description", "")).split()),
+        "sensitive": bool(schema.get("secret") or schema.get("writeOnly")),
+    }
+    if not entry["description"]:
+        raise ValueError(f"setting {name!r} has no description in the tap")
+    if "default" in schema:
+        entry["value"] = schema["default"]
+    if entry["kind"] == "options":
+        entry["options"] = [
+            {"label": str(value).capitalize(), "value": value} for value in schema["enum"]
+        ]
+    return entry
+
+
+def definition(about: dict[str, Any], group_validation: list[list[str]]) -> dict[str, Any]:
+    """The plugin definition for `--about` output and the settings that go together."""
+    properties: dict[str, dict[str, Any]] = about["settings"]["properties"]
+    return {
+        "name": about["name"],
+        "label": "People.ai",
+        "description": about["description"],
+        "namespace": about["name"].replace("-", "_"),
+        "pip_url": f"{about['name']}=={about['version']}",
+        "executable": about["name"],
+        "capabilities": sorted(about["capabilities"]),
+        "keywords": ["people.ai", "backstory", "sales activities", "meltano sdk"],
+        "settings_group_validation": group_validation,
+        "settings": [setting(name, schema) for name, schema in properties.items()],
+    }
+
+
+def group_validation_from(meltano_yml: Path) -> list[list[str]]:
+    """`settings_group_validation` of the tap-peopleai extractor in meltano.yml."""
+    project = yaml.safe_load(meltano_yml.read_text())
+    for plugin in project["plugins"]["extractors"]:
+        if plugin["name"] == "tap-peopleai":
+            groups: list[list[str]] = plugin["settings_group_validation"]
+            return groups
+    raise ValueError(f"{meltano_yml} has no tap-peopleai extractor")
+
+
+def render(about: dict[str, Any], group_validation: list[list[str]]) -> str:
+    """The definition file's text."""
+    body = yaml.safe_dump(
+        definition(about, group_validation), sort_keys=False, allow_unicode=True, width=100
+    )
+    return HEADER + body
