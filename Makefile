@@ -2,7 +2,8 @@
 # Python >= 3.10, bash, make and apt. Re-runs are cheap: each set-up step leaves a stamp file.
 #
 #   make demo        sandbox -> meltano run tap-peopleai target-duckdb -> report (run it twice)
-#   make test        ruff, ruff format --check, mypy, then the whole pytest suite (CI runs this)
+#   make test        ruff, ruff format --check, mypy, the tap's fast tests on the oldest and the
+#                    newest claimed Python, then the whole pytest suite (CI runs this)
 #   make lint | make typecheck | make bench | make clean
 
 SHELL := /bin/bash
@@ -22,14 +23,15 @@ export MELTANO_CLI_DISABLE_VERSION_CHECK := true
 export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv dev plugins postgres demo test lint format typecheck pytest e2e bench readme \
-	clean distclean
+.PHONY: help venv dev plugins postgres demo test lint format typecheck pytest pythons e2e bench \
+	readme clean distclean
 
 help:
 	@echo "make demo       run the sandbox demo into output/demo.duckdb (installs everything first)"
 	@echo "make test       lint, type-check and run the whole test suite (what CI runs)"
 	@echo "make lint       ruff check + ruff format --check"
 	@echo "make typecheck  mypy"
+	@echo "make pythons    tests/tap on the oldest and the newest claimed Python found here"
 	@echo "make e2e        only the end-to-end Meltano/warehouse tests"
 	@echo "make bench      scripts/benchmark.py (BENCH_ARGS=--quick for a small run)"
 	@echo "make readme     regenerate README's settings table and sandbox switches, and the"
@@ -116,10 +118,16 @@ typecheck: dev
 pytest: dev postgres
 	$(BIN)/pytest
 
+# The tap's fast tests on the oldest and the newest CPython of pyproject.toml's classifiers that
+# this machine has (pyenv's or on PATH), each in its own uv venv .venv-pyXY/; absent ones are
+# skipped with a note. The full suite runs on $(PYTHON).
+pythons: dev postgres
+	@bash scripts/test_pythons.sh $(BIN)/uv
+
 e2e: dev postgres
 	$(BIN)/pytest tests/e2e
 
-test: lint typecheck pytest
+test: lint typecheck pythons pytest
 
 bench: dev
 	@$(BIN)/python scripts/benchmark.py $(BENCH_ARGS)
@@ -133,4 +141,4 @@ clean:
 	rm -rf output .meltano
 
 distclean: clean
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-py* .pytest_cache .mypy_cache .ruff_cache
