@@ -124,7 +124,11 @@ def test_two_fresh_projects_share_state_and_batch_files_through_the_bucket(
     read_back = json.loads(procs[-1].stdout[procs[-1].stdout.find("{") :])
     assert read_back["singer_state"] == state1["singer_state"], "state not read from the bucket"
     jobs_before = len(sandbox.backend.list_jobs())
-    procs.append(second.run("schedule", "run", "peopleai-stateless-daily", env=env))
+    procs.append(
+        second.run(
+            "--environment=stateless", "schedule", "run", "peopleai-stateless-daily", env=env
+        )
+    )
     kinds = [job.export_type for job in sandbox.backend.list_jobs()[jobs_before:]]
     assert kinds, "the second run created no export job"
     assert set(kinds) == {"delta"}, f"the second run should be incremental: {kinds}"
