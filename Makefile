@@ -2,7 +2,8 @@
 # Python >= 3.10, bash, make and apt. Re-runs are cheap: each set-up step leaves a stamp file.
 #
 #   make demo        sandbox -> meltano run tap-peopleai target-duckdb -> report (run it twice)
-#   make test        ruff, ruff format --check, mypy, then the whole pytest suite (CI runs this)
+#   make test        ruff, ruff format --check, mypy, the tap's fast tests on the oldest and the
+#                    newest claimed Python, then the whole pytest suite (CI runs this)
 #   make lint | make typecheck | make bench | make clean
 
 SHELL := /bin/bash
@@ -22,18 +23,23 @@ export MELTANO_CLI_DISABLE_VERSION_CHECK := true
 export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv dev plugins postgres demo test lint format typecheck pytest e2e bench readme \
-	clean distclean
+.PHONY: help venv dev plugins postgres demo test lint format typecheck pytest pythons e2e bench \
+	readme clean distclean
 
 help:
 	@echo "make demo       run the sandbox demo into output/demo.duckdb (installs everything first)"
 	@echo "make test       lint, type-check and run the whole test suite (what CI runs)"
+	@echo "make plugins    install the project and Meltano's plugins (done by demo and test)"
 	@echo "make lint       ruff check + ruff format --check"
+	@echo "make format     ruff --fix and ruff format"
 	@echo "make typecheck  mypy"
+	@echo "make pythons    the tap's fast tests on the oldest and newest claimed Python found here"
 	@echo "make e2e        only the end-to-end Meltano/warehouse tests"
 	@echo "make bench      scripts/benchmark.py (BENCH_ARGS=--quick for a small run)"
-	@echo "make readme     regenerate README's settings table and sandbox switches"
+	@echo "make readme     regenerate README's settings table and sandbox switches, and the"
+	@echo "                Meltano plugin definition meltano-hub/tap-peopleai.yml"
 	@echo "make clean      remove output/ and Meltano's state/plugins (.meltano/)"
+	@echo "make distclean  clean, and remove the virtual environments and tool caches"
 
 # --- set-up -------------------------------------------------------------------------------
 
@@ -115,15 +121,22 @@ typecheck: dev
 pytest: dev postgres
 	$(BIN)/pytest
 
+# The tap's fast tests on the oldest and the newest CPython of pyproject.toml's classifiers that
+# this machine has (pyenv's or on PATH), each in its own uv venv .venv-pyXY/; absent ones are
+# skipped with a note. The full suite runs on $(PYTHON).
+pythons: dev postgres
+	@bash scripts/test_pythons.sh $(BIN)/uv
+
 e2e: dev postgres
 	$(BIN)/pytest tests/e2e
 
-test: lint typecheck pytest
+test: lint typecheck pythons pytest
 
 bench: dev
 	@$(BIN)/python scripts/benchmark.py $(BENCH_ARGS)
 
-# README's settings table and sandbox switches, from the code (a test checks they are current).
+# README's settings table and sandbox switches, and the plugin definition in meltano-hub/, from the
+# code (a test checks they are current).
 readme: dev
 	$(BIN)/python scripts/sync_readme.py
 
@@ -131,4 +144,4 @@ clean:
 	rm -rf output .meltano
 
 distclean: clean
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-py* .pytest_cache .mypy_cache .ruff_cache

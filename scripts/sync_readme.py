@@ -1,23 +1,30 @@
 #!/usr/bin/env python3
-"""Regenerate the generated parts of README.md (`make readme`); `--check` only compares.
+"""Regenerate the files generated from the code (`make readme`); `--check` only compares.
 
-Two blocks are generated, each between `<!-- BEGIN name -->` and `<!-- END name -->` markers:
+In README.md two blocks are generated, each between `<!-- BEGIN name -->` and `<!-- END name -->`
+markers:
 - `settings`: the settings table printed by `tap-peopleai --about --format=markdown`;
 - `sandbox-help`: the output of `peopleai-sandbox serve --help`.
-tests/e2e/test_meltano_project.py runs the check, so the README cannot drift from the code.
+Beside it, the Meltano plugin definition `meltano-hub/tap-peopleai.yml`, from
+`tap-peopleai --about --format=json` (see plugin_definition.py).
+tests/e2e/test_meltano_project.py runs the check, so neither can drift from the code.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+import plugin_definition
+
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 README = REPO / "README.md"
+DEFINITION = REPO / plugin_definition.DEFINITION_PATH
 
 
 def _run(*cmd: str) -> str:
@@ -56,17 +63,34 @@ def render(readme: str) -> str:
     return readme
 
 
+def plugin_definition_text() -> str:
+    about = json.loads(_run(str(BIN / "tap-peopleai"), "--about", "--format=json"))
+    groups = plugin_definition.group_validation_from(REPO / "meltano.yml")
+    return plugin_definition.render(about, groups)
+
+
 def main() -> int:
-    current = README.read_text()
-    wanted = render(current)
-    if "--check" in sys.argv[1:]:
-        if current != wanted:
-            print("README.md is out of date: run `make readme`", file=sys.stderr)
-            return 1
-        return 0
-    if current != wanted:
-        README.write_text(wanted)
-        print("README.md updated")
+    check = "--check" in sys.argv[1:]
+    readme = README.read_text()
+    definition = DEFINITION.read_text() if DEFINITION.exists() else ""
+    outputs = {
+        README: (readme, render(readme)),
+        DEFINITION: (definition, plugin_definition_text()),
+    }
+    stale = []
+    for path, (current, wanted) in outputs.items():
+        if current == wanted:
+            continue
+        name = path.relative_to(REPO)
+        if check:
+            stale.append(str(name))
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(wanted)
+            print(f"{name} updated")
+    if stale:
+        print(f"{', '.join(stale)} out of date: run `make readme`", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +27,15 @@ VENV_BIN = Path(sys.executable).parent
 MELTANO = str(VENV_BIN / "meltano")
 
 # Settings a developer may have in the shell or in .env; the tests set what they need themselves.
-_SCRUBBED_PREFIXES = ("TAP_PEOPLEAI_", "TARGET_DUCKDB_", "TARGET_POSTGRES_", "TARGET_JSONL_")
+_SCRUBBED_PREFIXES = (
+    "TAP_PEOPLEAI_",
+    "TARGET_DUCKDB_",
+    "TARGET_POSTGRES_",
+    "TARGET_JSONL_",
+    "PEOPLEAI_BATCH_",
+    "MELTANO_STATE_BACKEND_",
+    "AWS_",
+)
 
 
 @dataclass
@@ -79,21 +87,10 @@ class MeltanoProject:
         return parsed
 
 
-@pytest.fixture(scope="session")
-def meltano_project(tmp_path_factory: pytest.TempPathFactory) -> MeltanoProject:
-    """The repository's meltano.yml in a private project directory, plugins installed once.
-
-    The copy differs only in the tap's `pip_url` (`-e .` becomes the repository's absolute
-    path). Running from a private directory keeps the tests away from the demo's `.meltano/`
-    state and `output/`, and from a developer's `.env` (which Meltano reads from the project
-    root and would otherwise mix production settings into the test runs).
-    """
-    if not Path(MELTANO).exists():
-        pytest.fail(f"meltano is not installed in this environment ({MELTANO}); run `make test`")
-    root = tmp_path_factory.mktemp("meltano-project")
-    text = (REPO_ROOT / "meltano.yml").read_text()
-    assert text.count("pip_url: -e .\n") == 1, "expected the tap's `pip_url: -e .` in meltano.yml"
-    (root / "meltano.yml").write_text(text.replace("pip_url: -e .\n", f"pip_url: -e {REPO_ROOT}\n"))
+def project_at(root: Path) -> MeltanoProject:
+    """A Meltano project in the (created, maybe empty) directory ROOT, with its own `.meltano`
+    and an environment free of a developer's settings."""
+    root.mkdir(parents=True, exist_ok=True)
     sys_dir = root / ".meltano"
     env = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUBBED_PREFIXES)}
     env.update(
@@ -107,9 +104,50 @@ def meltano_project(tmp_path_factory: pytest.TempPathFactory) -> MeltanoProject:
             "PATH": f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
         }
     )
-    project = MeltanoProject(root=root, sys_dir=sys_dir, base_env=env)
+    return MeltanoProject(root=root, sys_dir=sys_dir, base_env=env)
+
+
+def copy_project(root: Path) -> MeltanoProject:
+    """A fresh copy of the repository's Meltano project in ROOT, nothing installed yet.
+
+    The copy differs only in the tap's `pip_url`s (`-e .`, `-e .[s3]`: the repository's
+    absolute path instead of `.`).
+    """
+    project = project_at(root)
+    text = (REPO_ROOT / "meltano.yml").read_text()
+    assert "pip_url: -e .\n" in text, "expected the tap's `pip_url: -e .` in meltano.yml"
+    (root / "meltano.yml").write_text(text.replace("pip_url: -e .", f"pip_url: -e {REPO_ROOT}"))
+    return project
+
+
+@pytest.fixture(scope="session")
+def meltano_project(tmp_path_factory: pytest.TempPathFactory) -> MeltanoProject:
+    """The repository's meltano.yml in a private project directory, plugins installed once.
+
+    Running from a private directory keeps the tests away from the demo's `.meltano/` state and
+    `output/`, and from a developer's `.env` (which Meltano reads from the project root and
+    would otherwise mix production settings into the test runs).
+    """
+    if not Path(MELTANO).exists():
+        pytest.fail(f"meltano is not installed in this environment ({MELTANO}); run `make test`")
+    project = copy_project(tmp_path_factory.mktemp("meltano-project"))
     project.run("install", timeout=540)
     return project
+
+
+ProjectCopier = Callable[[str], MeltanoProject]
+
+
+@pytest.fixture
+def project_copies(tmp_path: Path) -> ProjectCopier:
+    """Make fresh copies of the Meltano project (`project_copies("a")`), none installed yet."""
+    return lambda name: copy_project(tmp_path / name)
+
+
+@pytest.fixture
+def empty_project_dir(tmp_path: Path) -> MeltanoProject:
+    """An empty directory for `meltano init .`, with the tests' isolated environment."""
+    return project_at(tmp_path / "new-project")
 
 
 # --- PostgreSQL ---------------------------------------------------------------------------------

@@ -114,6 +114,7 @@ def test_a_stored_job_that_cannot_be_resumed_is_dropped_and_the_window_exported_
     assert "jobs" not in result.bookmark
 
 
+@pytest.mark.slow
 def test_fault_soak_with_kills_and_days_passing_loses_nothing(
     make_sandbox, tmp_path, capsys
 ) -> None:
