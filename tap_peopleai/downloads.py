@@ -15,12 +15,16 @@ import tempfile
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tap_peopleai.client import PeopleAIClient
 from tap_peopleai.errors import FragmentGoneError, TapPeopleAIError
 from tap_peopleai.interrupts import GUARD
 from tap_peopleai.jobs import ApiJob
 from tap_peopleai.progress import JobInFlight
+
+if TYPE_CHECKING:
+    from tap_peopleai.sync_log import SyncLog
 
 SPOOL_PREFIX = "peopleai-tap-"
 
@@ -82,10 +86,13 @@ class FragmentFile:
 class FragmentDownloader:
     """Fetches fragments with a pool of download threads, handing them out in index order."""
 
-    def __init__(self, client: PeopleAIClient, spool: SpoolDirectory, workers: int) -> None:
+    def __init__(
+        self, client: PeopleAIClient, spool: SpoolDirectory, workers: int, report: SyncLog
+    ) -> None:
         self.client = client
         self.spool = spool
         self.workers = max(1, workers)
+        self.report = report
 
     def download(self, fragment: FragmentFile) -> bool:
         """(Re)download ``fragment`` into its file; False when the API answers 404."""
@@ -136,10 +143,13 @@ class FragmentDownloader:
                     submit(index)
                     next_to_submit = index + 1
                 future, fragment = pending.pop(index)
+                self.report.phase("downloading")
                 if not future.result():
                     fragment.discard()
                     self._check_missing(job, index, reported)
                     return
+                self.report.fragment_downloaded(os.path.getsize(fragment.path))
+                self.report.phase("emitting")
                 yield fragment
                 index += 1
         finally:

@@ -6,6 +6,7 @@ import datetime as dt
 import gc
 import ipaddress
 import logging
+import math
 import os
 import sys
 from decimal import Decimal
@@ -31,6 +32,7 @@ from tap_peopleai.streams import ActivitiesStream
 from tap_peopleai.writer import BufferedOrjsonWriter
 
 ACTIVITY_TYPES = ("email", "meeting", "call", "all")
+MIN_HEARTBEAT_SECONDS = 1
 LOOPBACK_NAMES = ("localhost",)
 
 
@@ -66,6 +68,18 @@ def _int_setting(config: dict[str, Any], key: str, low: int, high: int, errors: 
         errors.append(f"`{key}` must be a whole number from {low} to {high}, got {value!r}.")
 
 
+def _seconds_or_text(value: Any) -> float | None:
+    """A number of seconds given as a number or as text; NaN when it is neither."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return math.nan
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
 def validate_settings(config: dict[str, Any], today: dt.date) -> list[str]:
     """Every problem with the settings, each naming the setting and what it accepts."""
     errors: list[str] = []
@@ -95,6 +109,14 @@ def validate_settings(config: dict[str, Any], today: dt.date) -> list[str]:
             isinstance(value, bool) or not isinstance(value, (int, float, Decimal)) or value <= 0
         ):
             errors.append(f"`{key}` must be a positive number of seconds, got {value!r}.")
+    heartbeat = _seconds_or_text(config.get("heartbeat_interval"))
+    if heartbeat is not None and not (
+        math.isfinite(heartbeat) and heartbeat >= MIN_HEARTBEAT_SECONDS
+    ):
+        errors.append(
+            f"`heartbeat_interval` must be a number of seconds of at least "
+            f"{MIN_HEARTBEAT_SECONDS}, got {config['heartbeat_interval']!r}."
+        )
     has_pair = bool(config.get("client_id")) and bool(config.get("client_secret"))
     if not has_pair and not config.get("access_token"):
         if config.get("client_id") or config.get("client_secret"):
@@ -197,6 +219,16 @@ class TapPeopleAI(Tap):
             default=21600,
             description="Seconds one export job may take to complete (or a full queue may "
             "delay its creation) before the tap stops with an error naming the job.",
+        ),
+        th.Property(
+            "heartbeat_interval",
+            # Also as text: Meltano passes it on as a string (`kind: string` in meltano.yml).
+            th.CustomType({"type": ["number", "string"], "minimum": MIN_HEARTBEAT_SECONDS}),
+            title="Heartbeat interval",
+            default=60,
+            description="Seconds between progress lines while the tap waits on export jobs or "
+            "downloads their files: the jobs in flight with their state and age, or the running "
+            f"download totals (at least {MIN_HEARTBEAT_SECONDS}; fractions allowed).",
         ),
         th.Property(
             "delta_window_days",

@@ -64,10 +64,13 @@ def about() -> dict[str, Any]:
 
 
 def _json_type(schema: dict[str, Any]) -> str:
+    """The type of a setting's values; `[type, "string"]` means its text form is accepted too."""
     types = schema.get("type", [])
     if isinstance(types, str):
         types = [types]
     non_null = [t for t in types if t != "null"]
+    if len(non_null) == 2 and non_null[1] == "string":
+        return str(non_null[0])
     assert len(non_null) == 1, f"ambiguous type {types}"
     return str(non_null[0])
 
@@ -87,7 +90,10 @@ def test_settings_match_tap_about(about: dict[str, Any]) -> None:
         assert setting.get("label"), f"{name}: no label"
         assert setting.get("description"), f"{name}: no description"
         json_type = _json_type(schema)
-        assert setting["kind"] in KINDS_FOR_TYPE[json_type], (
+        # A setting that accepts its text form may be passed through by Meltano as a string.
+        accepts_text = "string" in schema.get("type", [])
+        kinds = KINDS_FOR_TYPE[json_type] | ({"string"} if accepts_text else set())
+        assert setting["kind"] in kinds, (
             f"{name}: kind {setting['kind']!r} does not fit the tap's type {json_type!r}"
         )
         if schema.get("format") == "date":
