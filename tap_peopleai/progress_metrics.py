@@ -3,7 +3,9 @@
 Points go through the SDK's public ``metrics.log`` on the stream's metrics logger, so they look
 like the SDK's own (``METRIC: {"type": ..., "metric": ..., "value": ..., "tags": ...}``) and obey
 the same log level. Counters carry what happened since the previous point of that metric, as the
-SDK's ``record_count`` does; their tags carry the running totals.
+SDK's ``record_count`` does; their tags carry the running totals. Points written together get
+names of their own (not one name with a tag apart), because Meltano's log shows a point's name
+and value only.
 """
 
 from __future__ import annotations
@@ -24,11 +26,17 @@ class ProgressMetric(str, enum.Enum):
     """The tap's metric names, besides the SDK's ``job_duration``."""
 
     EXPORT_JOB_WAIT = "export_job_wait"
-    EXPORT_JOB_COUNT = "export_job_count"
     FRAGMENT_COUNT = "fragment_count"
     DOWNLOAD_BYTES = "download_bytes"
     RETRY_COUNT = "retry_count"
-    SYNC_PHASE_DURATION = "sync_phase_duration"
+    EXPORT_JOBS_CREATED = "export_jobs_created"
+    EXPORT_JOBS_REUSED = "export_jobs_reused"
+    EXPORT_JOBS_REPLACED = "export_jobs_replaced"
+    # The sync's wall time by what the tap waited for (see reporting.PHASES).
+    QUEUED_DURATION = "queued_duration"
+    RUNNING_DURATION = "running_duration"
+    DOWNLOADING_DURATION = "downloading_duration"
+    EMITTING_DURATION = "emitting_duration"
 
 
 class MetricPoints:
@@ -89,11 +97,11 @@ class MetricPoints:
     def summary(self, counters: dict[str, int], spent: dict[str, float]) -> None:
         """Jobs by outcome and the sync's time by phase."""
         for outcome in ("created", "reused", "replaced"):
-            count = counters[f"jobs_{outcome}"]
-            self.point("counter", ProgressMetric.EXPORT_JOB_COUNT, count, outcome=outcome)
+            metric = ProgressMetric(f"export_jobs_{outcome}")
+            self.point("counter", metric, counters[f"jobs_{outcome}"])
         for phase in PHASES:
-            seconds = round(spent[phase], 3)
-            self.point("timer", ProgressMetric.SYNC_PHASE_DURATION, seconds, phase=phase)
+            metric = ProgressMetric(f"{phase}_duration")
+            self.point("timer", metric, round(spent[phase], 3))
 
     def point(
         self, kind: str, metric: ProgressMetric | metrics.Metric, value: Any, **tags: Any

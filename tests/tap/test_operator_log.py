@@ -247,12 +247,8 @@ def test_a_slow_faulty_sync_logs_its_progress_within_a_bounded_number_of_lines(
     fragment_points = points_of(lines, "fragment_count")
     assert sum(p["value"] for p in fragment_points) == fragments
     assert fragment_points[-1]["tags"]["records_total"] == records
-    assert {p["tags"]["phase"] for p in points_of(lines, "sync_phase_duration")} == {
-        "queued",
-        "running",
-        "downloading",
-        "emitting",
-    }
+    for phase in ("queued", "running", "downloading", "emitting"):
+        assert len(points_of(lines, f"{phase}_duration")) == 1, phase
 
     # A bounded number of lines: per heartbeat interval, per job, per minute.
     elapsed = (lines[-1].at - lines[0].at).total_seconds()

@@ -14,6 +14,7 @@ from fake_clock import FakeClock
 from tap_peopleai.errors import ApiError, DownloadIncompleteError, RetriableApiError
 from tap_peopleai.planning import ExportWindow
 from tap_peopleai.progress import JobInFlight
+from tap_peopleai.reporting import PHASES
 from tap_peopleai.retry_log import RETRY_LINES_PER_MINUTE, RetryLog, describe_failure
 from tap_peopleai.sync_log import SyncLog
 
@@ -217,17 +218,13 @@ def test_the_summary_says_what_the_sync_did_and_where_the_time_went(
         by_metric.setdefault(point["metric"], []).append(point)
     assert [p["value"] for p in by_metric["fragment_count"]] == [1]
     assert [p["value"] for p in by_metric["download_bytes"]] == [3_500_000]
-    assert {p["tags"]["outcome"]: p["value"] for p in by_metric["export_job_count"]} == {
-        "created": 1,
-        "reused": 1,
-        "replaced": 0,
+    counts = {m: [p["value"] for p in by_metric[m]] for m in by_metric if m.startswith("export")}
+    assert counts == {
+        "export_jobs_created": [1],
+        "export_jobs_reused": [1],
+        "export_jobs_replaced": [0],
     }
-    assert {p["tags"]["phase"]: p["value"] for p in by_metric["sync_phase_duration"]} == {
-        "queued": 100,
-        "running": 50,
-        "downloading": 6,
-        "emitting": 3,
-    }
+    assert [by_metric[f"{phase}_duration"][0]["value"] for phase in PHASES] == [100, 50, 6, 3]
     assert "retry_count" not in by_metric
 
 
