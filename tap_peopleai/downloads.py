@@ -13,7 +13,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -27,6 +27,15 @@ if TYPE_CHECKING:
     from tap_peopleai.sync_log import SyncLog
 
 SPOOL_PREFIX = "peopleai-tap-"
+# How often a slow download checks whether the totals line is due.
+PROGRESS_CHECK_SECONDS = 1.0
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:  # not created yet, or just removed
+        return 0
 
 
 class SpoolDirectory:
@@ -144,7 +153,7 @@ class FragmentDownloader:
                     next_to_submit = index + 1
                 future, fragment = pending.pop(index)
                 self.report.phase("downloading")
-                if not future.result():
+                if not self._outcome(future, [fragment, *(f for _, f in pending.values())]):
                     fragment.discard()
                     self._check_missing(job, index, reported)
                     return
@@ -159,6 +168,12 @@ class FragmentDownloader:
                     with contextlib.suppress(Exception):
                         future.result()
                 fragment.discard()
+
+    def _outcome(self, future: Future[bool], in_progress: list[FragmentFile]) -> bool:
+        """Wait for a download; meanwhile the totals line stays on time, partial files counted."""
+        while not wait([future], timeout=PROGRESS_CHECK_SECONDS).done:
+            self.report.downloading(sum(_size(f.path) for f in in_progress))
+        return future.result()
 
     def _check_missing(self, job: JobInFlight, index: int, reported: int) -> None:
         """A 404 ends the job's fragments, unless the job said there are more or vanished."""

@@ -248,8 +248,7 @@ class ExportPipeline:
         fragment.job.fragments_emitted = fragment.index + 1
         self.fragments_emitted += 1
         self.checkpoint()
-        if self.report.fragment_emitted(records):  # once per heartbeat interval
-            self.scheduler.watch.look()
+        self.report.fragment_emitted(records)
         self._windows_done(done)
 
     def resume_point(self) -> str:

@@ -84,6 +84,7 @@ class MetricPoints:
             "fragments_known": max(totals.fragments_known, totals.fragments),
             "bytes_total": totals.downloaded_bytes,
             "records_total": totals.records,
+            "bytes_in_progress": totals.in_progress_bytes,
             "seconds_left": None if left is None else round(left, 1),
         }
         fragments = totals.fragments - reported["fragments"]

@@ -142,11 +142,18 @@ class Totals:
     expected_bytes: int | None
     records: int
     active_seconds: float
+    # Bytes already in the files of fragments still downloading.
+    in_progress_bytes: int = 0
+
+    @property
+    def received_bytes(self) -> int:
+        """Everything on disk so far, fragments still downloading included."""
+        return self.downloaded_bytes + self.in_progress_bytes
 
     @property
     def bytes_per_second(self) -> float:
         """Download rate while the tap was downloading or emitting."""
-        return self.downloaded_bytes / self.active_seconds if self.active_seconds > 0 else 0.0
+        return self.received_bytes / self.active_seconds if self.active_seconds > 0 else 0.0
 
     @property
     def records_per_second(self) -> float:
@@ -158,21 +165,26 @@ class Totals:
         """Time left for what the Completed jobs' ``results_size`` announced (None: unknown)."""
         if self.expected_bytes is None or self.bytes_per_second <= 0:
             return None
-        return max(0, self.expected_bytes - self.downloaded_bytes) / self.bytes_per_second
+        return max(0, self.expected_bytes - self.received_bytes) / self.bytes_per_second
 
     def describe(self) -> str:
         """The running-totals line."""
         known = max(self.fragments_known, self.fragments)
+        partial = (
+            f" (+{format_mb(self.in_progress_bytes)} of fragments still downloading)"
+            if self.in_progress_bytes
+            else ""
+        )
         text = (
             f"Downloaded {self.fragments} of {known} known fragment(s): "
-            f"{format_mb(self.downloaded_bytes)}, {self.records:,} records emitted, "
+            f"{format_mb(self.downloaded_bytes)}{partial}, {self.records:,} records emitted, "
             f"{format_mb(self.bytes_per_second)}/s, {self.records_per_second:,.0f} records/s"
         )
         left = self.seconds_left
         if left and self.expected_bytes is not None:
             text += (
                 f"; about {format_duration(left)} left for "
-                f"{format_mb(max(0, self.expected_bytes - self.downloaded_bytes))} "
+                f"{format_mb(max(0, self.expected_bytes - self.received_bytes))} "
                 "of the Completed jobs"
             )
         return text + "."
@@ -222,7 +234,7 @@ class DownloadTotals:
         self.fragments += 1
         self.records += records
 
-    def totals(self, active_seconds: float) -> Totals:
+    def totals(self, active_seconds: float, in_progress_bytes: int = 0) -> Totals:
         """The figures now; ``active_seconds`` is the time spent downloading and emitting."""
         sizes = [job.expected_bytes for job in self._jobs.values()]
         # An estimate only when every Completed job announced its size.
@@ -235,6 +247,7 @@ class DownloadTotals:
             expected_bytes=expected,
             records=self.records,
             active_seconds=active_seconds,
+            in_progress_bytes=in_progress_bytes,
         )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from tap_peopleai.progress_metrics import MetricPoints
@@ -60,6 +61,8 @@ class SyncLog:
         self._held_notes: list[tuple[str, tuple[Any, ...]]] | None = []
         self._queue_full_windows: set[ExportWindow] = set()
         self._bytes_shown = 0
+        # A look at the API's job list, taken at each totals line (set by the job watch).
+        self.queue_look: Callable[[], object] | None = None
 
     # The plan and the jobs ----------------------------------------------------------------
 
@@ -176,30 +179,38 @@ class SyncLog:
     # Downloads ----------------------------------------------------------------------------
 
     def phase(self, name: str) -> None:
-        """The main thread now spends its time on ``name`` (downloading, emitting)."""
+        """The main thread now spends its time on ``name``; the first download starts the
+        totals' interval."""
         self.phases.enter(name)
+        if name == "downloading":
+            self.totals_cadence.start()
 
     def fragment_downloaded(self, size: int) -> None:
-        """A fragment is on disk; the first one starts the totals' interval."""
+        """A fragment is on disk."""
         self.downloads.fragment_downloaded(size)
-        self.totals_cadence.start()
 
-    def fragment_emitted(self, records: int) -> bool:
-        """A fragment's records were written; True once per interval, after the totals line."""
+    def fragment_emitted(self, records: int) -> None:
+        """A fragment's records were written: the totals line, if due."""
         self.downloads.fragment_emitted(records)
+        self.downloading(0)
+
+    def downloading(self, in_progress_bytes: int) -> None:
+        """Totals at most once per interval, when they moved; and a look at the queue then."""
         if not self.totals_cadence.due():
-            return False
-        totals = self.totals()
-        if totals.downloaded_bytes > self._bytes_shown:
-            self._bytes_shown = totals.downloaded_bytes
+            return
+        totals = self.totals(in_progress_bytes)
+        if totals.received_bytes > self._bytes_shown:
+            self._bytes_shown = totals.received_bytes
             self.logger.info("%s", totals.describe())
             self.points.totals(totals, self.retries.retries)
-        return True
+        if self.queue_look is not None:
+            self.queue_look()
 
-    def totals(self) -> Totals:
+    def totals(self, in_progress_bytes: int = 0) -> Totals:
         """The download totals now, rates over the time spent downloading and emitting."""
         spent = self.phases.seconds()
-        return self.downloads.totals(spent["downloading"] + spent["emitting"])
+        active = spent["downloading"] + spent["emitting"]
+        return self.downloads.totals(active, in_progress_bytes)
 
     # The end ------------------------------------------------------------------------------
 
@@ -210,7 +221,7 @@ class SyncLog:
         self.logger.info(
             "Sync finished: %d job(s) created, %d reused, %d replaced; %d fragment(s), %s, "
             "%s records emitted; %d records dated outside start_date..end_date, not emitted; "
-            "%d retries; %s in all: %s waiting on queued jobs, %s on running jobs, %s "
+            "retries: %d; %s in all: %s waiting on queued jobs, %s on running jobs, %s "
             "downloading, %s emitting.",
             counters["jobs_created"],
             counters["jobs_reused"],

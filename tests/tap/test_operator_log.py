@@ -42,7 +42,7 @@ TOTALS = re.compile(
 SUMMARY = re.compile(
     r"^Sync finished: (\d+) job\(s\) created, (\d+) reused, (\d+) replaced; (\d+) fragment\(s\), "
     r"([\d.]+) MB, ([\d,]+) records emitted; (\d+) records dated outside start_date\.\.end_date, "
-    r"not emitted; (\d+) retries; (.+) in all: (.+) waiting on queued jobs, (.+) on running "
+    r"not emitted; retries: (\d+); (.+) in all: (.+) waiting on queued jobs, (.+) on running "
     r"jobs, (.+) downloading, (.+) emitting\.$"
 )
 # Everything the tap (or the SDK, in its name) says at INFO or above in a sync without errors.

@@ -162,19 +162,22 @@ def test_totals_come_at_most_once_per_interval_and_only_when_they_moved(
     caplog.set_level(logging.INFO)
     job = JobInFlight(WINDOW, "all", "1001")
     report.job_completed(job, fragments=10, results_size=20_000_000)
+    looks: list[int] = []
+    report.queue_look = lambda: looks.append(1)
     for _ in range(4):  # a small export inside one interval: no totals line at all
         report.phase("downloading")
         clock.advance(4)
         report.fragment_downloaded(2_000_000)
         report.phase("emitting")
         clock.advance(1)
-        assert not report.fragment_emitted(records=1_000)
+        report.fragment_emitted(records=1_000)
     assert lines(caplog) == []
     report.phase("downloading")
-    clock.advance(44)  # the first download, 60 s ago, started the interval
+    clock.advance(44)  # downloads began 64 s ago
     report.fragment_downloaded(2_000_000)
     report.phase("emitting")
-    assert report.fragment_emitted(records=1_000), "the time to look at the queue too"
+    report.fragment_emitted(records=1_000)
+    assert looks == [1], "the queue is looked at with the totals line"
     assert lines(caplog) == [
         "Downloaded 5 of 10 known fragment(s): 10.0 MB, 5,000 records emitted, 0.2 MB/s, "
         "78 records/s; about 1 min 04 s left for 10.0 MB of the Completed jobs."
@@ -186,7 +189,32 @@ def test_totals_come_at_most_once_per_interval_and_only_when_they_moved(
     assert fragments["tags"]["records_total"] == 5_000
     assert fragments["tags"]["seconds_left"] == 64
     clock.advance(120)
-    assert report.fragment_emitted(records=0)  # an empty fragment: no byte moved, no line
+    report.fragment_emitted(records=0)  # an empty fragment: no byte moved, no line
+    assert len(lines(caplog)) == 1
+    assert looks == [1, 1]
+
+
+def test_a_slow_download_still_gets_its_totals_line_with_the_partial_bytes(
+    report: SyncLog, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    report.job_completed(JobInFlight(WINDOW, "all", "1001"), fragments=2, results_size=8_000_000)
+    report.phase("downloading")
+    clock.advance(30)
+    report.downloading(1_500_000)
+    assert lines(caplog) == []
+    clock.advance(30)
+    report.downloading(3_000_000)  # one fragment, half-way, after a minute
+    assert lines(caplog) == [
+        "Downloaded 0 of 2 known fragment(s): 0.0 MB (+3.0 MB of fragments still downloading), "
+        "0 records emitted, 0.1 MB/s, 0 records/s; about 1 min 40 s left for 5.0 MB of the "
+        "Completed jobs."
+    ]
+    fragments, size = points(caplog)
+    assert fragments["value"] == size["value"] == 0, "counters count finished fragments only"
+    assert size["tags"]["bytes_in_progress"] == 3_000_000
+    clock.advance(60)
+    report.downloading(3_000_000)  # stalled: nothing moved, no line
     assert len(lines(caplog)) == 1
 
 
@@ -209,8 +237,8 @@ def test_the_summary_says_what_the_sync_did_and_where_the_time_went(
     report.summary(COUNTERS, outside_dates=7)
     assert lines(caplog) == [
         "Sync finished: 1 job(s) created, 1 reused, 0 replaced; 1 fragment(s), 3.5 MB, 2,000 "
-        "records emitted; 7 records dated outside start_date..end_date, not emitted; 0 "
-        "retries; 2 min 40 s in all: 1 min 40 s waiting on queued jobs, 50 s on running "
+        "records emitted; 7 records dated outside start_date..end_date, not emitted; "
+        "retries: 0; 2 min 40 s in all: 1 min 40 s waiting on queued jobs, 50 s on running "
         "jobs, 6.0 s downloading, 3.0 s emitting."
     ]
     by_metric: dict[str, list[dict[str, Any]]] = {}
