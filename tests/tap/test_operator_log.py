@@ -17,7 +17,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from tap_harness import NOW, Warehouse, create_job_as_another_tool, run_tap_cli, tap_config
+from tap_harness import (
+    NOW,
+    TapProcess,
+    Warehouse,
+    create_job_as_another_tool,
+    run_tap_cli,
+    tap_config,
+)
 
 from peopleai_sandbox import Faults, Variants
 from tap_peopleai.retry_log import RETRY_LINES_PER_MINUTE
@@ -128,8 +135,6 @@ def test_a_slow_faulty_sync_logs_its_progress_within_a_bounded_number_of_lines(
             http_error_rate=0.04, drop_download_rate=0.15, bandwidth_bytes_per_second=600_000
         ),
     )
-    other = create_job_as_another_tool(sandbox, "snapshot", "2025-01-01", "2025-01-31")
-    assert other.status_code == 200, other.text
     interval = 1.0
     config = tap_config(
         sandbox,
@@ -140,19 +145,25 @@ def test_a_slow_faulty_sync_logs_its_progress_within_a_bounded_number_of_lines(
         scheduled_horizon_days=30,
         download_workers=2,
     )
-    run = run_tap_cli(config, tmp_path, timeout=240)
-    assert run.returncode == 0, run.stderr[-3000:]
+    tap = TapProcess(config, tmp_path)
+    # Once the tap has its first job (its id is in state before the tap waits on it), another
+    # tool takes a slot: the tap's jobs queue behind it.
+    assert tap.read_until(lambda messages: any(m["type"] == "STATE" for m in messages))
+    other = create_job_as_another_tool(sandbox, "snapshot", "2025-01-01", "2025-01-31")
+    assert other.status_code == 200, other.text
+    assert tap.finish() == 0, tap.stderr[-3000:]
+    stderr, output = tap.stderr, json.dumps(tap.messages)
     warehouse = Warehouse()
-    warehouse.load_messages(run.messages)
+    warehouse.load_messages(tap.messages)
     warehouse.assert_equals(sandbox.backend.ground_truth(activity_from=dt.date(2026, 4, 1)))
-    records = sum(1 for m in run.messages if m["type"] == "RECORD")
+    records = sum(1 for m in tap.messages if m["type"] == "RECORD")
 
-    lines = parse_log(run.stderr)
+    lines = parse_log(stderr)
     unknown = [line.message[:160] for line in lines if line.kind == "unknown"]
     assert not unknown, f"lines of no known kind: {unknown}"
     assert {line.level for line in lines} == {"INFO"}, "no warning or error in this run"
     for secret in ("X-Amz-Signature", "X-Amz-Credential", sandbox.client_secret, "Bearer"):
-        assert secret not in run.stderr + run.stdout
+        assert secret not in stderr + output
 
     # The plan comes first, before any job line.
     tap_lines = [line for line in lines if line.kind != "sdk"]
