@@ -224,7 +224,7 @@ class TapPeopleAI(Tap):
             "heartbeat_interval",
             # Also as text: Meltano passes it on as a string (`kind: string` in meltano.yml).
             th.CustomType({"type": ["number", "string"], "minimum": MIN_HEARTBEAT_SECONDS}),
-            title="Heartbeat interval",
+            title="Heartbeat interval (seconds)",
             default=60,
             description="Seconds between progress lines while the tap waits on export jobs or "
             "downloads their files: the jobs in flight with their state and age, or the running "

@@ -57,6 +57,8 @@ KINDS = {
     "sdk": re.compile(
         r"^(tap-peopleai v|Skipping parse of env var settings|Beginning sync of 'activities')"
     ),
+    # A one-line account of the settings at start-up, if the tap writes one.
+    "settings": re.compile(r"^Settings: "),
     "plan": re.compile(r"^Plan: "),
     "created": CREATED,
     "state change": STATE_CHANGE,
@@ -68,8 +70,13 @@ KINDS = {
     "summary": SUMMARY,
     "metric": re.compile(r"^METRIC: \{"),
 }
+# Lines before the sync proper: the SDK's three, and a settings line.
+START_KINDS = frozenset({"sdk", "settings"})
+START_LINES = 3 + 1
 # The SDK's own points at the end of a stream: sync_duration and record_count.
 SDK_END_POINTS = 2
+# Points with the summary: totals (3), jobs by outcome (3), time by phase (4), and spare.
+SUMMARY_POINTS = 12
 
 
 @dataclass(frozen=True)
@@ -166,7 +173,7 @@ def test_a_slow_faulty_sync_logs_its_progress_within_a_bounded_number_of_lines(
         assert secret not in stderr + output
 
     # The plan comes first, before any job line.
-    tap_lines = [line for line in lines if line.kind != "sdk"]
+    tap_lines = [line for line in lines if line.kind not in START_KINDS]
     assert tap_lines[0].kind == "plan", tap_lines[0]
     assert tap_lines[0].message.startswith("Plan: 3 snapshot window(s) (today is 2026-06-15 ")
     assert "Jobs: 0 to resume, 3 to create; at most 8 of them queued or running at once." in (
@@ -267,12 +274,9 @@ def test_a_slow_faulty_sync_logs_its_progress_within_a_bounded_number_of_lines(
     assert len(beats) <= periods
     assert len(totals) <= periods
     per_job = 1 + 2 * 2 + 1  # created, two state changes with their points, window done
+    once = START_LINES + 1 + 1 + SUMMARY_POINTS + SDK_END_POINTS  # start-up, plan, summary
     bound = (
-        3
-        + 1
-        + 1
-        + SDK_END_POINTS
-        + 12  # SDK start, plan, summary, end points
+        once
         + per_job * len(created)
         + periods * (2 + 4)  # heartbeat + point, totals + up to three points
         + RETRY_LINES_PER_MINUTE
@@ -300,8 +304,9 @@ def test_a_daily_run_logs_a_short_log_without_periodic_lines(make_sandbox, tmp_p
     assert sandbox.backend.stats()["faults_injected"] > 0, "the run should have met faults"
     plan = of_kind(lines, "plan")[0].message
     assert plan.startswith("Plan: 1 delta window(s) (today is 2026-06-15 by the API's clock)")
-    # What is left besides retries is a few lines: SDK start, plan, job, window, summary, points.
-    assert len(lines) - kinds["retry"] <= 3 + 1 + 1 + 2 * 2 + 1 + 1 + 12 + SDK_END_POINTS
+    # Besides retries, a few lines: start-up, plan, the job and its changes, window, summary.
+    once = START_LINES + 1 + 1 + SUMMARY_POINTS + SDK_END_POINTS
+    assert len(lines) - kinds["retry"] <= once + 1 + 2 * 2 + 1
 
 
 def test_a_resumed_sync_names_the_jobs_it_resumes_in_its_plan(make_sandbox, tmp_path) -> None:
@@ -317,7 +322,7 @@ def test_a_resumed_sync_names_the_jobs_it_resumes_in_its_plan(make_sandbox, tmp_
     state = {"bookmarks": {"activities": {"cursor": "2026-06-12", "jobs": [job]}}}
     run = run_tap_cli(tap_config(sandbox), tmp_path, state=state)
     assert run.returncode == 0, run.stderr[-3000:]
-    lines = [line for line in parse_log(run.stderr) if line.kind != "sdk"]
+    lines = [line for line in parse_log(run.stderr) if line.kind not in START_KINDS]
     assert lines[0].kind == "plan"
     assert f"Jobs: 1 to resume ({job['job_id']}), 0 to create;" in lines[0].message
     assert lines[1].message.startswith(f"Resuming job {job['job_id']} (delta 2026-06-12..")
