@@ -125,4 +125,4 @@ class BatchExporter:
         self.records_outside_dates += sum(result.outside_dates for result in results)
         yield self.config.encoding, [result.url for result in results if result.url is not None]
         # The SDK wrote the BATCH message before asking for more.
-        pipeline.acknowledge(work.fragment)
+        pipeline.acknowledge(work.fragment, sum(result.records for result in results))

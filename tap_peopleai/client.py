@@ -13,6 +13,7 @@ from urllib.parse import urljoin, urlsplit
 
 import backoff
 import requests
+from backoff.types import Details
 from requests.exceptions import ChunkedEncodingError, ContentDecodingError
 
 from tap_peopleai.auth import SecretRedactor, TokenProvider
@@ -25,6 +26,7 @@ from tap_peopleai.errors import (
     TapPeopleAIError,
 )
 from tap_peopleai.interrupts import GUARD
+from tap_peopleai.retry_log import RetryLog
 
 JOBS_PATH = "/pull/v1/export/activities/jobs"
 USER_AGENT = "tap-peopleai/0.1 (+singer-sdk)"
@@ -71,8 +73,13 @@ class RetryPolicy:
     base_seconds: float = 1.0
     max_wait_seconds: float = 60.0
 
-    def retrying(self, exceptions: tuple[type[Exception], ...], func: Callable[[], T]) -> T:
-        """Call ``func``, retrying on ``exceptions``."""
+    def retrying(
+        self,
+        exceptions: tuple[type[Exception], ...],
+        func: Callable[[], T],
+        on_backoff: Callable[[Details], None] | None = None,
+    ) -> T:
+        """Call ``func``, retrying on ``exceptions``; ``on_backoff`` hears of every retry."""
         decorated = backoff.on_exception(
             backoff.expo,
             exceptions,
@@ -81,6 +88,7 @@ class RetryPolicy:
             max_value=self.max_wait_seconds,
             jitter=backoff.full_jitter,
             logger=None,
+            on_backoff=on_backoff,
             # A certificate problem will not go away by asking again; a stopping sync stops.
             giveup=lambda exc: (
                 isinstance(exc, requests.exceptions.SSLError) or GUARD.stopping.is_set()
@@ -111,6 +119,7 @@ class PeopleAIClient:
         self.timeout = (10.0, 60.0)
         self.retry = retry or RetryPolicy()
         self.logger = logger or logging.getLogger("tap-peopleai")
+        self.retry_log = RetryLog(self.logger)
         self.redactor = SecretRedactor()
         self.redactor.add(client_secret)
         self.redactor.add(access_token)
@@ -127,7 +136,8 @@ class PeopleAIClient:
     def with_retries(self, call: Callable[[], T], doing: str) -> T:
         """Run ``call`` with retries; transport failures that outlast them get a clear message."""
         try:
-            return self.retry.retrying(self.retriable_errors, call)
+            hook = self.retry_log.hook(doing, self.retry.max_tries)
+            return self.retry.retrying(self.retriable_errors, call, hook)
         except requests.exceptions.SSLError as exc:
             if any(sign in str(exc).lower() for sign in NOT_TLS_SIGNS):
                 msg = (

@@ -13,8 +13,9 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tap_peopleai.client import PeopleAIClient
 from tap_peopleai.errors import FragmentGoneError, TapPeopleAIError
@@ -22,7 +23,19 @@ from tap_peopleai.interrupts import GUARD
 from tap_peopleai.jobs import ApiJob
 from tap_peopleai.progress import JobInFlight
 
+if TYPE_CHECKING:
+    from tap_peopleai.sync_log import SyncLog
+
 SPOOL_PREFIX = "peopleai-tap-"
+# How often a slow download checks whether the totals line is due.
+PROGRESS_CHECK_SECONDS = 1.0
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:  # not created yet, or just removed
+        return 0
 
 
 class SpoolDirectory:
@@ -82,10 +95,13 @@ class FragmentFile:
 class FragmentDownloader:
     """Fetches fragments with a pool of download threads, handing them out in index order."""
 
-    def __init__(self, client: PeopleAIClient, spool: SpoolDirectory, workers: int) -> None:
+    def __init__(
+        self, client: PeopleAIClient, spool: SpoolDirectory, workers: int, report: SyncLog
+    ) -> None:
         self.client = client
         self.spool = spool
         self.workers = max(1, workers)
+        self.report = report
 
     def download(self, fragment: FragmentFile) -> bool:
         """(Re)download ``fragment`` into its file; False when the API answers 404."""
@@ -136,10 +152,13 @@ class FragmentDownloader:
                     submit(index)
                     next_to_submit = index + 1
                 future, fragment = pending.pop(index)
-                if not future.result():
+                self.report.phase("downloading")
+                if not self._outcome(future, [fragment, *(f for _, f in pending.values())]):
                     fragment.discard()
                     self._check_missing(job, index, reported)
                     return
+                self.report.fragment_downloaded(os.path.getsize(fragment.path))
+                self.report.phase("emitting")
                 yield fragment
                 index += 1
         finally:
@@ -149,6 +168,12 @@ class FragmentDownloader:
                     with contextlib.suppress(Exception):
                         future.result()
                 fragment.discard()
+
+    def _outcome(self, future: Future[bool], in_progress: list[FragmentFile]) -> bool:
+        """Wait for a download; meanwhile the totals line stays on time, partial files counted."""
+        while not wait([future], timeout=PROGRESS_CHECK_SECONDS).done:
+            self.report.downloading(sum(_size(f.path) for f in in_progress))
+        return future.result()
 
     def _check_missing(self, job: JobInFlight, index: int, reported: int) -> None:
         """A 404 ends the job's fragments, unless the job said there are more or vanished."""

@@ -24,6 +24,7 @@ from tap_peopleai.jobs import ApiJob
 from tap_peopleai.planning import ExportWindow
 from tap_peopleai.progress import SyncProgress
 from tap_peopleai.scheduler import JobScheduler, SchedulerSettings
+from tap_peopleai.sync_log import SyncLog
 
 # A fragment whose JSON breaks is downloaded again this many times before the tap gives up.
 FRAGMENT_ATTEMPTS = 3
@@ -39,6 +40,7 @@ class PipelineSettings:
     reserved_queue_slots: int
     download_workers: int
     temp_dir: str | None = None
+    heartbeat_interval: float = 60.0
 
     @property
     def scheduler(self) -> SchedulerSettings:
@@ -145,6 +147,7 @@ class ExportPipeline:
         checkpoint: Callable[[], None],
         logger: logging.Logger,
         listed_jobs: list[ApiJob],
+        metrics_logger: logging.Logger,
         sleep: Callable[[float], None] | None = None,
     ) -> None:
         self.progress = progress
@@ -153,12 +156,23 @@ class ExportPipeline:
         self.checkpoint = checkpoint
         self.logger = logger
         self.listed_jobs = listed_jobs
+        self.report = SyncLog(logger, metrics_logger, settings.heartbeat_interval, client.retry_log)
         extra = {} if sleep is None else {"sleep": sleep}
         self.scheduler = JobScheduler(
-            client, progress, windows, settings.scheduler, today, checkpoint, logger, **extra
+            client,
+            progress,
+            windows,
+            settings.scheduler,
+            today,
+            checkpoint,
+            logger,
+            self.report,
+            **extra,
         )
         self.spool = SpoolDirectory(settings.temp_dir)
-        self.downloader = FragmentDownloader(client, self.spool, settings.download_workers)
+        self.downloader = FragmentDownloader(
+            client, self.spool, settings.download_workers, self.report
+        )
         self.acks = AcknowledgementQueue()
         self.fragments_emitted = 0
         self._running: Iterator[FragmentFile] | None = None
@@ -200,6 +214,12 @@ class ExportPipeline:
         and a window's cursor moves only after all of its fragments were acknowledged.
         """
         self.scheduler.adopt_existing_jobs(self.listed_jobs)
+        self.report.plan(
+            self.windows,
+            [self.scheduler.runs[w].job for w in self.windows if w in self.scheduler.runs],
+            self.today,
+            self.scheduler.settings.max_jobs_ahead,
+        )
         pool = ThreadPoolExecutor(self.downloader.workers, thread_name_prefix="peopleai-download")
         try:
             for position, window in enumerate(self.windows):
@@ -221,13 +241,14 @@ class ExportPipeline:
             # An interrupted sync does not wait for downloads: the process exits right after.
             pool.shutdown(wait=not GUARD.stopping.is_set(), cancel_futures=True)
 
-    def acknowledge(self, fragment: FragmentFile) -> None:
-        """Record that every record of ``fragment`` was emitted, and checkpoint."""
+    def acknowledge(self, fragment: FragmentFile, records: int) -> None:
+        """Record that the ``records`` of ``fragment`` were all emitted, and checkpoint."""
         done = self.acks.acknowledge(fragment)
         fragment.discard()
         fragment.job.fragments_emitted = fragment.index + 1
         self.fragments_emitted += 1
         self.checkpoint()
+        self.report.fragment_emitted(records)
         self._windows_done(done)
 
     def resume_point(self) -> str:

@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 
 from tap_peopleai.client import PeopleAIClient
 from tap_peopleai.errors import ApiError, ExportJobError
+from tap_peopleai.job_watch import JobWatch
 from tap_peopleai.jobs import ApiJob
 from tap_peopleai.planning import ExportWindow
 from tap_peopleai.progress import JobInFlight, SyncProgress
+from tap_peopleai.sync_log import SyncLog
 
 VENDOR_MAX_QUEUED = 10
 RETENTION = dt.timedelta(days=10)
@@ -72,6 +74,7 @@ class JobScheduler:
         today: dt.date,
         checkpoint: Callable[[], None],
         logger: logging.Logger,
+        report: SyncLog,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.client = client
@@ -84,6 +87,8 @@ class JobScheduler:
         self.sleep = sleep
         self.sync_started = client.server_now()
         self.runs: dict[ExportWindow, JobRun] = {}
+        self.report = report
+        self.watch = JobWatch(client, self.runs, report)
         self.counters = {"jobs_created": 0, "jobs_reused": 0, "jobs_replaced": 0}
 
     # Start-up -----------------------------------------------------------------------------
@@ -92,7 +97,7 @@ class JobScheduler:
         """Keep stored jobs that still match the plan and can be resumed; adopt orphans."""
         activity_type = self.settings.activity_type
         for job in self.progress.keep_only_jobs_for(self.windows, activity_type):
-            self.logger.info(
+            self.report.note(
                 "Dropping stored job %s (%s): it no longer matches this sync's plan.",
                 job.job_id,
                 job.window.describe(),
@@ -102,7 +107,7 @@ class JobScheduler:
             item = by_id.get(job.job_id)
             reason = self.unusable_reason(item, job.window)
             if reason or item is None:
-                self.logger.info(
+                self.report.note(
                     "Not resuming job %s (%s): %s; the window is exported again.",
                     job.job_id,
                     job.window.describe(),
@@ -111,7 +116,7 @@ class JobScheduler:
                 self.progress.drop_job(job)
                 continue
             self._adopt(job, item)
-            self.logger.info(
+            self.report.note(
                 "Resuming job %s (%s) after %d emitted fragment(s).",
                 job.job_id,
                 job.window.describe(),
@@ -136,7 +141,7 @@ class JobScheduler:
                     adopted = JobInFlight(window, activity_type, item.job_id)
                     self.progress.add_job(adopted)
                     self._adopt(adopted, item)
-                    self.logger.info(
+                    self.report.note(
                         "Reusing job %s (%s, %s) found in the API's job list.",
                         adopted.job_id,
                         window.describe(),
@@ -151,6 +156,7 @@ class JobScheduler:
     def _adopt(self, job: JobInFlight, item: ApiJob) -> None:
         self.runs[job.window] = JobRun(job, item.state)
         self.counters["jobs_reused"] += 1
+        self.watch.first_seen(self.runs[job.window], item)
 
     def unusable_reason(self, item: ApiJob | None, window: ExportWindow) -> str | None:
         """Why an existing job cannot stand in for ``window`` in this sync (None: it can)."""
@@ -194,12 +200,7 @@ class JobScheduler:
             created = ApiJob.from_api(self.client.create_job(body))
         except ApiError as exc:
             if self._is_queue_limit(exc):
-                self.logger.info(
-                    "The export queue is full (HTTP %s: %s); waiting to create %s.",
-                    exc.status,
-                    exc.api_message,
-                    window.describe(),
-                )
+                self.report.queue_full(window, exc)
                 return False
             msg = f"The API refused to create the export job for {window.describe()}: {exc}"
             raise ExportJobError(msg) from exc
@@ -208,6 +209,7 @@ class JobScheduler:
         self.runs[window] = JobRun(job, created.state, replaced_ids=replaced_ids)
         self.counters["jobs_created"] += 1
         self.logger.info("Created export job %s (%s).", job.job_id, window.describe())
+        self.watch.first_seen(self.runs[window], created)
         # The job id reaches state before we wait on it, so a crash cannot orphan it.
         self.checkpoint()
         return True
@@ -249,6 +251,7 @@ class JobScheduler:
             "Export job %s (%s) %s; creating it again.", run.job.job_id, window.describe(), why
         )
         self.progress.drop_job(run.job)
+        self.watch.dropped(run)
         del self.runs[window]
         self.counters["jobs_replaced"] += 1
         deadline = time.monotonic() + self.settings.job_timeout
@@ -278,6 +281,7 @@ class JobScheduler:
                 break
             if time.monotonic() > deadline:
                 self._raise_queue_timeout(window)
+            self.watch.waiting(window)
             self.sleep(self.settings.poll_interval)
         run = self.runs[window]
         while True:
@@ -286,8 +290,9 @@ class JobScheduler:
                 run = self.replace(run, "vanished from the API (expired or deleted)")
                 continue
             status = ApiJob.from_api(body)
-            run.state = status.state
+            self.watch.observed(run, status)
             if status.state == "completed":
+                self.watch.done_waiting()
                 return run, status
             if status.has_failed:
                 run = self.replace(run, f"ended {status.state_label}")
@@ -297,6 +302,7 @@ class JobScheduler:
                 self._raise_job_timeout(run, status, waited)
             # Counting from this window, so the job waited on takes one of the slots too.
             self.top_up(position)
+            self.watch.waiting(window)
             self.sleep(self.settings.poll_interval)
 
     def _raise_job_timeout(self, run: JobRun, status: ApiJob, waited: float) -> None:

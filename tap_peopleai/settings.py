@@ -89,13 +89,20 @@ def _whole_number(value: Any, schema: dict[str, Any]) -> int:
 
 
 def _seconds(value: Any, schema: dict[str, Any]) -> float:
-    expected = "a positive number of seconds (such as 0.5 or 30)"
+    if "minimum" in schema:
+        expected = f"a number of seconds of at least {schema['minimum']:g}"
+    else:
+        expected = "a positive number of seconds (such as 0.5 or 30)"
     if isinstance(value, str) and DECIMAL_NUMBER.fullmatch(value.strip()):
         value = float(value)
     # A JSON config file read by the SDK holds fractions as Decimal.
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         raise _Invalid(expected)
-    if not math.isfinite(value) or value <= schema["exclusiveMinimum"]:
+    if not math.isfinite(value):
+        raise _Invalid(expected)
+    if value < schema.get("minimum", -math.inf) or value <= schema.get(
+        "exclusiveMinimum", -math.inf
+    ):
         raise _Invalid(expected)
     return float(value)
 
@@ -235,6 +242,7 @@ class TapSettings:
                 reserved_queue_slots=v["reserved_queue_slots"],
                 download_workers=v["download_workers"],
                 temp_dir=v["temp_dir"],
+                heartbeat_interval=v["heartbeat_interval"],
             ),
         )
 
@@ -246,6 +254,7 @@ class TapSettings:
             f"api_url {api.api_url} ({credentials}), activity_type {plan.activity_type}, "
             f"start_date {plan.start_date}, end_date {plan.end_date or '-'}, "
             f"poll_interval {pipeline.poll_interval:g} s, job_timeout {pipeline.job_timeout:g} s, "
+            f"heartbeat_interval {pipeline.heartbeat_interval:g} s, "
             f"delta/snapshot windows {plan.delta_window_days}/{plan.snapshot_window_days} days, "
             f"scheduled_horizon_days {plan.scheduled_horizon_days}, "
             f"download_workers {pipeline.download_workers}, "

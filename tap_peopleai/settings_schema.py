@@ -43,13 +43,21 @@ def _whole_number(
     )
 
 
-def _seconds(name: str, title: str, default: int, description: str) -> th.Property[Any]:
+def _seconds(
+    name: str, title: str, default: int, description: str, *, at_least: float | None = None
+) -> th.Property[Any]:
+    if at_least is None:
+        bound: dict[str, Any] = {"exclusiveMinimum": 0}
+        text = "A positive number of seconds; fractions are allowed."
+    else:
+        bound = {"minimum": at_least}
+        text = f"A number of seconds of at least {at_least:g}; fractions are allowed."
     return th.Property(
         name,
-        _value_or_text("number", exclusiveMinimum=0),
+        _value_or_text("number", **bound),
         title=title,
         default=default,
-        description=f"{description} A positive number of seconds; fractions are allowed.",
+        description=f"{description} {text}",
     )
 
 
@@ -129,6 +137,15 @@ def settings_schema() -> dict[str, Any]:
             21600,
             "Seconds one export job may take to complete (or a full queue may delay its "
             "creation) before the tap stops with an error naming the job.",
+        ),
+        _seconds(
+            "heartbeat_interval",
+            "Heartbeat interval (seconds)",
+            60,
+            "Seconds between progress lines while the tap waits on export jobs or downloads "
+            "their files: the jobs in flight with their state and age, or the running download "
+            "totals.",
+            at_least=1,
         ),
         _whole_number(
             "delta_window_days",

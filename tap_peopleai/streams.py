@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from functools import cached_property
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -102,14 +102,8 @@ class ActivitiesStream(FastRecordPath):
         # The job list (for resuming) also fixes "today" from the server's clock (Date header).
         listed_jobs = list_api_jobs(self.client)
         today = self.client.server_now().date()
+        # The plan line comes from the pipeline, once it knows which jobs it resumes.
         windows = self.progress.plan(self.plan_settings, today)
-        self.logger.info(
-            "Planned %d %s window(s) for this sync (today is %s by the API's clock): %s",
-            len(windows),
-            windows[0].export_type if windows else "export",
-            today,
-            ", ".join(w.describe() for w in windows[:5]) + (" …" if len(windows) > 5 else ""),
-        )
         return ExportPipeline(
             self.client,
             self.progress,
@@ -119,15 +113,12 @@ class ActivitiesStream(FastRecordPath):
             checkpoint=self.checkpoint,
             logger=self.logger,
             listed_jobs=listed_jobs,
+            metrics_logger=self.metrics_logger,
         )
 
     def _log_finished(self, pipeline: ExportPipeline, outside_dates: int) -> None:
         self.checkpoint()
-        self.logger.info(
-            "Sync finished: %s. Records dated outside start_date..end_date, not emitted: %d.",
-            ", ".join(f"{k}={v}" for k, v in pipeline.counters.items()),
-            outside_dates,
-        )
+        pipeline.report.summary(pipeline.counters, outside_dates)
 
     @override
     def get_records(self, context: Context | None) -> Iterable[Record]:
@@ -138,9 +129,9 @@ class ActivitiesStream(FastRecordPath):
                 reconciliation.sync_started if reconciliation else dt.datetime.now(dt.timezone.utc)
             )
             for fragment in pipeline.fragments():
-                yield from self._fragment_records(pipeline, fragment, versions)
+                records = yield from self._fragment_records(pipeline, fragment, versions)
                 # The SDK wrote every record yielded so far before asking for the next.
-                pipeline.acknowledge(fragment)
+                pipeline.acknowledge(fragment, records)
             if reconciliation is not None and reconciliation.done:
                 self._activate_version(reconciliation.version)
                 if not self.owner.streams["reconciliations"].selected:
@@ -173,8 +164,10 @@ class ActivitiesStream(FastRecordPath):
 
     def _fragment_records(
         self, pipeline: ExportPipeline, fragment: FragmentFile, versions: RowVersions
-    ) -> Iterator[dict[str, Any]]:
+    ) -> Generator[dict[str, Any], None, int]:
+        """The fragment's records within the dates; returns how many were yielded."""
         start, end = self._date_bounds
+        yielded = 0
         where = fragment.describe()
         self.time_extracted = dt.datetime.now(dt.timezone.utc).isoformat()
         recovery = pipeline.recovery(fragment)
@@ -187,8 +180,9 @@ class ActivitiesStream(FastRecordPath):
                             self.records_outside_dates += 1
                             continue
                         record["sync_version"] = versions.of(record.get("timestamp"))
+                        yielded += 1
                         yield record
-                return
+                return yielded
             except FragmentDataError as exc:
                 recovery.retry(str(exc), exc.line_number)
 
