@@ -19,22 +19,10 @@ from tap_peopleai.job_watch import JobWatch
 from tap_peopleai.jobs import ApiJob
 from tap_peopleai.planning import ExportWindow
 from tap_peopleai.progress import JobInFlight, SyncProgress
+from tap_peopleai.reuse import ReusePolicy
 from tap_peopleai.sync_log import SyncLog
 
 VENDOR_MAX_QUEUED = 10
-RETENTION = dt.timedelta(days=10)
-# A stored job this close to the end of retention is not worth resuming: its files may vanish
-# while we download them.
-RETENTION_MARGIN = dt.timedelta(hours=6)
-# A delta job for a window that is still open (it ends today) holds what was processed until it
-# was created. Only an interrupted sync's own job (from state) is reused for such a window, and
-# only if created at most this long before the resumed sync started: a fresh sync delivers
-# everything processed before it started, a resumed one everything processed up to this bound
-# before it started (minutes ago, never this morning).
-OPEN_WINDOW_REUSE_LIMIT = dt.timedelta(minutes=15)
-REUSABLE_STATES = frozenset({"queued", "running", "completed"})
-# From the API's list only jobs that got going: a queued orphan may be one that never starts.
-ADOPTABLE_STATES = frozenset({"running", "completed"})
 
 
 @dataclass(frozen=True)
@@ -85,7 +73,7 @@ class JobScheduler:
         self.checkpoint = checkpoint
         self.logger = logger
         self.sleep = sleep
-        self.sync_started = client.server_now()
+        self.reuse = ReusePolicy(progress, today, client.server_now(), settings.job_timeout)
         self.runs: dict[ExportWindow, JobRun] = {}
         self.report = report
         self.watch = JobWatch(client, self.runs, report)
@@ -103,9 +91,10 @@ class JobScheduler:
                 job.window.describe(),
             )
         by_id = {item.job_id: item for item in listed}
+        now = self.client.server_now()
         for job in list(self.progress.jobs):
             item = by_id.get(job.job_id)
-            reason = self.unusable_reason(item, job.window)
+            reason = self.reuse.unusable_reason(item, job.window, now)
             if reason or item is None:
                 self.report.note(
                     "Not resuming job %s (%s): %s; the window is exported again.",
@@ -126,18 +115,10 @@ class JobScheduler:
         for window in self.windows:
             if window in self.runs:
                 continue
-            if self._is_open(window) or self.progress.reconciliation is not None:
-                # A listed job of a window still open may be the one a finished sync used
-                # minutes ago: reusing it would hide what was processed since. A
-                # reconciliation must see the source as it is now, so it reuses no job but
-                # its own (from state): an older one may still hold erased activities.
+            if not self.reuse.adopts_listed_jobs(window):
                 continue
             for item in newest_first:
-                if (
-                    item.exports(window, activity_type)
-                    and item.state in ADOPTABLE_STATES
-                    and not self.unusable_reason(item, window)
-                ):
+                if self.reuse.adoptable(item, window, activity_type, now):
                     adopted = JobInFlight(window, activity_type, item.job_id)
                     self.progress.add_job(adopted)
                     self._adopt(adopted, item)
@@ -149,41 +130,10 @@ class JobScheduler:
                     )
                     break
 
-    def _is_open(self, window: ExportWindow) -> bool:
-        """A delta window that reaches today: People.ai is still processing its last day."""
-        return window.export_type == "delta" and window.end >= self.today
-
     def _adopt(self, job: JobInFlight, item: ApiJob) -> None:
         self.runs[job.window] = JobRun(job, item.state)
         self.counters["jobs_reused"] += 1
         self.watch.first_seen(self.runs[job.window], item)
-
-    def unusable_reason(self, item: ApiJob | None, window: ExportWindow) -> str | None:
-        """Why an existing job cannot stand in for ``window`` in this sync (None: it can)."""
-        if item is None:
-            return "the API no longer lists it (expired or unknown)"
-        if item.state not in REUSABLE_STATES:
-            return f"its state is {item.state_label}"
-        created = item.created
-        if created is None:
-            return "it has no creation time"
-        if created < self.progress.reusable_since(window, self.today):
-            return "it was created before the data it must cover was final"
-        if self._is_open(window):
-            age = self.sync_started - created
-            if age > OPEN_WINDOW_REUSE_LIMIT:
-                return (
-                    f"its window is still open and it was created {age.total_seconds() / 60:.0f} "
-                    "min before this sync started, so it would miss newer activities"
-                )
-        now = self.client.server_now()
-        if now - created > RETENTION - RETENTION_MARGIN:
-            return "its files are about to expire"
-        if item.state == "queued" and (now - created).total_seconds() > self.settings.job_timeout:
-            return (
-                f"it has been queued for longer than job_timeout ({self.settings.job_timeout:g} s)"
-            )
-        return None
 
     # Creating -----------------------------------------------------------------------------
 

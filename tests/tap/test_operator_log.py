@@ -55,7 +55,8 @@ SUMMARY = re.compile(
 # Everything the tap (or the SDK, in its name) says at INFO or above in a sync without errors.
 KINDS = {
     "sdk": re.compile(
-        r"^(tap-peopleai v|Skipping parse of env var settings|Beginning sync of 'activities')"
+        r"^(tap-peopleai v|Skipping parse of env var settings|"
+        r"Beginning sync of '(activities|reconciliations)')"
     ),
     # A one-line account of the settings at start-up, if the tap writes one.
     "settings": re.compile(r"^Settings: "),
@@ -362,7 +363,7 @@ def test_an_api_that_does_not_answer_is_retried_visibly_then_named(tmp_path) -> 
     [
         ("0.5", "`heartbeat_interval` must be a number of seconds of at least 1, got '0.5'."),
         ("soon", "`heartbeat_interval` must be a number of seconds of at least 1, got 'soon'."),
-        (0, "0 is less than the minimum of 1 in config['heartbeat_interval']"),
+        (0, "`heartbeat_interval` must be a number of seconds of at least 1, got 0."),
     ],
 )
 def test_a_bad_heartbeat_interval_stops_the_tap_with_one_line(
