@@ -27,7 +27,14 @@ VENV_BIN = Path(sys.executable).parent
 MELTANO = str(VENV_BIN / "meltano")
 
 # Settings a developer may have in the shell or in .env; the tests set what they need themselves.
-_SCRUBBED_PREFIXES = ("TAP_PEOPLEAI_", "TARGET_DUCKDB_", "TARGET_POSTGRES_", "TARGET_JSONL_")
+_SCRUBBED_PREFIXES = (
+    "TAP_PEOPLEAI_",
+    "TARGET_DUCKDB_",
+    "TARGET_POSTGRES_",
+    "TARGET_JSONL_",
+    "DBT_",
+    "PEOPLEAI_",
+)
 
 
 @dataclass
@@ -84,9 +91,10 @@ def meltano_project(tmp_path_factory: pytest.TempPathFactory) -> MeltanoProject:
     """The repository's meltano.yml in a private project directory, plugins installed once.
 
     The copy differs only in the tap's `pip_url` (`-e .` becomes the repository's absolute
-    path). Running from a private directory keeps the tests away from the demo's `.meltano/`
-    state and `output/`, and from a developer's `.env` (which Meltano reads from the project
-    root and would otherwise mix production settings into the test runs).
+    path); the dbt project `transform/` is copied beside it. Running from a private directory
+    keeps the tests away from the demo's `.meltano/` state and `output/`, and from a
+    developer's `.env` (which Meltano reads from the project root and would otherwise mix
+    production settings into the test runs).
     """
     if not Path(MELTANO).exists():
         pytest.fail(f"meltano is not installed in this environment ({MELTANO}); run `make test`")
@@ -94,6 +102,13 @@ def meltano_project(tmp_path_factory: pytest.TempPathFactory) -> MeltanoProject:
     text = (REPO_ROOT / "meltano.yml").read_text()
     assert text.count("pip_url: -e .\n") == 1, "expected the tap's `pip_url: -e .` in meltano.yml"
     (root / "meltano.yml").write_text(text.replace("pip_url: -e .\n", f"pip_url: -e {REPO_ROOT}\n"))
+    # The dbt project, where the dbt utilities look for it (${MELTANO_PROJECT_ROOT}/transform);
+    # a copy, so that dbt's target/ and logs/ stay out of the repository.
+    shutil.copytree(
+        REPO_ROOT / "transform",
+        root / "transform",
+        ignore=shutil.ignore_patterns("target", "logs", "dbt_packages", ".user.yml"),
+    )
     sys_dir = root / ".meltano"
     env = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUBBED_PREFIXES)}
     env.update(

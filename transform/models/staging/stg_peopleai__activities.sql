@@ -7,29 +7,16 @@ with live as (
   where not is_deleted
 )
 
+{#- Every column of the latest version (unknown ones included), without the deletion flags. -#}
+{%- set all_columns = peopleai.relation_columns(ref('stg_peopleai__activities_all')) -%}
+{%- set deletion_columns = [
+    'is_deleted', 'deleted_reason', 'deleted_at', 'deleted_by_reconciliation_id', 'sdc_deleted_at',
+] -%}
+
 select
-  uid,
-  source_id,
-  activity_type,
-  activity_at,
-  activity_date,
-  ingested_at,
-  ingested_date,
-  created,
-  subject,
-  summary,
-  direction,
-  status,
-  duration_seconds,
-  start_at,
-  end_at,
-  is_all_day,
-  location,
-  followed_meeting_source_id,
-  in_reply_to_source_id,
-  follow_up_email_source_id,
-  reply_received,
-  outbound_phone_number,
+  {%- for name in all_columns if name not in deletion_columns %}
+  {{ adapter.quote(name) }},
+  {%- endfor %}
 
   -- crm_status, flattened; the account is the matched one, or the matched opportunity's
   cast({{ j('crm_status', ['pushed']) }} as {{ dbt.type_boolean() }}) as crm_pushed,
@@ -63,20 +50,5 @@ select
   cast({{ j('stats', ['participants_on_cc_line']) }} as {{ dbt.type_bigint() }}) as participants_on_cc_line,
   cast({{ j('stats', ['accepted_participants']) }} as {{ dbt.type_bigint() }}) as accepted_participants,
   cast({{ j('stats', ['declined_participants']) }} as {{ dbt.type_bigint() }}) as declined_participants,
-  cast({{ j('stats', ['tentative_participants']) }} as {{ dbt.type_bigint() }}) as tentative_participants,
-
-  -- nested values kept whole (one JSON type per warehouse), for fields not flattened here
-  tags,
-  attachment_file_names,
-  stats,
-  campaigns,
-  participants,
-  crm_status,
-  experimental,
-  additional_fields,
-
-  extracted_at,
-  last_extracted_at,
-  loaded_at,
-  loaded_row_count
+  cast({{ j('stats', ['tentative_participants']) }} as {{ dbt.type_bigint() }}) as tentative_participants
 from live
