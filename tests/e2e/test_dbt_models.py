@@ -12,6 +12,8 @@ clock moves on, so that activities are re-processed (newer versions) and meeting
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -23,6 +25,10 @@ from dbt_marts import compare_marts, duckdb_query, postgres_query, select
 from dbt_truth import expected_marts, truth_records
 
 from peopleai_sandbox.checks import to_utc
+
+# The demo's model step lives in scripts/ (not a package): import it from there.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+import demo_models
 
 UTC = timezone.utc
 SANDBOX_NOW = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
@@ -104,10 +110,27 @@ def test_duckdb_models_equal_truth_then_deletes_and_new_fields(
     query = duckdb_query(db)
     sandbox = _load_build_compare(meltano_project, sandbox_factory, "target-duckdb", env, query)
 
+    # The demo's last step (make demo) on this load: build, ten busiest accounts, check.
+    def meltano(*args: str, env: dict[str, str], log: Path) -> subprocess.CompletedProcess[str]:
+        proc = meltano_project.run(*args, env=env, check=False)
+        log.write_text(proc.stdout + proc.stderr)
+        return proc
+
+    full_env = {**_tap_env(sandbox), **env}
+    assert demo_models.build_models(meltano, full_env, tmp_path / "dbt.log")
+    records = truth_records(sandbox, START_DATE)
+    ingests = {uid: to_utc(record["ingest_timestamp"]) for uid, record in records.items()}
+    rendered = demo_models.sandbox_records(sandbox.config, sandbox.clock.now(), START_DATE, ingests)
+    assert rendered == records
+    shown: list[str] = []
+    assert demo_models.check_accounts(db, rendered, shown.append), "\n".join(shown)
+    assert len([line for line in shown if line.startswith("    ")]) == 1 + min(
+        demo_models.SHOWN, len(demo_models.accounts_last_30_days(records)[1])
+    )
+
     # 3. what the loaders do once the tap reports deletions and undeclared fields (issue #12):
     #    a soft delete (_sdc_deleted_at), a completed reconciliation that did not re-extract one
     #    activity, an `additional_fields` JSON column and a new typed column
-    records = truth_records(sandbox, START_DATE)
     uids = sorted(records)
     widened, soft_deleted, erased = uids[0], uids[1], uids[2]
     con = duckdb.connect(str(db))
