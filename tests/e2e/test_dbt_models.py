@@ -182,6 +182,14 @@ def test_duckdb_models_equal_truth_then_deletes_and_new_fields(
     problems = compare_marts(query, expected_marts(remaining))
     assert not problems, "after deletions:\n" + "\n".join(problems)
 
+    # 4. a full rebuild (README: after a change of look-back or of the loader's columns) agrees
+    rebuild = meltano_project.run(
+        "invoke", "dbt-duckdb", "run", "--full-refresh", env={**_tap_env(sandbox), **env}
+    )
+    _assert_dbt_ran(rebuild.stdout + rebuild.stderr, "run --full-refresh")
+    problems = compare_marts(query, expected_marts(remaining))
+    assert not problems, "after a full refresh:\n" + "\n".join(problems)
+
 
 def test_postgres_models_equal_truth(
     meltano_project: Any, sandbox_factory: Callable[..., Any], postgres_server: Any
