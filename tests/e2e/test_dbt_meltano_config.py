@@ -62,3 +62,25 @@ def test_loaders_ship_tuned_with_the_metadata_the_models_read() -> None:
     assert duckdb_config["add_metadata_columns"] is True
     for config in (postgres, duckdb_config):
         assert 1_000 <= config["batch_size_rows"] <= 100_000
+
+
+def test_dbt_duckdb_reads_the_file_target_duckdb_writes_in_each_environment() -> None:
+    """transform/profiles.yml mirrors target-duckdb's `filepath` per environment (see there)."""
+    project = _project()
+    base = _plugins("loaders")["target-duckdb"]["config"]["filepath"]
+    filepaths = {"": base}
+    for environment in project["environments"]:
+        loaders = environment.get("config", {}).get("plugins", {}).get("loaders", [])
+        for loader in loaders:
+            if loader["name"] == "target-duckdb":
+                filepaths[environment["name"]] = loader["config"].get("filepath", base)
+    profile = (REPO_ROOT / "transform" / "profiles.yml").read_text()
+    assert "env_var('TARGET_DUCKDB_FILEPATH', '')" in profile
+    for name, path in filepaths.items():
+        stem = Path(path).stem
+        if name == "sandbox":
+            assert stem == "demo", path
+            assert "('demo' if env_var('MELTANO_ENVIRONMENT', '') == 'sandbox'" in profile
+        else:
+            assert stem == "peopleai", f"{name or 'base config'}: {path}"
+            assert "else 'peopleai')" in profile
