@@ -72,18 +72,20 @@ def accounts_last_30_days(records: dict[str, dict[str, Any]]) -> tuple[date, Cou
     return as_of, counts
 
 
-def mart_accounts(db_path: Path) -> list[tuple[str, str, int, int, int, int]]:
-    """(account, name, last 30 days, emails, meetings, calls) of each account, busiest first."""
+def mart_accounts(db_path: Path) -> list[tuple[str, str, int, int, str, str]]:
+    """(account, name, last 30 days, last 90 days, first, last touch) per account, busiest first."""
     con = duckdb.connect(str(db_path), read_only=True)
     try:
         rows = con.execute(
-            "select account_crm_id, account_name, activities_last_30_days, email_count, "
-            "meeting_count, call_count from peopleai_analytics.peopleai__accounts "
+            "select account_crm_id, account_name, activities_last_30_days, "
+            "activities_last_90_days, strftime(first_touch_at at time zone 'UTC', '%Y-%m-%d'), "
+            "strftime(last_touch_at at time zone 'UTC', '%Y-%m-%d') "
+            "from peopleai_analytics.peopleai__accounts "
             "order by activities_last_30_days desc, account_crm_id"
         ).fetchall()
     finally:
         con.close()
-    return [(str(a), str(n), int(c), int(e), int(m), int(k)) for a, n, c, e, m, k in rows]
+    return [(str(a), str(n), int(c), int(d), str(f), str(t)) for a, n, c, d, f, t in rows]
 
 
 def check_accounts(
@@ -94,9 +96,9 @@ def check_accounts(
     loaded = mart_accounts(db_path)
     say(f"The {SHOWN} most active accounts of the last 30 days (up to {as_of}), from the mart")
     say(f"{ANALYTICS}.peopleai__accounts:")
-    say(f"    {'account':<28} {'last 30 days':>12} {'emails':>7} {'meetings':>9} {'calls':>6}")
-    for _account, name, count, emails, meetings, calls in loaded[:SHOWN]:
-        say(f"    {name[:28]:<28} {count:>12,} {emails:>7,} {meetings:>9,} {calls:>6,}")
+    say(f"    {'account':<26} {'last 30 days':>12} {'last 90 days':>12}  first touch  last touch")
+    for _account, name, count, count_90, first, last in loaded[:SHOWN]:
+        say(f"    {name[:26]:<26} {count:>12,} {count_90:>12,}  {first:<11}  {last}")
     got = {account: count for account, _n, count, *_ in loaded if count}
     if got != dict(expected):
         differ = sorted(set(got) ^ set(expected) | {a for a in got if got[a] != expected[a]})
