@@ -128,18 +128,25 @@ def test_duckdb_models_equal_truth_then_deletes_and_new_fields(
         demo_models.SHOWN, len(demo_models.accounts_last_30_days(records)[1])
     )
 
-    # 3. what the loaders do once the tap reports deletions and undeclared fields (issue #12):
-    #    a soft delete (_sdc_deleted_at), a completed reconciliation that did not re-extract one
-    #    activity, an `additional_fields` JSON column and a new typed column
+    # 3. what the loaders write once the tap reconciles (issue #12) and keeps undeclared fields:
+    #    a soft delete (_sdc_deleted_at, as target-postgres after ACTIVATE_VERSION); a completed
+    #    reconciliation (a `reconciliations` row with its version) that re-delivered every
+    #    activity but one with its higher `sync_version`; an `additional_fields` JSON column and
+    #    a new typed column
     uids = sorted(records)
     widened, soft_deleted, erased = uids[0], uids[1], uids[2]
     con = duckdb.connect(str(db))
     try:
         con.execute("alter table peopleai.activities add column additional_fields json")
         con.execute("alter table peopleai.activities add column brand_new_field varchar")
+        con.execute("alter table peopleai.activities add column sync_version bigint")
+        # as if every row had been loaded by a tap that writes sync_version (the first sync's)
+        con.execute(
+            "update peopleai.activities set sync_version = 1000, _sdc_batched_at = now()::timestamp"
+        )
         con.execute(
             "update peopleai.activities set additional_fields = '{\"brand_new\": 1}', "
-            "brand_new_field = 'hello', _sdc_batched_at = now()::timestamp where uid = ?",
+            "brand_new_field = 'hello' where uid = ?",
             [widened],
         )
         con.execute(
@@ -148,12 +155,13 @@ def test_duckdb_models_equal_truth_then_deletes_and_new_fields(
             [soft_deleted],
         )
         con.execute(
-            "create table peopleai.reconciliations as select 'r-1' as reconciliation_id, "
-            "now()::timestamp as started_at, now()::timestamp + interval 1 minute as completed_at"
+            "create table peopleai.reconciliations as select '2000' as reconciliation_id, "
+            "cast(2000 as bigint) as version, now()::timestamp as started_at, "
+            "now()::timestamp + interval 1 minute as completed_at"
         )
         con.execute(
-            "update peopleai.activities set _sdc_extracted_at = now()::timestamp "
-            "+ interval 1 second where uid <> ?",
+            "update peopleai.activities set sync_version = 2000, "
+            "_sdc_batched_at = now()::timestamp where uid <> ?",
             [erased],
         )
     finally:

@@ -20,7 +20,7 @@
     'direction', 'status', 'tags', 'duration', 'start_time', 'end_time', 'all_day', 'location',
     'followed_meeting_source_id', 'in_reply_to_source_id', 'follow_up_email_source_id',
     'reply_received', 'attachment_file_names', 'outbound_phone_number', 'stats', 'campaigns',
-    'participants', 'crm_status', 'experimental', 'additional_fields',
+    'participants', 'crm_status', 'experimental', 'additional_fields', 'sync_version',
 ] -%}
 {#- Columns the staging does not know (a loader's new typed column) pass through unchanged. -#}
 {%- set passthrough = [] -%}
@@ -75,7 +75,8 @@ loaded_rows as (
     {{ col(columns, 'additional_fields', 'json') }} as additional_fields,
     {{ col(columns, '_sdc_extracted_at', 'timestamp') }} as extracted_at,
     {{ col(columns, '_sdc_batched_at', 'timestamp') }} as loaded_at,
-    {{ col(columns, '_sdc_deleted_at', 'timestamp') }} as sdc_deleted_at
+    {{ col(columns, '_sdc_deleted_at', 'timestamp') }} as sdc_deleted_at,
+    {{ col(columns, 'sync_version', 'bigint') }} as sync_version
     {%- for name in passthrough %},
     {{ adapter.quote(name) }}
     {%- endfor %}
@@ -90,9 +91,11 @@ ranked as (
     loaded_rows.*,
     row_number() over (
       partition by uid
-      order by ingested_at desc nulls last, extracted_at desc nulls last, loaded_at desc nulls last
+      order by ingested_at desc nulls last, sync_version desc nulls last,
+        extracted_at desc nulls last, loaded_at desc nulls last
     ) as version_rank,
     max(extracted_at) over (partition by uid) as last_extracted_at,
+    max(sync_version) over (partition by uid) as last_sync_version,
     count(*) over (partition by uid) as loaded_row_count
   from loaded_rows
 )
@@ -132,6 +135,7 @@ select
   last_extracted_at,
   loaded_at,
   sdc_deleted_at,
+  last_sync_version,
   loaded_row_count
   {%- for name in passthrough %},
   {{ adapter.quote(name) }}
