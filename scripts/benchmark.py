@@ -19,9 +19,11 @@ The sandbox renders a job's files while the job is Running; that is the sandbox'
 the tap's, so the first tap run creates the job and every measured run adopts the Completed job
 from the API's job list (download and emit only).
 
-Then job pipelining (a catch-up of 26 one-day delta windows) and parallel fragment downloads
-(8 bandwidth-limited fragments, 1/2/4/8 workers). Targets are checked as ratios of figures
-measured in this run. Timings are printed, never asserted by tests.
+Then job pipelining (a catch-up of 26 one-day delta windows), parallel fragment downloads
+(8 bandwidth-limited fragments, 1/2/4/8 workers), and the pipeline table (`bench_pipeline.py`:
+the tap into each shipped loader, the dbt models, native bulk loads; 100k+ activities).
+Targets are checked as ratios of figures measured in this run. Timings are printed, never
+asserted by tests.
 
 Internal mode: ``--baseline-sdk --config FILE ...`` runs the tap with the SDK's default writer.
 """
@@ -55,6 +57,7 @@ import psutil
 import requests
 from singer_sdk.io_base import SingerWriter
 
+from bench_pipeline import measure as measure_pipeline_table
 from peopleai_sandbox import Faults, SandboxConfig, run_sandbox
 from tap_peopleai.tap import TapPeopleAI
 
@@ -931,6 +934,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--skip-pipelining", action="store_true")
     parser.add_argument("--skip-downloads", action="store_true")
     parser.add_argument(
+        "--skip-pipeline-table", action="store_true", help="no tap -> loader -> models table"
+    )
+    parser.add_argument(
+        "--pipeline-activities-per-day",
+        type=int,
+        help="activities per day of the pipeline table's 10-day export (default 13000: 100k+; "
+        "quick: 150)",
+    )
+    parser.add_argument(
         "--profile",
         action="store_true",
         help="profile the RECORD-mode run of the first size (cProfile) and print the top",
@@ -981,6 +993,11 @@ def main(argv: list[str]) -> int:
                 root, fragment_seconds, [1, 2, 4, 8]
             )
             lines += report_downloads(download_rows, fragments, size_bytes, bandwidth)
+        if not args.skip_pipeline_table:
+            per_day = args.pipeline_activities_per_day or (150 if args.quick else 13_000)
+            table = measure_pipeline_table(per_day, 500 if args.quick else 5_000)
+            lines += table.lines
+            checks += table.checks
     finally:
         shutil.rmtree(root, ignore_errors=True)
     elapsed = time.perf_counter() - began

@@ -10,6 +10,10 @@
    per activity type, the activity-date range, rows added/updated by this run, and whether the
    table equals the ground truth: same set of uids, same latest ingest_timestamp for each.
    Exits non-zero on a mismatch.
+4. Builds the dbt models (`meltano invoke dbt-duckdb:run`, schema peopleai_analytics) and prints
+   the ten most active accounts of the last 30 days from the mart peopleai__accounts, checked
+   against counts computed from the sandbox's own records (`demo_models.py`). Exits non-zero if
+   they differ.
 
 Environment: DEMO_SANDBOX_PORT (default 8765), DEMO_START_DAYS_AGO (default 30) and
 DEMO_ACTIVITIES_PER_DAY (default: the sandbox's) change the defaults.
@@ -35,6 +39,8 @@ from types import FrameType
 
 import duckdb
 
+from demo_models import build_models, check_accounts, sandbox_records
+from peopleai_sandbox import SandboxConfig
 from peopleai_sandbox.checks import to_utc
 
 UTC = timezone.utc
@@ -44,6 +50,7 @@ OUTPUT = REPO / "output"
 DB_PATH = OUTPUT / "demo.duckdb"
 START_FILE = OUTPUT / "demo-start-date.txt"
 MELTANO_LOG = OUTPUT / "demo-meltano.log"
+DBT_LOG = OUTPUT / "demo-dbt.log"
 SANDBOX_LOG = OUTPUT / "demo-sandbox.log"
 STATE_ID = "sandbox:tap-peopleai-to-target-duckdb"
 SCHEMA, TABLE = "peopleai", "activities"
@@ -336,6 +343,21 @@ def main() -> int:
         f"OK: the table equals the sandbox's ground truth: {len(truth):,} activities dated "
         f"{start} or later, each with its latest ingest_timestamp."
     )
+    say()
+    say(f"==> meltano invoke dbt-duckdb:run   (log: {DBT_LOG.relative_to(REPO)})")
+    t_dbt = time.monotonic()
+    if not build_models(meltano, env, DBT_LOG):
+        say("\n".join(DBT_LOG.read_text(errors="replace").splitlines()[-30:]))
+        say(f"FAIL: building the dbt models failed (full log: {DBT_LOG})")
+        return 1
+    say(f"    models built in {time.monotonic() - t_dbt:.1f} s")
+    config = SandboxConfig(now=now)
+    if os.environ.get("DEMO_ACTIVITIES_PER_DAY"):
+        config = config.replace(activities_per_day=int(os.environ["DEMO_ACTIVITIES_PER_DAY"]))
+    records = sandbox_records(config, now, start, {u: v[2] for u, v in truth.items()})
+    say()
+    if not check_accounts(DB_PATH, records, say):
+        return 1
     say(
         f"Total demo time {time.monotonic() - started:.0f} s. Run `make demo` again for an "
         "incremental run."

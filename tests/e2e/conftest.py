@@ -32,9 +32,10 @@ _SCRUBBED_PREFIXES = (
     "TARGET_DUCKDB_",
     "TARGET_POSTGRES_",
     "TARGET_JSONL_",
-    "PEOPLEAI_BATCH_",
+    "PEOPLEAI_",
     "MELTANO_STATE_BACKEND_",
     "AWS_",
+    "DBT_",
 )
 
 
@@ -111,12 +112,19 @@ def copy_project(root: Path) -> MeltanoProject:
     """A fresh copy of the repository's Meltano project in ROOT, nothing installed yet.
 
     The copy differs only in the tap's `pip_url`s (`-e .`, `-e .[s3]`: the repository's
-    absolute path instead of `.`).
+    absolute path instead of `.`); the dbt project `transform/` is copied beside it, where the
+    dbt utilities look for it (${MELTANO_PROJECT_ROOT}/transform), so that dbt's target/ and
+    logs/ stay out of the repository.
     """
     project = project_at(root)
     text = (REPO_ROOT / "meltano.yml").read_text()
     assert "pip_url: -e .\n" in text, "expected the tap's `pip_url: -e .` in meltano.yml"
     (root / "meltano.yml").write_text(text.replace("pip_url: -e .", f"pip_url: -e {REPO_ROOT}"))
+    shutil.copytree(
+        REPO_ROOT / "transform",
+        root / "transform",
+        ignore=shutil.ignore_patterns("target", "logs", "dbt_packages", ".user.yml"),
+    )
     return project
 
 

@@ -48,7 +48,8 @@ INLINE_COMMANDS = [
 ]
 
 HOW: dict[str, str] = {
-    "make demo": "tests/e2e/test_dbt_models.py::test_demo_builds_the_models_and_checks_a_mart",
+    "make demo": "tests/e2e/test_demo.py::"
+    "test_make_demo_runs_twice_first_then_incremental_and_checks_itself",
     "make test": CI,
     "make lint typecheck": CI,
     ".venv/bin/pytest tests/e2e -m e2e": CI,
@@ -90,6 +91,13 @@ HOW: dict[str, str] = {
     ),
     ".venv/bin/peopleai-sandbox serve --port 8765 --now 2025-03-01T12:00:00Z": RUN,
     ".venv/bin/meltano run tap-peopleai target-duckdb": RUN,
+    "meltano run tap-peopleai target-duckdb dbt-duckdb:run": RUN,
+    "meltano invoke dbt-duckdb:test": RUN,
+    "meltano invoke dbt-duckdb:build": RUN,
+    "meltano run peopleai-to-duckdb-models": RUN,
+    "meltano run peopleai-to-postgres-models": (
+        "tests/e2e/test_dbt_models.py::test_postgres_models_equal_truth"
+    ),
     **dict.fromkeys(INLINE_COMMANDS, RUN),
 }
 

@@ -1,0 +1,86 @@
+"""meltano.yml's dbt utilities, jobs and loader tuning, checked without running anything.
+
+The utilities must install from the package index alone with exact pins (no Meltano Hub, no git
+URLs, no dbt Hub packages), and dbt-duckdb must use the DuckDB version target-duckdb writes with.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _project() -> dict[str, Any]:
+    data = yaml.safe_load((REPO_ROOT / "meltano.yml").read_text())
+    assert isinstance(data, dict)
+    return data
+
+
+def _plugins(kind: str) -> dict[str, dict[str, Any]]:
+    return {plugin["name"]: plugin for plugin in _project()["plugins"][kind]}
+
+
+def test_dbt_utilities_install_pinned_from_the_package_index() -> None:
+    utilities = _plugins("utilities")
+    assert set(utilities) == {"dbt-duckdb", "dbt-postgres"}
+    loader_duckdb = {
+        p.split("==")[0]: p for p in _plugins("loaders")["target-duckdb"]["pip_url"].split()
+    }
+    for name, plugin in utilities.items():
+        assert plugin["namespace"], name
+        assert plugin["executable"] == "dbt_invoker", name
+        packages = {p.split("==")[0]: p for p in plugin["pip_url"].split()}
+        assert all("==" in p and "git+" not in p for p in packages.values()), packages
+        assert {"dbt-core", "meltano-dbt-ext"} <= set(packages), name
+        settings = {s["name"]: s for s in plugin["settings"]}
+        assert settings["project_dir"]["value"] == "${MELTANO_PROJECT_ROOT}/transform"
+        assert {"build", "run", "test"} <= set(plugin["commands"]), name
+    assert utilities["dbt-duckdb"]["pip_url"].split().count(loader_duckdb["duckdb"]) == 1
+    assert (REPO_ROOT / "transform" / "dbt_project.yml").exists()
+    assert not (REPO_ROOT / "transform" / "packages.yml").exists(), "no dbt Hub packages"
+
+
+def test_jobs_build_the_models_after_the_load() -> None:
+    jobs = {job["name"]: job["tasks"] for job in _project()["jobs"]}
+    assert jobs["peopleai-to-duckdb-models"] == ["tap-peopleai target-duckdb dbt-duckdb:build"]
+    assert jobs["peopleai-to-postgres-models"] == [
+        "tap-peopleai target-postgres dbt-postgres:build"
+    ]
+
+
+def test_loaders_ship_tuned_with_the_metadata_the_models_read() -> None:
+    loaders = _plugins("loaders")
+    postgres = loaders["target-postgres"]["config"]
+    assert postgres["use_copy"] is True
+    assert postgres["validate_records"] is False
+    assert postgres["add_record_metadata"] is True
+    duckdb_config = loaders["target-duckdb"]["config"]
+    assert duckdb_config["add_metadata_columns"] is True
+    for config in (postgres, duckdb_config):
+        assert 1_000 <= config["batch_size_rows"] <= 100_000
+
+
+def test_dbt_duckdb_reads_the_file_target_duckdb_writes_in_each_environment() -> None:
+    """transform/profiles.yml mirrors target-duckdb's `filepath` per environment (see there)."""
+    project = _project()
+    base = _plugins("loaders")["target-duckdb"]["config"]["filepath"]
+    filepaths = {"": base}
+    for environment in project["environments"]:
+        loaders = environment.get("config", {}).get("plugins", {}).get("loaders", [])
+        for loader in loaders:
+            if loader["name"] == "target-duckdb":
+                filepaths[environment["name"]] = loader["config"].get("filepath", base)
+    profile = (REPO_ROOT / "transform" / "profiles.yml").read_text()
+    assert "env_var('TARGET_DUCKDB_FILEPATH', '')" in profile
+    for name, path in filepaths.items():
+        stem = Path(path).stem
+        if name == "sandbox":
+            assert stem == "demo", path
+            assert "('demo' if env_var('MELTANO_ENVIRONMENT', '') == 'sandbox'" in profile
+        else:
+            assert stem == "peopleai", f"{name or 'base config'}: {path}"
+            assert "else 'peopleai')" in profile
