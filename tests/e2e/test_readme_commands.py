@@ -39,6 +39,7 @@ INLINE_COMMANDS = [
     "tap-peopleai --about --format=json",
     "TAP_PEOPLEAI_POLL_INTERVAL=0.5 tap-peopleai --config ENV",
     "meltano --environment=production config print tap-peopleai",
+    "meltano invoke tap-peopleai --test",
     "TAP_PEOPLEAI_START_DATE=2022-01-01 TAP_PEOPLEAI_END_DATE=2022-12-31 meltano "
     "--environment=production run --state-id-suffix=backfill-2022 tap-peopleai target-duckdb",
     "meltano state set --force <state id> "
@@ -259,5 +260,6 @@ def test_readme_commands_run_in_order_against_the_sandbox(runner: ReadmeRunner) 
     assert "sandbox-secret" not in printed, "config print must mask the secret"
     assert '"RECORD"' in outputs["TAP_PEOPLEAI_POLL_INTERVAL=0.5 tap-peopleai --config ENV"]
     assert "| start_date |" in outputs["tap-peopleai --about --format=markdown"]
+    assert "No export job was created" in outputs["meltano invoke tap-peopleai --test"]
     config = (Path(runner.project.root) / "meltano.yml").read_text()
     assert "start_date: '2024-01-01'" in config or "start_date: 2024-01-01" in config
