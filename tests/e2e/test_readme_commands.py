@@ -65,7 +65,7 @@ HOW: dict[str, str] = {
     "meltano state clear production:tap-peopleai-to-target-duckdb": RUN,
     "meltano --environment=production run --full-refresh tap-peopleai target-duckdb": RUN,
     "meltano run tap-peopleai-reconcile target-postgres": (
-        "tests/e2e/test_reconcile.py::"
+        "tests/e2e/test_reconcile_meltano.py::"
         "test_postgres_reconciliation_marks_exactly_the_erased_activities_deleted"
     ),
     "meltano schedule list": RUN,
