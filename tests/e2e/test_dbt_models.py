@@ -137,9 +137,13 @@ def test_duckdb_models_equal_truth_then_deletes_and_new_fields(
     widened, soft_deleted, erased = uids[0], uids[1], uids[2]
     con = duckdb.connect(str(db))
     try:
-        con.execute("alter table peopleai.activities add column additional_fields json")
+        # The tap already writes sync_version (and, once #12's record half lands,
+        # additional_fields): add a column only where the load has none yet.
+        con.execute(
+            "alter table peopleai.activities add column if not exists additional_fields json"
+        )
         con.execute("alter table peopleai.activities add column brand_new_field varchar")
-        con.execute("alter table peopleai.activities add column sync_version bigint")
+        con.execute("alter table peopleai.activities add column if not exists sync_version bigint")
         # as if every row had been loaded by a tap that writes sync_version (the first sync's)
         con.execute(
             "update peopleai.activities set sync_version = 1000, _sdc_batched_at = now()::timestamp"
@@ -155,7 +159,8 @@ def test_duckdb_models_equal_truth_then_deletes_and_new_fields(
             [soft_deleted],
         )
         con.execute(
-            "create table peopleai.reconciliations as select '2000' as reconciliation_id, "
+            "create or replace table peopleai.reconciliations as "
+            "select '2000' as reconciliation_id, "
             "cast(2000 as bigint) as version, now()::timestamp as started_at, "
             "now()::timestamp + interval 1 minute as completed_at"
         )
