@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from tap_peopleai.downloads import FragmentFile
     from tap_peopleai.export import ExportPipeline
+    from tap_peopleai.field_notes import FieldReport
 
 
 def check_encoding(encoding: BaseBatchFileEncoding) -> None:
@@ -54,8 +55,10 @@ class BatchExporter:
         sync_id: str,
         dates: tuple[str, str | None],
         logger: logging.Logger,
+        report: FieldReport,
     ) -> None:
         check_encoding(batch_config.encoding)
+        self.report = report
         self.config = batch_config
         self.sync_id = sync_id
         self.first_date, self.last_date = dates
@@ -123,6 +126,9 @@ class BatchExporter:
             tasks = self.tasks_for(work.fragment, len(tasks))
             results = [batches.write_batch_file(task) for task in tasks]
         self.records_outside_dates += sum(result.outside_dates for result in results)
+        for result in results:
+            if result.notes is not None:
+                self.report.merge(result.notes)
         yield self.config.encoding, [result.url for result in results if result.url is not None]
         # The SDK wrote the BATCH message before asking for more.
         pipeline.acknowledge(work.fragment)

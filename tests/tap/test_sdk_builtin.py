@@ -24,6 +24,12 @@ CONFIG = tap_config(
 )
 
 TestTapPeopleAI = get_tap_test_class(TapPeopleAI, config=CONFIG)
+# `additional_fields` is declared for the fields the schema lacks; this sandbox sends none, so
+# the column stays absent from every record, which the SDK's test reports as a warning.
+pytestmark = pytest.mark.filterwarnings(
+    # "." for the colon, which would end the message part of the filter
+    r"ignore:Fields in transformed catalog but not in records. \(\{'additional_fields'\}\)$"
+)
 
 
 @pytest.fixture(scope="module", autouse=True)
