@@ -1,4 +1,8 @@
-"""``peopleai-sandbox serve``: run the emulator until SIGINT or SIGTERM."""
+"""``peopleai-sandbox serve``: run the emulator until SIGINT or SIGTERM.
+
+Every flag is generated from a dataclass field's metadata (see ``config.option``): its help,
+choices, parser and default come from the field, so the help cannot drift from the settings.
+"""
 
 from __future__ import annotations
 
@@ -7,51 +11,90 @@ import dataclasses
 import signal
 import sys
 import threading
-from collections.abc import Sequence
-from datetime import datetime, timedelta, timezone
+import typing
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from types import FrameType
 from typing import Any
 
-from .config import Faults, SandboxConfig, Variants
+from .config import Faults, SandboxConfig, Variants, option, parse_timestamp
 from .server import SandboxServer
 
 
-def _timestamp(value: str) -> datetime:
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+@dataclass(frozen=True)
+class ServeOptions:
+    """Where and how verbosely to serve (not part of the sandbox's behaviour)."""
+
+    host: str = option("127.0.0.1", "interface")
+    port: int = option(8765, "port, 0 for a free one")
+    verbose: bool = option(False, "log every request to stderr")
 
 
-def _flag(name: str) -> str:
-    return "--" + name.replace("_", "-")
+_GROUPS: tuple[tuple[type[Any], str | None], ...] = (
+    (ServeOptions, None),
+    (SandboxConfig, None),
+    (Variants, "variants (unknowns of the real API)"),
+    (Faults, "faults (seeded, reproducible)"),
+)
 
 
-def _add_dataclass_flags(parser: argparse.ArgumentParser, cls: type[Any], title: str) -> None:
-    """One flag per field of Variants/Faults, with the field's help text and choices."""
-    group = parser.add_argument_group(title)
-    defaults = cls()
+def _flag(field: dataclasses.Field[Any]) -> str:
+    return str(field.metadata.get("flag") or "--" + field.name.replace("_", "-"))
+
+
+def _parser_of(annotation: Any) -> Callable[[str], Any]:
+    """The text-to-value conversion of a field type (``int | None`` converts as ``int``)."""
+    candidates = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+    kind = candidates[0] if candidates else annotation
+    if kind is datetime:
+        return _explained(parse_timestamp)
+    if kind in (int, float, str):
+        return typing.cast("Callable[[str], Any]", kind)
+    raise TypeError(f"no flag parser for {annotation!r}: give the field a `parse`")
+
+
+def _explained(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """``parse`` with its ValueError's message shown by argparse (not "invalid value")."""
+
+    def parse_flag(text: str) -> Any:
+        try:
+            return parse(text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    return parse_flag
+
+
+def _add_flags(parser: argparse.ArgumentParser, cls: type[Any], title: str | None) -> None:
+    """One flag per scalar field of ``cls``; nested dataclasses get groups of their own."""
+    group: Any = parser if title is None else parser.add_argument_group(title)
+    hints = typing.get_type_hints(cls)
     for field in dataclasses.fields(cls):
-        default = getattr(defaults, field.name)
-        help_text = str(field.metadata.get("help", ""))
-        choices = field.metadata.get("choices")
+        if "help" not in field.metadata:
+            continue  # a nested dataclass (variants, faults)
+        default = field.default
+        help_text = str(field.metadata["help"])
+        flag = _flag(field)
         if isinstance(default, bool):
+            action = argparse.BooleanOptionalAction if default else "store_true"
             group.add_argument(
-                _flag(field.name),
-                dest=field.name,
-                action="store_true",
-                default=None,
-                help=help_text,
+                flag, dest=field.name, action=action, default=argparse.SUPPRESS, help=help_text
             )
             continue
-        value_type: Any = type(default) if default is not None else int
-        if field.name.endswith("_rate"):
-            value_type = float
+        shown = field.metadata.get("default_text") or default
+        choices = field.metadata.get("choices")
+        custom = field.metadata.get("parse")
+        metavar = field.metadata.get("metavar")
         group.add_argument(
-            _flag(field.name),
+            flag,
             dest=field.name,
-            type=value_type,
+            action="append" if field.metadata.get("repeat") else "store",
+            type=_explained(custom) if custom else _parser_of(hints[field.name]),
             choices=choices,
-            default=None,
-            help=f"{help_text} (default: {default})",
+            default=argparse.SUPPRESS,
+            metavar=None if choices else metavar or flag[2:].upper().replace("-", "_"),
+            help=f"{help_text} (default: {shown})",
         )
 
 
@@ -68,137 +111,33 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve the API until SIGINT/SIGTERM",
         description="Serve the emulated API until SIGINT/SIGTERM.",
     )
-    defaults = SandboxConfig()
-    serve.add_argument("--host", default="127.0.0.1", help="interface (default: 127.0.0.1)")
-    serve.add_argument(
-        "--port", type=int, default=8765, help="port, 0 for a free one (default: 8765)"
-    )
-    serve.add_argument("--seed", type=int, default=defaults.seed, help="data and fault seed")
-    serve.add_argument(
-        "--epoch",
-        type=_timestamp,
-        default=defaults.epoch,
-        help="first ingest time, ISO 8601 (default: 2025-01-01T00:00:00Z)",
-    )
-    serve.add_argument(
-        "--activities-per-day",
-        type=int,
-        default=defaults.activities_per_day,
-        help=f"activities first processed per day (default: {defaults.activities_per_day})",
-    )
-    serve.add_argument(
-        "--reprocess-rate",
-        type=float,
-        default=defaults.reprocess_rate,
-        help="fraction of activities re-processed later (default: 0.1)",
-    )
-    serve.add_argument(
-        "--scheduled-meeting-rate",
-        type=float,
-        default=defaults.scheduled_meeting_rate,
-        help="fraction of meetings processed before they happen (default: 0.05)",
-    )
-    serve.add_argument(
-        "--fragment-records",
-        type=int,
-        default=defaults.fragment_records,
-        help="records per fragment (default: 1000)",
-    )
-    serve.add_argument(
-        "--now",
-        type=_timestamp,
-        default=None,
-        help="freeze the clock at this ISO 8601 instant (default: real time)",
-    )
-    serve.add_argument(
-        "--clock-offset-days",
-        type=float,
-        default=0.0,
-        help="run the clock this many days ahead (negative: behind)",
-    )
-    serve.add_argument(
-        "--token-ttl",
-        type=float,
-        default=defaults.token_ttl_seconds,
-        help="access token lifetime in seconds (default: 7200)",
-    )
-    serve.add_argument(
-        "--job-queue-seconds",
-        type=float,
-        default=defaults.job_queue_seconds,
-        help="minimum seconds a job stays Queued (default: 0)",
-    )
-    serve.add_argument(
-        "--job-run-seconds",
-        type=float,
-        default=defaults.job_run_seconds,
-        help="minimum seconds a job stays Running (default: 0.05)",
-    )
-    serve.add_argument("--client-id", default=defaults.client_id, help="accepted client id")
-    serve.add_argument(
-        "--client-secret", default=defaults.client_secret, help="accepted client secret"
-    )
-    serve.add_argument(
-        "--max-running",
-        type=int,
-        default=defaults.max_running,
-        help="jobs that may be Running at once (default: 2)",
-    )
-    serve.add_argument(
-        "--max-queued",
-        type=int,
-        default=defaults.max_queued,
-        help="jobs that may be Queued or Running at once (default: 10)",
-    )
-    serve.add_argument(
-        "--retention-days",
-        type=int,
-        default=defaults.retention_days,
-        help="days a job and its files are kept (default: 10)",
-    )
-    serve.add_argument(
-        "--data-dir",
-        default=None,
-        help="directory for rendered exports (default: a temporary directory)",
-    )
-    serve.add_argument("--verbose", action="store_true", help="log every request to stderr")
-    _add_dataclass_flags(serve, Variants, "variants (unknowns of the real API)")
-    _add_dataclass_flags(serve, Faults, "faults (seeded, reproducible)")
+    for cls, title in _GROUPS:
+        _add_flags(serve, cls, title)
     # `peopleai-sandbox --help` shows every flag, not only the list of commands
     parser.epilog = "serve:\n" + serve.format_help()
     return parser
 
 
+def _given(args: argparse.Namespace, cls: type[Any]) -> dict[str, Any]:
+    """The fields of ``cls`` that were given on the command line."""
+    given = {}
+    for field in dataclasses.fields(cls):
+        if hasattr(args, field.name):
+            value = getattr(args, field.name)
+            given[field.name] = tuple(value) if isinstance(value, list) else value
+    return given
+
+
+def serve_options_from_args(args: argparse.Namespace) -> ServeOptions:
+    """Host, port and verbosity from parsed arguments."""
+    return ServeOptions(**_given(args, ServeOptions))
+
+
 def config_from_args(args: argparse.Namespace) -> SandboxConfig:
-    """Turn parsed arguments into a SandboxConfig."""
-
-    def chosen(cls: type[Any]) -> dict[str, Any]:
-        return {
-            field.name: getattr(args, field.name)
-            for field in dataclasses.fields(cls)
-            if getattr(args, field.name) is not None
-        }
-
+    """Turn parsed arguments into a SandboxConfig (unset flags keep the defaults)."""
+    top = _given(args, SandboxConfig)
     return SandboxConfig(
-        seed=args.seed,
-        epoch=args.epoch,
-        activities_per_day=args.activities_per_day,
-        reprocess_rate=args.reprocess_rate,
-        scheduled_meeting_rate=args.scheduled_meeting_rate,
-        fragment_records=args.fragment_records,
-        now=args.now,
-        clock_offset=timedelta(days=args.clock_offset_days),
-        token_ttl_seconds=args.token_ttl,
-        job_queue_seconds=args.job_queue_seconds,
-        job_run_seconds=args.job_run_seconds,
-        client_id=args.client_id,
-        client_secret=args.client_secret,
-        max_running=args.max_running,
-        max_queued=args.max_queued,
-        retention_days=args.retention_days,
-        data_dir=args.data_dir,
-        variants=Variants(**chosen(Variants)),
-        faults=Faults(**chosen(Faults)),
+        **top, variants=Variants(**_given(args, Variants)), faults=Faults(**_given(args, Faults))
     )
 
 
@@ -210,7 +149,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = config_from_args(args)
     except ValueError as error:
         parser.error(str(error))
-    server = SandboxServer(config, host=args.host, port=args.port, verbose=args.verbose)
+    options = serve_options_from_args(args)
+    server = SandboxServer(config, host=options.host, port=options.port, verbose=options.verbose)
     stopping = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:

@@ -1,15 +1,19 @@
 """Configuration of the sandbox: the data universe, the API's limits, its variants and its faults.
 
-Every field carries a ``help`` text in its metadata; the CLI builds its flags from them, so the
-help printed by ``peopleai-sandbox serve --help`` and these definitions cannot drift apart.
+Every field carries its flag's help text, choices and parser in its metadata (``option``); the
+CLI builds its flags from them, so ``peopleai-sandbox serve --help`` and these definitions cannot
+drift apart.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
+
+from .erasures import ERASE_FLAG_FORMAT, Erasure
 
 UTC = timezone.utc
 
@@ -23,8 +27,45 @@ ERROR_SHAPES = ("simple", "spring")
 LIMIT_STATUSES = (429, 400, 409)
 
 
-def _opt(default: Any, help_text: str, choices: tuple[Any, ...] | None = None) -> Any:
-    return field(default=default, metadata={"help": help_text, "choices": choices})
+def option(
+    default: Any,
+    help_text: str,
+    choices: tuple[Any, ...] | None = None,
+    *,
+    flag: str | None = None,
+    parse: Callable[[str], Any] | None = None,
+    default_text: str | None = None,
+    repeat: bool = False,
+    metavar: str | None = None,
+) -> Any:
+    """A dataclass field whose metadata the CLI turns into a flag.
+
+    ``flag`` overrides the flag name (default ``--field-name``), ``parse`` converts the flag's
+    text (default: from the field's type), ``default_text`` shows the default in the help;
+    a ``repeat`` flag may be given several times and makes a tuple; ``metavar`` names the
+    flag's value in the help.
+    """
+    metadata = {
+        "help": help_text,
+        "choices": choices,
+        "flag": flag,
+        "parse": parse,
+        "default_text": default_text,
+        "repeat": repeat,
+        "metavar": metavar,
+    }
+    return field(default=default, metadata=metadata)
+
+
+def parse_timestamp(value: str) -> datetime:
+    """An ISO 8601 instant (``Z`` or an offset; naive means UTC)."""
+    parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def parse_days(value: str) -> timedelta:
+    """A number of days (fractions and negative values allowed)."""
+    return timedelta(days=float(value))
 
 
 def _check_choice(owner: str, name: str, value: Any, choices: tuple[Any, ...]) -> None:
@@ -39,52 +80,67 @@ def _check_rate(owner: str, name: str, value: float) -> None:
 
 @dataclass(frozen=True)
 class Variants:
-    """Choices for each behaviour of the real API that is not known (Part 4 of the API doc)."""
+    """Choices for each behaviour of the real API that is not documented (or not reliably)."""
 
-    fragment_field: str = _opt(
+    fragment_field: str = option(
         "fragment", "name of the job object's fragment field", FRAGMENT_FIELDS
     )
-    fragment_value: str = _opt(
+    fragment_value: str = option(
         "count",
         "fragment field value: a count N (fragments 0..N-1) or the highest index N (0..N)",
         FRAGMENT_VALUES,
     )
-    fragment_empty: str = _opt(
+    fragment_empty: str = option(
         "zero", "fragment field of a job with an empty result: 0 or absent", FRAGMENT_EMPTY
     )
-    data_without_fragment: str = _opt(
+    data_without_fragment: str = option(
         "all",
         "what /data without ?fragment= returns: every fragment concatenated, or only fragment 0",
         DATA_WITHOUT_FRAGMENT,
     )
-    job_id_type: str = _opt(
+    job_id_type: str = option(
         "int", "job_id as a JSON integer or as an opaque (non-numeric) string", JOB_ID_TYPES
     )
-    timestamp_style: str = _opt(
+    timestamp_style: str = option(
         "z",
         "record timestamps: 'z' (...Z), 'naive' (no zone, UTC), 'fractional' (.123Z or 6 "
         "digits), 'mixed' (a deterministic mix per record)",
         TIMESTAMP_STYLES,
     )
-    gzip: bool = _opt(False, "send downloads with Content-Encoding: gzip (chunked)")
-    redirect_downloads: bool = _opt(
+    gzip: bool = option(False, "send downloads with Content-Encoding: gzip (chunked)")
+    redirect_downloads: bool = option(
         False,
         "answer /data with a 302 to a presigned URL on a second server (another origin) that "
         "rejects requests carrying an Authorization header",
     )
-    line_noise: bool = _opt(
+    line_noise: bool = option(
         False, "downloads start with a UTF-8 BOM, use CRLF, contain blank lines, end with NULs"
     )
-    error_shape: str = _opt(
+    error_shape: str = option(
         "simple",
         "error bodies: 'simple' {error, message} or 'spring' {code, id, message, path, timestamp}",
         ERROR_SHAPES,
     )
-    limit_status: int = _opt(
+    limit_status: int = option(
         429, "HTTP status of a job creation beyond the 10-job limit", LIMIT_STATUSES
     )
-    enum_case_insensitive: bool = _opt(
+    enum_case_insensitive: bool = option(
         False, "accept enum values in any case (Delta, All, jsonlines)"
+    )
+    extra_fields: bool = option(
+        False,
+        "records carry undocumented fields: top-level scalars, an object and an array, and extra "
+        "keys in stats, crm_status and its matched objects, participants[] and campaigns[]; the "
+        "late ones only in versions ingested from --late-fields-after-days on",
+    )
+    late_fields_after_days: int = option(
+        45, "days after the epoch from which the late undocumented fields appear"
+    )
+    type_drift: bool = option(
+        False,
+        'values depart from the documented types, some coercible (duration "123", stage_rank '
+        '"3" or 3.0, reply_received "true", integer crm_id/source_id), some not (duration '
+        '"about an hour"); created in several formats',
     )
 
     def __post_init__(self) -> None:
@@ -92,33 +148,35 @@ class Variants:
             choices = f.metadata.get("choices")
             if choices:
                 _check_choice("Variants", f.name, getattr(self, f.name), choices)
+        if self.late_fields_after_days < 0:
+            raise ValueError("Variants.late_fields_after_days must be 0 or more")
 
 
 @dataclass(frozen=True)
 class Faults:
     """Injected failures; every decision is reproducible from the seed and a per-kind counter."""
 
-    http_error_rate: float = _opt(
+    http_error_rate: float = option(
         0.0, "rate of random 429/500/502/503 answers on every API and storage endpoint"
     )
-    html_error_bodies: bool = _opt(
+    html_error_bodies: bool = option(
         False, "injected errors carry an HTML proxy page instead of a JSON body"
     )
-    drop_download_rate: float = _opt(
+    drop_download_rate: float = option(
         0.0, "rate of downloads whose connection is closed midway (a retry is never dropped)"
     )
-    corrupt_download_rate: float = _opt(
+    corrupt_download_rate: float = option(
         0.0, "rate of downloads with one garbled line (a retry is never garbled)"
     )
-    persistent_bad_line: bool = _opt(
+    persistent_bad_line: bool = option(
         False, "line 3 of fragment 0 of every job is not valid JSON, on every download"
     )
-    bandwidth_bytes_per_second: int | None = _opt(
-        None, "per-connection download bandwidth in bytes/s (default unlimited)"
+    bandwidth_bytes_per_second: int | None = option(
+        None, "per-connection download bandwidth in bytes/s", default_text="unlimited"
     )
-    job_failure_rate: float = _opt(0.0, "rate of jobs that end Failed")
-    job_cancel_rate: float = _opt(0.0, "rate of jobs that end Canceled")
-    stuck_job_rate: float = _opt(
+    job_failure_rate: float = option(0.0, "rate of jobs that end Failed")
+    job_cancel_rate: float = option(0.0, "rate of jobs that end Canceled")
+    stuck_job_rate: float = option(
         0.0, "rate of jobs that stay Queued forever (they count towards the 10-job limit)"
     )
 
@@ -154,31 +212,51 @@ DEFAULT_EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
 class SandboxConfig:
     """Everything that determines a sandbox: data universe, clock, limits, variants, faults."""
 
-    seed: int = _opt(1, "seed of the data universe and of every fault decision")
-    epoch: datetime = field(
-        default=DEFAULT_EPOCH, metadata={"help": "first ingest time of the universe (UTC)"}
+    seed: int = option(1, "seed of the data universe and of every fault decision")
+    epoch: datetime = option(  # noqa: RUF009 - option() is dataclasses.field
+        DEFAULT_EPOCH,
+        "first ingest time of the universe, ISO 8601 (UTC)",
+        default_text="2025-01-01T00:00:00Z",
     )
-    activities_per_day: int = _opt(200, "activities first processed per day")
-    reprocess_rate: float = _opt(0.1, "fraction of activities re-processed 1-2 times later")
-    scheduled_meeting_rate: float = _opt(
+    activities_per_day: int = option(200, "activities first processed per day")
+    reprocess_rate: float = option(0.1, "fraction of activities re-processed 1-2 times later")
+    scheduled_meeting_rate: float = option(
         0.05, "fraction of meetings processed before they happen (future activity date)"
     )
-    fragment_records: int = _opt(1000, "records per download fragment")
-    now: datetime | None = field(
-        default=None, metadata={"help": "freeze the sandbox clock at this instant (UTC)"}
+    fragment_records: int = option(1000, "records per download fragment")
+    now: datetime | None = option(  # noqa: RUF009 - option() is dataclasses.field
+        None, "freeze the sandbox clock at this ISO 8601 instant", default_text="real time"
     )
-    clock_offset: timedelta = field(
-        default=timedelta(0), metadata={"help": "offset of the sandbox clock from real time"}
+    clock_offset: timedelta = option(  # noqa: RUF009 - option() is dataclasses.field
+        timedelta(0),
+        "run the sandbox clock this many days ahead of real time (negative: behind)",
+        flag="--clock-offset-days",
+        parse=parse_days,
+        default_text="0",
     )
-    token_ttl_seconds: float = _opt(7200, "access token lifetime (real time or sandbox clock)")
-    job_queue_seconds: float = _opt(0.0, "minimum real seconds a job stays Queued")
-    job_run_seconds: float = _opt(0.05, "minimum real seconds a job stays Running")
-    client_id: str = _opt("sandbox-client", "accepted client id")
-    client_secret: str = _opt("sandbox-secret", "accepted client secret")
-    max_running: int = _opt(2, "jobs that may be Running at once")
-    max_queued: int = _opt(10, "jobs that may be Queued or Running at once")
-    retention_days: int = _opt(10, "days (sandbox clock) a job and its files are kept")
-    data_dir: str | None = _opt(None, "directory for rendered export files (default a temp dir)")
+    token_ttl_seconds: float = option(
+        7200, "access token lifetime in seconds (real time or sandbox clock)", flag="--token-ttl"
+    )
+    job_queue_seconds: float = option(0.0, "minimum real seconds a job stays Queued")
+    job_run_seconds: float = option(0.05, "minimum real seconds a job stays Running")
+    client_id: str = option("sandbox-client", "accepted client id")
+    client_secret: str = option("sandbox-secret", "accepted client secret")
+    max_running: int = option(2, "jobs that may be Running at once")
+    max_queued: int = option(10, "jobs that may be Queued or Running at once")
+    retention_days: int = option(10, "days (sandbox clock) a job and its files are kept")
+    data_dir: str | None = option(
+        None, "directory for rendered export files", default_text="a temporary directory"
+    )
+    erasures: tuple[Erasure, ...] = option(
+        (),
+        f"erase activities and users' activities from a time on: {ERASE_FLAG_FORMAT}, e.g. "
+        "user=10000017,uid=5c9e0c4f2b7d8a1e3f6a9b0c@2025-02-20T00:00:00Z (repeatable)",
+        flag="--erase",
+        parse=Erasure.parse,
+        default_text="none",
+        repeat=True,
+        metavar="WHO@TIME",
+    )
     variants: Variants = field(default_factory=Variants)
     faults: Faults = field(default_factory=Faults)
 
@@ -197,6 +275,10 @@ class SandboxConfig:
             raise ValueError("SandboxConfig needs 0 < max_running <= max_queued")
         if self.token_ttl_seconds <= 0:
             raise ValueError("SandboxConfig.token_ttl_seconds must be positive")
+        erasures = tuple(self.erasures)
+        if not all(isinstance(erasure, Erasure) for erasure in erasures):
+            raise ValueError("SandboxConfig.erasures must hold Erasure values")
+        object.__setattr__(self, "erasures", erasures)
 
     def replace(self, **overrides: Any) -> SandboxConfig:
         """Return a copy with overrides; variant and fault field names may be given directly.

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import threading
 from array import array
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .data import ActivityUniverse
+# One export line (without its line ending) of (activity index, version).
+RecordLine = Callable[[int, int], bytes]
 
 
 @dataclass
@@ -31,7 +32,7 @@ def fragment_path(directory: Path, number: int) -> Path:
 
 
 def write_fragment(
-    universe: ActivityUniverse,
+    record_line: RecordLine,
     indexes: Iterable[int],
     versions: Iterable[int],
     path: Path,
@@ -46,7 +47,7 @@ def write_fragment(
     position = 0
     with path.open("wb") as handle:
         for index, version in zip(indexes, versions, strict=True):
-            line = universe.record_json(index, version)
+            line = record_line(index, version)
             starts.append(position)
             buffer += line
             position += len(line)
@@ -71,7 +72,7 @@ def write_fragment(
 
 
 def render_fragments(
-    universe: ActivityUniverse,
+    record_line: RecordLine,
     selection: Iterable[tuple[int, int]],
     directory: Path,
     per_fragment: int,
@@ -97,7 +98,7 @@ def render_fragments(
         path = fragment_path(directory, offset // per_fragment)
         fragments.append(
             write_fragment(
-                universe,
+                record_line,
                 indexes[offset : offset + per_fragment],
                 versions[offset : offset + per_fragment],
                 path,

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import argparse
+import dataclasses
 import re
 import signal
 import subprocess
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
+import pytest
 import requests
 
+from peopleai_sandbox import Faults, SandboxConfig, Variants
 from peopleai_sandbox.cli import build_parser, config_from_args
 
 
@@ -133,6 +138,10 @@ def test_help_lists_every_switch() -> None:
         "--job-failure-rate",
         "--job-cancel-rate",
         "--stuck-job-rate",
+        "--extra-fields",
+        "--late-fields-after-days",
+        "--type-drift",
+        "--erase",
     ):
         assert flag in result.stdout, flag
 
@@ -162,3 +171,85 @@ def test_flags_become_the_configuration() -> None:
     assert config.faults.http_error_rate == 0.25
     assert config.faults.bandwidth_bytes_per_second == 1000
     assert config.clock_offset.days == -2
+
+
+def test_every_setting_has_a_flag_with_the_fields_help() -> None:
+    parser = build_parser()
+    serve = next(
+        action for action in parser._actions if isinstance(action, argparse._SubParsersAction)
+    ).choices["serve"]
+    by_dest = {action.dest: action for action in serve._actions}
+    for cls in (SandboxConfig, Variants, Faults):
+        for field in dataclasses.fields(cls):
+            if "help" not in field.metadata:
+                continue  # the nested variants and faults
+            action = by_dest[field.name]
+            assert action.help is not None
+            assert action.help.startswith(field.metadata["help"]), field.name
+            assert action.choices == field.metadata["choices"], field.name
+    assert config_from_args(parser.parse_args(["serve"])) == SandboxConfig()
+
+
+def test_flags_parse_times_and_reject_bad_values(capsys: pytest.CaptureFixture[str]) -> None:
+    args = build_parser().parse_args(
+        ["serve", "--epoch", "2024-06-01T00:00:00Z", "--now", "2024-07-01T08:30:00", "--seed", "7"]
+    )
+    config = config_from_args(args)
+    assert config.epoch == datetime(2024, 6, 1, tzinfo=timezone.utc)
+    assert config.now == datetime(2024, 7, 1, 8, 30, tzinfo=timezone.utc)
+    assert config.seed == 7
+    for bad in (["--limit-status", "503"], ["--http-error-rate", "lots"], ["--now", "noon"]):
+        with pytest.raises(SystemExit) as stopped:
+            build_parser().parse_args(["serve", *bad])
+        assert stopped.value.code == 2
+        assert bad[0] in capsys.readouterr().err
+
+
+def test_serve_with_erasures_and_the_record_variants() -> None:
+    process = subprocess.Popen(
+        [
+            *_command(),
+            "serve",
+            "--port",
+            "0",
+            "--now",
+            "2025-03-01T12:00:00Z",
+            "--activities-per-day",
+            "20",
+            "--extra-fields",
+            "--type-drift",
+            "--erase",
+            "user=10003098,uid=ab12@2025-02-20T00:00:00Z",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        match = re.fullmatch(r"peopleai-sandbox listening on (\S+)\n", process.stdout.readline())
+        assert match
+        url = match.group(1)
+        erasures = requests.get(f"{url}/_sandbox/erasures", timeout=10).json()
+        assert erasures == {
+            "erasures": [
+                {"at": "2025-02-20T00:00:00.000000Z", "uids": ["ab12"], "user_ids": ["10003098"]}
+            ]
+        }
+        erased = requests.get(f"{url}/_sandbox/erased", timeout=10).json()
+        assert erased["count"] == 4  # the activities user 10003098 takes part in (seed 1)
+        assert set(erased["erased"].values()) == {"2025-02-20T00:00:00Z"}
+        records = requests.get(f"{url}/_sandbox/truth-records", timeout=30).json()["records"]
+        assert not {record["uid"] for record in records} & set(erased["erased"])
+        assert all("source_system" in record for record in records)
+        assert any("ai_summary" in record for record in records)
+        assert any(isinstance(record["created"], int) for record in records)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()

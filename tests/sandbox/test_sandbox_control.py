@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 import requests
@@ -132,6 +134,7 @@ def test_config_replace_routes_variant_and_fault_fields() -> None:
         lambda: SandboxConfig(now=datetime(2025, 1, 1)),
         lambda: SandboxConfig(activities_per_day=0),
         lambda: SandboxConfig(max_running=3, max_queued=2),
+        lambda: Variants(late_fields_after_days=-1),
     ],
 )
 def test_invalid_settings_are_rejected(build: object) -> None:
@@ -153,3 +156,16 @@ def test_run_sandbox_starts_fast_and_cleans_up(tmp_path: object) -> None:
     assert not data_dir.exists()
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{sandbox.url}/_sandbox/clock", timeout=5)
+
+
+def test_the_readmes_python_example_runs() -> None:
+    readme = (Path(__file__).parents[2] / "sandbox" / "README.md").read_text()
+    (example,) = re.findall(r"```python\n(.*?)```", readme, re.DOTALL)
+    namespace: dict[str, object] = {}
+    exec(compile(example, "sandbox/README.md", "exec"), namespace)  # noqa: S102 - our own docs
+    sandbox = namespace["sandbox"]
+    assert isinstance(sandbox, RunningSandbox)
+    assert sandbox.backend.erasures()[0].user_ids == ("10000017",)
+    truth = namespace["truth"]
+    assert isinstance(truth, dict)
+    assert min(truth) in sandbox.backend.erased()

@@ -177,10 +177,15 @@ def test_stuck_jobs_stay_queued_and_fill_the_queue(
     assert {api.status(job_id).json()["state"] for job_id in ids} == {"Queued"}
     sandbox.set_faults(Faults())
     assert api.run()["state"] == "Completed"  # stuck jobs hold no running slot
-    api.create()  # the tenth active job
+    # The tenth active job is stuck too: a job bound to complete would finish job_run_seconds
+    # (0.05 s) after rendering and free its slot, on a loaded machine often before the next
+    # request arrives; a stuck one holds its slot for sure.
+    sandbox.set_faults(Faults(stuck_job_rate=1.0))
+    tenth = api.create()
     refused = api.post_job(job_body())
     assert refused.status_code == 429
-    assert sandbox.backend.stats()["jobs_stuck"] == 9
+    assert api.status(tenth["job_id"]).json()["state"] == "Queued"
+    assert sandbox.backend.stats()["jobs_stuck"] == 10
 
 
 def test_faults_can_be_replaced_at_runtime(

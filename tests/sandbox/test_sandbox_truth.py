@@ -10,7 +10,8 @@ from typing import Any
 from sandbox_client import ApiClient, observed_rows, records_of, truth_rows
 
 from peopleai_sandbox import RunningSandbox
-from peopleai_sandbox.data import Skeleton, from_us, to_us
+from peopleai_sandbox.skeletons import Skeleton
+from peopleai_sandbox.times import from_us, to_us
 
 
 def _find(sandbox: RunningSandbox, wanted: Callable[[Skeleton], bool]) -> Skeleton:

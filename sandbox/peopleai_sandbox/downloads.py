@@ -1,0 +1,161 @@
+"""What a data request serves: which fragments (the plan), then their bytes as segments.
+
+A download is assembled as a list of segments, each either bytes or a range of a fragment file,
+so that clean ranges go out with ``sendfile`` while faults splice in garbled or truncated lines,
+and line noise adds its prefix and suffix. ``transfer`` puts the segments on the wire.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+
+from .config import Faults, Variants
+from .errors import ApiError
+from .faults import FaultDice, FaultInjector
+from .jobs import Job
+from .render import Fragment
+from .stats import Counters
+
+# Line number (1-based) of the invalid line that Faults.persistent_bad_line puts in fragment 0.
+PERSISTENT_BAD_LINE = 3
+NOISE_PREFIX = b"\xef\xbb\xbf"
+NOISE_SUFFIX = b"\x00\x00\x00\x00"
+
+Segment = bytes | tuple[Path, int, int]
+
+
+@dataclass(frozen=True)
+class DownloadPlan:
+    """What one data request serves: which fragments, in order, of which job."""
+
+    job: Job
+    fragments: tuple[Fragment, ...]
+    fragment_index: int | None
+    whole: bool
+
+
+@dataclass(frozen=True)
+class AssembledDownload:
+    """The bytes of one download, and how to send them."""
+
+    segments: list[Segment]
+    total: int
+    cut_after: int | None  # a dropped connection: bytes sent before hanging up
+    bandwidth: int | None
+    gzip: bool
+
+
+def plan_download(job: Job, fragment: str | None, data_without_fragment: str) -> DownloadPlan:
+    """Decide what a data request serves; raise 404/409/400 ApiErrors like the service."""
+    job_id = str(job.public_id)
+    if job.state != "Completed":
+        raise ApiError(
+            409,
+            "conflict",
+            f"export job {job_id} is {job.state}: its data can be downloaded once it is Completed",
+        )
+    fragments = tuple(job.fragments)
+    if fragment is None:
+        if data_without_fragment == "first":
+            return DownloadPlan(job, fragments[:1], None, whole=False)
+        return DownloadPlan(job, fragments, None, whole=True)
+    if not re.fullmatch(r"\d{1,9}", fragment):
+        raise ApiError(
+            400, "bad_request", f"fragment must be a non-negative integer, not {fragment!r}"
+        )
+    index = int(fragment)
+    if index == 0 and not fragments:
+        return DownloadPlan(job, (), 0, whole=False)
+    if index >= len(fragments):
+        raise ApiError(
+            404,
+            "not_found",
+            f"fragment {index} of export job {job_id} does not exist: the job has "
+            f"{len(fragments)} fragment(s), numbered 0 to {len(fragments) - 1}",
+        )
+    return DownloadPlan(job, (fragments[index],), index, whole=False)
+
+
+def assemble(
+    plan: DownloadPlan,
+    variants: Variants,
+    faults: Faults,
+    injector: FaultInjector,
+    dice: FaultDice,
+    counters: Counters,
+) -> AssembledDownload:
+    """The segments of a plan, with line noise and the download faults drawn for it."""
+    resource = (str(plan.job.public_id), str(plan.fragment_index))
+    drop = injector.spoils_download("dropped_download", faults.drop_download_rate, resource)
+    corrupt = injector.spoils_download("corrupt_download", faults.corrupt_download_rate, resource)
+    segments: list[Segment] = []
+    if variants.line_noise:
+        segments.append(NOISE_PREFIX)
+    corrupt_at: tuple[int, int] | None = None
+    if corrupt:
+        with_lines = [n for n, fragment in enumerate(plan.fragments) if fragment.line_starts]
+        if with_lines:
+            chosen = with_lines[int(dice.roll("corrupt_fragment") * len(with_lines))]
+            lines = len(plan.fragments[chosen].line_starts)
+            corrupt_at = (chosen, int(dice.roll("corrupt_line") * lines))
+            counters.count_fault("corrupt_download")
+    first = plan.job.fragments[0] if plan.job.fragments else None
+    for position, fragment in enumerate(plan.fragments):
+        replacements: dict[int, bytes] = {}
+        if faults.persistent_bad_line and fragment is first and fragment.line_starts:
+            line = min(PERSISTENT_BAD_LINE, len(fragment.line_starts)) - 1
+            original = _read_line(fragment, line)
+            replacements[line] = original[: len(original) // 2]
+            counters.count_fault("bad_line")
+        if corrupt_at is not None and corrupt_at[0] == position:
+            line = corrupt_at[1]
+            replacements[line] = _garble(replacements.get(line) or _read_line(fragment, line))
+        segments.extend(_fragment_segments(fragment, replacements))
+    if variants.line_noise:
+        segments.append(NOISE_SUFFIX)
+    total = sum(len(s) if isinstance(s, bytes) else s[2] for s in segments)
+    cut_after: int | None = None
+    if drop:
+        cut = max(0, min(total - 1, int(total * (0.2 + 0.6 * dice.roll("drop_at")))))
+        if total > 1:  # an empty body has nothing to cut short
+            cut_after = cut
+            counters.count_fault("dropped_download")
+    bandwidth = faults.bandwidth_bytes_per_second
+    if bandwidth is not None:
+        counters.count_fault("throttled_download")
+    return AssembledDownload(segments, total, cut_after, bandwidth, variants.gzip)
+
+
+def _read_line(fragment: Fragment, line: int) -> bytes:
+    start, end = fragment.line_starts[line], fragment.line_ends[line]
+    with fragment.path.open("rb") as handle:
+        handle.seek(start)
+        return handle.read(end - start)
+
+
+def _garble(line: bytes) -> bytes:
+    """The same number of bytes, no longer valid JSON: what a flipped transfer looks like."""
+    middle = len(line) // 2
+    garbled = line[:middle] + b'"#GARBLED#' + line[middle + 10 :]
+    try:
+        orjson.loads(garbled)
+    except orjson.JSONDecodeError:
+        return garbled[: len(line)]
+    return b"#" + line[1:]
+
+
+def _fragment_segments(fragment: Fragment, replacements: dict[int, bytes]) -> Iterator[Segment]:
+    position = 0
+    for line in sorted(replacements):
+        start, end = fragment.line_starts[line], fragment.line_ends[line]
+        if start > position:
+            yield (fragment.path, position, start - position)
+        yield replacements[line]
+        position = end
+    if fragment.size > position:
+        yield (fragment.path, position, fragment.size - position)

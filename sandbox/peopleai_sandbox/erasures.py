@@ -1,0 +1,156 @@
+"""Erasure: activities that disappear at a chosen time of the sandbox clock.
+
+People.ai removes a user's data on request (GDPR) and its export API has no delete marker:
+erased activities simply stop appearing. An ``Erasure`` names single activities (``uids``) and
+users (``user_ids``: every activity that has the user among its participants, in any version)
+and the instant it takes effect. An export created at or after that instant omits them, and so
+does the ground truth as of then; an export created earlier keeps them (its result was fixed at
+its creation). An erasure added at runtime never changes a job that already exists, even if it
+is back-dated.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from .times import from_us, to_us
+
+UTC = timezone.utc
+ERASE_FLAG_FORMAT = "user=ID|uid=UID[,...]@TIME"
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """Activities (``uids``) and users' activities (``user_ids``) erased from instant ``at``."""
+
+    at: datetime
+    uids: tuple[str, ...] = ()
+    user_ids: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.at.tzinfo is None:
+            raise ValueError("Erasure.at must be timezone-aware")
+        if not self.uids and not self.user_ids:
+            raise ValueError("an erasure needs at least one uid or user id")
+        # peopleai_id is a digit string or an integer in the export: compare as text
+        object.__setattr__(self, "uids", tuple(str(uid) for uid in self.uids))
+        object.__setattr__(self, "user_ids", tuple(str(user) for user in self.user_ids))
+
+    @classmethod
+    def parse(cls, text: str) -> Erasure:
+        """An erasure from its flag form, e.g. ``user=10000017,uid=9f3c…@2025-02-20T00:00:00Z``."""
+        targets, separator, when = text.rpartition("@")
+        if not separator or not targets:
+            raise ValueError(f"expected {ERASE_FLAG_FORMAT}, not {text!r}")
+        uids: list[str] = []
+        users: list[str] = []
+        for item in targets.split(","):
+            kind, equals, value = item.strip().partition("=")
+            if not equals or not value or kind not in ("user", "uid"):
+                raise ValueError(f"expected user=ID or uid=UID in {text!r}, not {item!r}")
+            (users if kind == "user" else uids).append(value)
+        try:
+            at = datetime.fromisoformat(when.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"not an ISO 8601 time after @ in {text!r}: {when!r}") from None
+        return cls(at if at.tzinfo else at.replace(tzinfo=UTC), tuple(uids), tuple(users))
+
+    def document(self) -> dict[str, object]:
+        """The erasure as the control endpoint shows it."""
+        return {
+            "at": self.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "uids": list(self.uids),
+            "user_ids": list(self.user_ids),
+        }
+
+
+class ErasureSet:
+    """The erasures in force at one instant: which activities they remove, and since when."""
+
+    def __init__(
+        self,
+        erasures: Iterable[Erasure],
+        uid_of: Callable[[int], str],
+        participants_of: Callable[[int], frozenset[str]],
+    ) -> None:
+        self._uid_at: dict[str, int] = {}
+        self._user_at: dict[str, int] = {}
+        for erasure in erasures:
+            at = to_us(erasure.at)
+            for uid in erasure.uids:
+                self._uid_at[uid] = min(at, self._uid_at.get(uid, at))
+            for user in erasure.user_ids:
+                self._user_at[user] = min(at, self._user_at.get(user, at))
+        self._uid_of = uid_of
+        self._participants_of = participants_of
+
+    def __bool__(self) -> bool:
+        return bool(self._uid_at or self._user_at)
+
+    def erased_at_us(self, index: int) -> int | None:
+        """When activity ``index`` was erased (the earliest erasure naming it), or None."""
+        times = []
+        by_uid = self._uid_at.get(self._uid_of(index))
+        if by_uid is not None:
+            times.append(by_uid)
+        if self._user_at:
+            times.extend(
+                self._user_at[user]
+                for user in self._participants_of(index)
+                if user in self._user_at
+            )
+        return min(times) if times else None
+
+    def keep(self, pairs: Iterable[tuple[int, int]]) -> Iterator[tuple[int, int]]:
+        """The ``(index, version)`` pairs of activities these erasures leave alone."""
+        if not self:
+            yield from pairs
+            return
+        for index, version in pairs:
+            if self.erased_at_us(index) is None:
+                yield index, version
+
+
+class ErasureLedger:
+    """Every erasure known so far (configured up front, or added at runtime), in order."""
+
+    def __init__(
+        self,
+        erasures: Iterable[Erasure],
+        uid_of: Callable[[int], str],
+        participants_of: Callable[[int], frozenset[str]],
+    ) -> None:
+        self._lock = threading.Lock()
+        self._erasures = list(erasures)
+        self._uid_of = uid_of
+        self._participants_of = participants_of
+
+    def add(self, erasure: Erasure) -> None:
+        """Register an erasure (it affects exports created from now on)."""
+        with self._lock:
+            self._erasures.append(erasure)
+
+    def all(self) -> tuple[Erasure, ...]:
+        """Every erasure, in the order they were registered."""
+        with self._lock:
+            return tuple(self._erasures)
+
+    def in_force(self, as_of_us: int) -> ErasureSet:
+        """The erasures registered so far that have taken effect at ``as_of_us``."""
+        active = [erasure for erasure in self.all() if to_us(erasure.at) <= as_of_us]
+        return ErasureSet(active, self._uid_of, self._participants_of)
+
+    def erased(self, indexes: Iterable[int], as_of_us: int) -> dict[str, datetime]:
+        """uid -> erasure time, of those ``indexes`` that are erased at ``as_of_us``."""
+        in_force = self.in_force(as_of_us)
+        erased: dict[str, datetime] = {}
+        if not in_force:
+            return erased
+        for index in indexes:
+            at = in_force.erased_at_us(index)
+            if at is not None:
+                erased[self._uid_of(index)] = from_us(at)
+        return erased

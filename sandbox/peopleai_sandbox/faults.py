@@ -1,0 +1,118 @@
+"""Injected faults: reproducible draws, and the decisions that turn them into failures.
+
+Every decision is a seeded hash of (seed, kind, per-kind counter), so a run is reproducible.
+Faults are bounded: a dropped or garbled download of a resource is always followed by a clean
+one, so at rate 1.0 every *other* attempt fails and a client that retries makes progress.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable
+
+from .config import Faults
+from .errors import HTTP_REASONS, ApiError, ErrorRenderer, html_error_page, xml_error
+from .messages import Response
+from .stats import Counters
+
+INJECTED_STATUSES = (429, 500, 502, 503)
+_API_MESSAGES = {
+    429: "Too many requests",
+    500: "Internal server error",
+    502: "Bad gateway",
+    503: "Service temporarily unavailable",
+}
+# what a job's fault draw makes of it; "stuck" jobs stay Queued forever
+JOB_OUTCOMES = ("Failed", "Canceled", "stuck", "Completed")
+
+
+class FaultDice:
+    """Reproducible draws in [0, 1), one independent stream per kind of decision."""
+
+    def __init__(self, seed: int) -> None:
+        self._seed = seed
+        self._lock = threading.Lock()
+        self._rolled: dict[str, int] = {}
+
+    def roll(self, kind: str) -> float:
+        """Next draw of the stream ``kind``."""
+        with self._lock:
+            number = self._rolled.get(kind, 0)
+            self._rolled[kind] = number + 1
+        digest = hashlib.blake2b(f"{self._seed}|{kind}|{number}".encode(), digest_size=8).digest()
+        return int.from_bytes(digest, "little") / 2**64
+
+
+def job_outcome(faults: Faults, draw: float) -> str:
+    """How a new job will end, from one draw: Failed, Canceled, stuck (Queued forever) or
+    Completed."""
+    if draw < faults.job_failure_rate:
+        return "Failed"
+    if draw < faults.job_failure_rate + faults.job_cancel_rate:
+        return "Canceled"
+    if draw < faults.job_failure_rate + faults.job_cancel_rate + faults.stuck_job_rate:
+        return "stuck"
+    return "Completed"
+
+
+class FaultInjector:
+    """Decides per request whether a fault replaces or spoils the answer."""
+
+    def __init__(
+        self,
+        settings: Callable[[], Faults],
+        dice: FaultDice,
+        counters: Counters,
+        errors: ErrorRenderer,
+    ) -> None:
+        self._settings = settings
+        self._dice = dice
+        self._counters = counters
+        self._errors = errors
+        self._lock = threading.Lock()
+        self._faulted_downloads: set[tuple[str, str, str]] = set()
+
+    def http_error(self, route: str, path: str, storage: bool = False) -> Response | None:
+        """Maybe a random 429/500/502/503 answer instead of the real one (None: no fault).
+
+        ``route`` names the draw stream (``token``, ``create``, ``list``, ``status``, ``data``,
+        ``storage``); ``storage`` answers in object storage's XML instead of the API's JSON.
+        """
+        faults = self._settings()
+        if self._dice.roll(f"http_{route}") >= faults.http_error_rate:
+            return None
+        status = INJECTED_STATUSES[int(self._dice.roll(f"http_status_{route}") * 4) % 4]
+        self._counters.count_fault(f"http_{status}")
+        if faults.html_error_bodies:
+            answer = html_error_page(status)
+        elif storage:
+            answer = xml_error(
+                status,
+                "SlowDown" if status == 503 else "InternalError",
+                "Please reduce your request rate."
+                if status == 503
+                else "We encountered an internal error. Please try again.",
+            )
+        else:
+            code = HTTP_REASONS[status].lower().replace(" ", "_")
+            error = ApiError(status, code, _API_MESSAGES[status])
+            answer = Response.json(status, self._errors.body(error, path))
+        answer.close = status in (500, 502)  # as a failing proxy does
+        return answer
+
+    def spoils_download(self, kind: str, rate: float, resource: tuple[str, str]) -> bool:
+        """Whether this download of ``resource`` (job id, fragment) suffers fault ``kind``.
+
+        A faulted download is always followed by a clean one of the same resource.
+        """
+        draw = self._dice.roll(kind)
+        key = (kind, *resource)
+        with self._lock:
+            if key in self._faulted_downloads:
+                self._faulted_downloads.discard(key)
+                return False
+            if draw < rate:
+                self._faulted_downloads.add(key)
+                return True
+        return False
