@@ -19,6 +19,7 @@ import orjson
 from tap_peopleai.field_notes import KeptValue
 from tap_peopleai.record_schema import (
     ADDITIONAL_FIELDS,
+    TAP_FIELDS,
     Field,
     activity_fields,
     activity_schema,
@@ -92,7 +93,7 @@ class RecordConformer:
             except _NotConvertible:
                 raise MissingRequiredField(name, record.get(name)) from None
         for name, field in activity_fields().items():
-            if name in record and name != ADDITIONAL_FIELDS and name not in _REQUIRED:
+            if name in record and name not in TAP_FIELDS and name not in _REQUIRED:
                 record[name] = self.value(record[name], field, name)
 
     def value(self, value: Any, field: Field, path: str) -> Any:

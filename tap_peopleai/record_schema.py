@@ -16,6 +16,9 @@ from typing import Any
 # The declared catch-all column: undeclared top-level fields, and values kept in their original
 # form because their declared type could not hold them.
 ADDITIONAL_FIELDS = "additional_fields"
+# Declared fields the tap fills itself, never the API (sync_version: the reconciliation's row
+# version): a field of such a name from the API is undeclared, kept in additional_fields.
+TAP_FIELDS = frozenset({ADDITIONAL_FIELDS, "sync_version"})
 # Schema types a field may declare, besides "null".
 KNOWN_TYPES = frozenset({"string", "integer", "number", "boolean", "object", "array"})
 
@@ -87,4 +90,4 @@ def activity_fields() -> dict[str, Field]:
 @cache
 def api_fields() -> frozenset[str]:
     """Top-level names the API may send that have a declared column of their own."""
-    return frozenset(activity_fields()) - {ADDITIONAL_FIELDS}
+    return frozenset(activity_fields()) - TAP_FIELDS

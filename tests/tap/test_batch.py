@@ -6,6 +6,7 @@ import gzip
 import io
 import itertools
 import json
+import logging
 import random
 import subprocess
 import sys
@@ -70,6 +71,30 @@ def test_batch_mode_writes_every_activity_once_as_normalised_files(make_sandbox,
     # One snapshot window, one job: nothing is exported twice.
     assert sandbox.backend.stats()["jobs_created"] == 1
     assert sandbox.backend.stats()["downloads"] == len(batches)
+
+
+def test_batch_files_hold_the_records_record_mode_emits_whatever_the_api_sends(
+    make_sandbox, tmp_path, caplog
+) -> None:
+    variants = Variants(timestamp_style="mixed", extra_fields=True, type_drift=True)
+    sandbox = make_sandbox(variants=variants, fragment_records=400)
+    caplog.set_level(logging.INFO)
+    record_mode = run_tap(tap_config(sandbox))
+    told_in_record_mode = _field_lines(caplog)
+    caplog.clear()
+    batch_mode = run_tap(tap_config(sandbox, batch_config=batch_config(tmp_path)))
+    batch_records = {r["uid"]: r for r in load_batches(batch_mode.messages).rows.values()}
+    assert batch_records == {r["uid"]: r for r in record_mode.records}
+    assert len(batch_records) == len(record_mode.records)
+    assert any("additional_fields" in r for r in batch_records.values())
+    # New fields, kept values and conversions are told alike, in the same order.
+    assert _field_lines(caplog) == told_in_record_mode
+    assert any(line.startswith("New field 'source_system'") for line in told_in_record_mode)
+
+
+def _field_lines(caplog) -> list[str]:  # type: ignore[no-untyped-def]
+    texts = ("New field ", "not of their declared type", "converted to their declared", "; loaded")
+    return [r.getMessage() for r in caplog.records if any(t in r.getMessage() for t in texts)]
 
 
 def test_batch_mode_recovers_corrupt_downloads(make_sandbox, tmp_path) -> None:
