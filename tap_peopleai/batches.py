@@ -33,7 +33,6 @@ from tap_peopleai.conformance import Notes
 from tap_peopleai.errors import FragmentDataError
 from tap_peopleai.field_notes import FieldNotes
 from tap_peopleai.record_shape import (
-    INTEGER_ID_PATH,
     LINE_SHAPE,
     canonical_timestamps,
     count_integer_ids,
@@ -79,8 +78,9 @@ _decode_shapes = msgspec.json.Decoder(LINE_SHAPE).decode_lines
 _timestamp = operator.attrgetter("timestamp")
 # Faster than testing each of the three pairs with ``in``.
 _LINE_STARTING_BLANK = re.compile(rb"\n[\n \t]")
-# A key named peopleai_id with an integer value (no leading zero, no -0: as int() prints it).
-_INTEGER_PEOPLEAI_ID = re.compile(rb'"peopleai_id"(\s*:\s*)(0|-?[1-9]\d*)(?=\s*[,}])')
+# An integer value as int() prints it (no leading zero, no -0), ending where the value ends.
+_PEOPLEAI_ID_KEY = b'"peopleai_id":'
+_INTEGER = re.compile(rb"(?:0|-?[1-9]\d*)(?=[,}\s])")
 
 
 def read_block_shapes(block: Block) -> list[Any] | None:
@@ -101,26 +101,44 @@ def read_block_shapes(block: Block) -> list[Any] | None:
         return None
     if len(shapes) != block.lines:
         return None
-    try:
-        # The decoder validates UTF-8 only in the strings it keeps.
-        data.decode()
-    except UnicodeDecodeError:
-        return None
+    if not data.isascii():
+        try:
+            # The decoder validates UTF-8 only in the strings it keeps, not in skipped values.
+            data.decode()
+        except UnicodeDecodeError:
+            return None
     return shapes
 
 
 def stringify_people_ids(data: bytes, expected: int) -> bytes | None:
     """``data`` with its ``expected`` integer peopleai_ids written as strings, or None.
 
-    The pattern matches every key spelled ``"peopleai_id"`` with an integer value, wherever it
-    is (and keys ending in an escaped quote and that name); a counted id escapes it only if its
-    key is spelled with a ``\\u`` escape. With no such escape in the block, the matches include
-    every id counted, so as many matches as ids counted means they are those ids and no other.
+    Every ``"peopleai_id":`` followed by an integer is a key spelled exactly so (inside a string
+    the quotes would be escaped), or the end of a key ending in ``\\"peopleai_id``; a counted id
+    is missed only if written with spaces or its key with a ``\\u`` escape. With neither escape
+    in the block, as many matches as ids counted means they are those ids and no other; any
+    doubt gives None, and the lines are then parsed one by one.
     """
-    if b"\\u" in data:
+    # One pass for a backslash first: most blocks have none, and then neither escape.
+    if b"\\" in data and (b"\\u" in data or b'\\"peopleai_id' in data):
         return None
-    written, count = _INTEGER_PEOPLEAI_ID.subn(rb'"peopleai_id"\1"\2"', data)
-    return written if count == expected else None
+    pieces: list[bytes] = []
+    done = matched = 0
+    key = _PEOPLEAI_ID_KEY
+    start = data.find(key)
+    while start >= 0:
+        value = start + len(key)
+        number = _INTEGER.match(data, value)
+        if number is not None:
+            end = number.end()
+            pieces += (data[done:value], b'"', data[value:end], b'"')
+            done = end
+            matched += 1
+        start = data.find(key, value)
+    if matched != expected:
+        return None
+    pieces.append(data[done:])
+    return b"".join(pieces)
 
 
 def normalize_block(
@@ -138,12 +156,12 @@ def normalize_block(
         if canonical_timestamps(list(itertools.chain.from_iterable(times))) and _all_within(
             shapes, first, last
         ):
-            ids = sum(map(count_integer_ids, shapes))
-            data = stringify_people_ids(block.data, ids) if ids else block.data
-            if data is not None:
-                if ids and notes is not None:
-                    notes.converted(INTEGER_ID_PATH, ids)
-                return data, block.lines, 0
+            ids = list(map(count_integer_ids, shapes))
+            if -1 not in ids:
+                count = sum(ids)
+                data = stringify_people_ids(block.data, count) if count else block.data
+                if data is not None:
+                    return data, block.lines, 0
     kept: list[bytes] = []
     outside = 0
     for index, (number, line) in enumerate(iter_block_lines(block)):
@@ -151,7 +169,7 @@ def normalize_block(
         if (
             shape is not None
             and canonical_timestamps(times[index])
-            and not count_integer_ids(shape)
+            and count_integer_ids(shape) == 0
         ):
             inside, normal = within_day(shape.timestamp, first, last), line
         else:

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import orjson
 
-from tap_peopleai.field_notes import KeptValue
+from tap_peopleai.field_notes import KeptValue, field_pattern
 from tap_peopleai.record_schema import (
     ADDITIONAL_FIELDS,
     TAP_FIELDS,
@@ -26,6 +26,7 @@ from tap_peopleai.record_schema import (
     api_fields,
     field_of,
 )
+from tap_peopleai.record_shape import INTEGER_ID_PATH
 from tap_peopleai.timestamps import normalize_date, normalize_timestamp
 
 _INTEGER_TEXT = re.compile(r"0|-?[1-9]\d*")
@@ -128,7 +129,9 @@ class RecordConformer:
                 converted = _CONVERSIONS[kind](value, field)
             except (_NotConvertible, ValueError, OverflowError):
                 continue
-            if self.notes is not None:
+            # Integer peopleai_ids are normal at this API (the fast path converts them without a
+            # word): only drift is counted.
+            if self.notes is not None and field_pattern(path) != INTEGER_ID_PATH:
                 self.notes.converted(path)
             return converted
         raise _NotConvertible

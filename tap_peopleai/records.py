@@ -17,7 +17,7 @@ import orjson
 from tap_peopleai.conformance import MissingRequiredField, Notes, RecordConformer, move_undeclared
 from tap_peopleai.errors import FragmentDataError
 from tap_peopleai.record_schema import api_fields
-from tap_peopleai.record_shape import INTEGER_ID_PATH, fit_record
+from tap_peopleai.record_shape import fit_record
 from tap_peopleai.timestamps import already_normalized, normalize_timestamp
 
 __all__ = [
@@ -119,10 +119,9 @@ def parse_activity(
     if not record.keys() <= _API_FIELDS:
         move_undeclared(record, where, line_number, notes)
         changed = True
+    # Integer peopleai_ids are normal at this API, not drift: converted, not counted.
     converted = fit_record(record)
     if converted >= 0:
-        if converted and notes is not None:
-            notes.converted(INTEGER_ID_PATH, converted)
         return record, changed or converted > 0
     try:
         RecordConformer(record, where, line_number, notes).conform()
