@@ -2,7 +2,7 @@
 
 Each fragment is cut into parts (one per worker); its BATCH message, listing the parts in order,
 is yielded once every part is written, oldest fragment first, and the fragment is acknowledged
-only after the SDK wrote that message. Imported only in BATCH mode (it loads msgspec).
+only after the SDK wrote that message. Imported only in BATCH mode (it loads fsspec and ISA-L).
 """
 
 from __future__ import annotations
