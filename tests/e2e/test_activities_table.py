@@ -12,11 +12,13 @@ and the tap's log must name each new field once, in the sync where it first appe
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 from e2e_fidelity import duckdb_records, fidelity_problems, postgres_records
 
@@ -35,6 +37,19 @@ TIMESTAMP_COLUMNS = [name for name, f in activity_fields().items() if f.format =
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
 Read = Callable[[], tuple[dict[str, Any], dict[str, str]]]
+Query = Callable[[str], list[Any]]
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def readme_queries() -> list[str]:
+    """The SQL statements of the README's section "The activities table"."""
+    text = README.read_text()
+    section = text[text.index("## The activities table") :]
+    section = section[: section.index("\n## ", 1)]
+    blocks = re.findall(r"```sql\n(.*?)```", section, flags=re.DOTALL)
+    assert blocks, "the README's activities table section shows its queries in ```sql blocks"
+    statements = [part.strip() for block in blocks for part in block.split(";")]
+    return [statement for statement in statements if statement]
 
 
 def _sync_and_check(
@@ -61,6 +76,7 @@ def _scenario(
     loader: str,
     loader_env: dict[str, str],
     read: Read,
+    query: Query,
 ) -> None:
     sandbox = sandbox_factory(
         now=SANDBOX_NOW,
@@ -97,6 +113,17 @@ def _scenario(
     log = _sync_and_check(meltano_project, loader, env, served, read)
     for name in LATE_NAMES:
         assert log.count(f"New field '{name}' (not in the schema) first seen in job ") == 1, name
+    # The README's queries run as shown, and find what they say they find.
+    for statement in readme_queries():
+        assert query(statement), statement
+
+
+def _duckdb_query(db: Path, sql: str) -> list[Any]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
 
 
 def test_duckdb_holds_every_field_and_value_sent(
@@ -109,6 +136,7 @@ def test_duckdb_holds_every_field_and_value_sent(
         "target-duckdb",
         {"TARGET_DUCKDB_FILEPATH": str(db), "TARGET_DUCKDB_DEFAULT_TARGET_SCHEMA": "peopleai"},
         lambda: duckdb_records(db, "peopleai", "activities"),
+        lambda sql: _duckdb_query(db, sql),
     )
 
 
@@ -123,6 +151,7 @@ def test_postgres_holds_every_field_and_value_sent(
         "target-postgres",
         postgres_server.loader_env(schema),
         lambda: postgres_records(postgres_server, schema, "activities"),
+        lambda sql: postgres_server.psql(sql.replace("peopleai.", f"{schema}.")),
     )
 
 
@@ -147,5 +176,6 @@ def test_postgres_from_batch_files_holds_every_field_and_value_sent(
             "TAP_PEOPLEAI_BATCH_CONFIG": json.dumps(batch_config),
         },
         lambda: postgres_records(postgres_server, schema, "activities"),
+        lambda sql: postgres_server.psql(sql.replace("peopleai.", f"{schema}.")),
     )
     assert list((tmp_path / "batches").glob("peopleai-*.jsonl.gz")), "the run wrote batch files"
