@@ -33,9 +33,9 @@ from tap_peopleai.conformance import Notes
 from tap_peopleai.errors import FragmentDataError
 from tap_peopleai.field_notes import FieldNotes
 from tap_peopleai.record_shape import (
-    LINE_SHAPE,
     canonical_timestamps,
     count_integer_ids,
+    line_shape,
     shape_timestamps_of,
 )
 from tap_peopleai.records import (
@@ -74,7 +74,7 @@ def plan_parts(path: str, parts: int) -> list[tuple[int, int]]:
     return list(itertools.pairwise(cuts))
 
 
-_decode_shapes = msgspec.json.Decoder(LINE_SHAPE).decode_lines
+_decode_shapes = msgspec.json.Decoder(line_shape()).decode_lines
 _timestamp = operator.attrgetter("timestamp")
 # Faster than testing each of the three pairs with ``in``.
 _LINE_STARTING_BLANK = re.compile(rb"\n[\n \t]")
@@ -84,7 +84,7 @@ _INTEGER = re.compile(rb"(?:0|-?[1-9]\d*)(?=[,}\s])")
 
 
 def read_block_shapes(block: Block) -> list[Any] | None:
-    """Each line of ``block`` decoded into ``LINE_SHAPE``, if each is one conforming object.
+    """Each line of ``block`` decoded into ``line_shape()``, if each is one conforming object.
 
     None when that cannot be vouched for without parsing line by line: framing noise, a line
     that is not an object, invalid JSON or UTF-8, an undeclared top-level key, or a value of
@@ -156,12 +156,10 @@ def normalize_block(
         if canonical_timestamps(list(itertools.chain.from_iterable(times))) and _all_within(
             shapes, first, last
         ):
-            ids = list(map(count_integer_ids, shapes))
-            if -1 not in ids:
-                count = sum(ids)
-                data = stringify_people_ids(block.data, count) if count else block.data
-                if data is not None:
-                    return data, block.lines, 0
+            ids = sum(map(count_integer_ids, shapes))
+            data = stringify_people_ids(block.data, ids) if ids else block.data
+            if data is not None:
+                return data, block.lines, 0
     kept: list[bytes] = []
     outside = 0
     for index, (number, line) in enumerate(iter_block_lines(block)):

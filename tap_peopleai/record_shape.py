@@ -5,7 +5,7 @@ value of its declared type, every date a calendar date, no undeclared top-level 
 timestamps' text is then checked for the canonical form (``...T..:..:..Z``), all at once (a
 msgspec pattern per value costs as much again as the whole check). RECORD mode converts the
 parsed dict into ``RECORD_SHAPE`` (``fit_record``); BATCH mode decodes whole blocks of lines
-into ``LINE_SHAPE`` (``shape_timestamps_of``, ``canonical_timestamps``). Records that pass
+into ``line_shape()`` (``shape_timestamps_of``, ``canonical_timestamps``). Records that pass
 need no other work but turning integer ``peopleai_id``s into strings, which the API sends so
 often that the fast path does it itself. Keys inside objects that the schema does not declare
 are skipped by these types and stay where they are.
@@ -14,6 +14,7 @@ are skipped by these types and stay where they are.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import keyword
 from collections.abc import Callable
 from typing import Annotated, Any, Union
@@ -28,10 +29,6 @@ INTEGER_ID_PATH = "participants[].peopleai_id"
 
 
 def _value_type(field: Field, path: str, timestamp: Any) -> Any:
-    if path == INTEGER_ID_PATH:
-        # Checked in Python (``fit_record``, ``count_integer_ids``) where it is converted
-        # anyway: msgspec's str | int union cost a third of the whole check.
-        return Any
     options: list[Any] = []
     for kind in field.types:
         if kind == "string":
@@ -39,6 +36,8 @@ def _value_type(field: Field, path: str, timestamp: Any) -> Any:
                 options.append(timestamp)
             else:
                 options.append(dt.date if field.format == "date" else str)
+            if path == INTEGER_ID_PATH:
+                options.append(int)  # the fast path converts it (fit_record, BATCH's rewrite)
         elif kind == "integer":
             options.append(int)
         elif kind == "number":
@@ -104,9 +103,16 @@ def _timestamp_paths(
 # ``fit_record`` that the text is canonical.
 _ZONED = Annotated[dt.datetime, msgspec.Meta(tz=True)]
 RECORD_SHAPE: Any = _struct(field_of(activity_schema()), "", _ZONED, top_level=True)
-# For lines (BATCH mode): decoded timestamps stay text, for ``canonical_timestamps`` to check.
-LINE_SHAPE: Any = _struct(field_of(activity_schema()), "", str, top_level=True)
-assert set(activity_fields()) == set(LINE_SHAPE.__struct_encode_fields__)
+assert set(activity_fields()) == set(RECORD_SHAPE.__struct_encode_fields__)
+
+
+@functools.cache
+def line_shape() -> Any:
+    """For lines (BATCH mode only, so built on first use): timestamps stay text, for
+    ``canonical_timestamps`` to check."""
+    return _struct(field_of(activity_schema()), "", str, top_level=True)
+
+
 _PATHS = _timestamp_paths(activity_fields())
 
 
@@ -146,13 +152,9 @@ def fit_record(node):
         return -1
     converted = 0
     for item in get({INTEGER_ID[0]!r}) or ():
-        if item is not None:
-            kind = type(value := item.get({INTEGER_ID[1]!r}))
-            if kind is int:
-                item[{INTEGER_ID[1]!r}] = str(value)
-                converted += 1
-            elif kind is not str and value is not None:
-                return -1
+        if item is not None and type(value := item.get({INTEGER_ID[1]!r})) is int:
+            item[{INTEGER_ID[1]!r}] = str(value)
+            converted += 1
     return converted
 
 
@@ -176,7 +178,7 @@ characters or more, and one of exactly 20 is canonical unless it writes "t", " "
 joined text tells for all at once.
 """
 shape_timestamps_of: Callable[[Any], list[str]] = _namespace["shape_timestamps_of"]
-shape_timestamps_of.__doc__ = "The timestamps of a decoded ``LINE_SHAPE``, as a list of texts."
+shape_timestamps_of.__doc__ = "The timestamps of a decoded ``line_shape()``, as a list of texts."
 
 
 def canonical_text(values: list[str]) -> bool:
@@ -205,14 +207,10 @@ def canonical_timestamps(values: list[str]) -> bool:
 
 
 def count_integer_ids(shape: Any) -> int:
-    """How many ids (``INTEGER_ID``) a decoded shape holds as integers; -1 if one is no id."""
+    """How many ids (``INTEGER_ID``) a decoded shape holds as integers."""
     count = 0
     array, key = INTEGER_ID
     for item in getattr(shape, array) or ():
-        if item is not None:
-            kind = type(value := getattr(item, key))
-            if kind is int:
-                count += 1
-            elif kind is not str and value is not None:
-                return -1
+        if item is not None and type(getattr(item, key)) is int:
+            count += 1
     return count
