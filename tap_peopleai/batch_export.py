@@ -2,7 +2,7 @@
 
 Each fragment is cut into parts (one per worker); its BATCH message, listing the parts in order,
 is yielded once every part is written, oldest fragment first, and the fragment is acknowledged
-only after the SDK wrote that message. Imported only in BATCH mode (it loads msgspec).
+only after the SDK wrote that message. Imported only in BATCH mode (it loads fsspec and ISA-L).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from tap_peopleai.downloads import FragmentFile
     from tap_peopleai.export import ExportPipeline
+    from tap_peopleai.field_notes import FieldReport
 
 
 def check_encoding(encoding: BaseBatchFileEncoding) -> None:
@@ -54,8 +55,10 @@ class BatchExporter:
         sync_id: str,
         dates: tuple[str, str | None],
         logger: logging.Logger,
+        report: FieldReport,
     ) -> None:
         check_encoding(batch_config.encoding)
+        self.report = report
         self.config = batch_config
         self.sync_id = sync_id
         self.first_date, self.last_date = dates
@@ -123,6 +126,9 @@ class BatchExporter:
             tasks = self.tasks_for(work.fragment, len(tasks))
             results = [batches.write_batch_file(task) for task in tasks]
         self.records_outside_dates += sum(result.outside_dates for result in results)
+        for result in results:
+            if result.notes is not None:
+                self.report.merge(result.notes)
         yield self.config.encoding, [result.url for result in results if result.url is not None]
         # The SDK wrote the BATCH message before asking for more.
         pipeline.acknowledge(work.fragment, sum(result.records for result in results))

@@ -1,9 +1,10 @@
 """BATCH mode: each fragment normalised into JSON Lines files, one per part, in any fsspec location.
 
 Runs in worker processes, so everything crossing the process boundary is a plain dataclass.
-Blocks of lines that are already clean are validated without building a record for each line
-and written as they came (``normalize_block``); every other line goes through the same
-``parse_activity`` as RECORD mode. Compression uses ISA-L (``isal``): with zlib, gzip alone
+Blocks of lines that already fit the schema are validated in C without building a record for
+each line and written as they came, integer peopleai_ids rewritten as strings
+(``normalize_block``); every other line goes through the same ``parse_activity`` as RECORD
+mode. Compression uses ISA-L (``isal``): with zlib, gzip alone
 would cost more than all the rest. RECORD mode never imports this module.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import multiprocessing
+import operator
 import os
 import posixpath
 import re
@@ -27,10 +29,17 @@ import msgspec
 import orjson
 from isal import igzip
 
+from tap_peopleai.conformance import Notes
 from tap_peopleai.errors import FragmentDataError
+from tap_peopleai.field_notes import FieldNotes
+from tap_peopleai.record_shape import (
+    canonical_timestamps,
+    count_integer_ids,
+    line_shape,
+    shape_timestamps_of,
+)
 from tap_peopleai.records import (
     Block,
-    already_normalized,
     iter_block_lines,
     iter_fragment_blocks,
     parse_activity,
@@ -65,48 +74,21 @@ def plan_parts(path: str, parts: int) -> list[tuple[int, int]]:
     return list(itertools.pairwise(cuts))
 
 
-class _PushStatus(msgspec.Struct, gc=False):
-    push_time: str | None = None
-
-
-class _Experimental(msgspec.Struct, gc=False):
-    internal_match_status: _PushStatus | None = None
-
-
-class ActivityTimes(msgspec.Struct, gc=False):
-    """The timestamps of one activity line: what ``normalize_activity`` looks at, nothing else."""
-
-    timestamp: str | None = None
-    ingest_timestamp: str | None = None
-    start_time: str | None = None
-    end_time: str | None = None
-    crm_status: _PushStatus | None = None
-    experimental: _Experimental | None = None
-
-    def is_normalized(self) -> bool:
-        """Whether ``normalize_activity`` would leave the record as it is."""
-        for value in (self.timestamp, self.ingest_timestamp, self.start_time, self.end_time):
-            if not already_normalized(value):
-                return False
-        status = self.crm_status
-        if status is not None and not already_normalized(status.push_time):
-            return False
-        experimental = self.experimental
-        if experimental is not None and (match := experimental.internal_match_status) is not None:
-            return already_normalized(match.push_time)
-        return True
-
-
-_decode_times = msgspec.json.Decoder(ActivityTimes).decode_lines
+_decode_shapes = msgspec.json.Decoder(line_shape()).decode_lines
+_timestamp = operator.attrgetter("timestamp")
 # Faster than testing each of the three pairs with ``in``.
 _LINE_STARTING_BLANK = re.compile(rb"\n[\n \t]")
+# An integer value as int() prints it (no leading zero, no -0), ending where the value ends.
+_PEOPLEAI_ID_KEY = b'"peopleai_id":'
+_INTEGER = re.compile(rb"(?:0|-?[1-9]\d*)(?=[,}\s])")
 
 
-def read_block_times(block: Block) -> list[ActivityTimes] | None:
-    """The times of each line of ``block``, if each line holds exactly one valid JSON object.
+def read_block_shapes(block: Block) -> list[Any] | None:
+    """Each line of ``block`` decoded into ``line_shape()``, if each is one conforming object.
 
     None when that cannot be vouched for without parsing line by line: framing noise, a line
-    that is not an object, invalid JSON or UTF-8, or a timestamp of an unexpected type.
+    that is not an object, invalid JSON or UTF-8, an undeclared top-level key, or a value of
+    another type than declared.
     """
     data = block.data
     # One object per line: no line starts with whitespace (so each holds at least one
@@ -114,38 +96,82 @@ def read_block_times(block: Block) -> list[ActivityTimes] | None:
     if not data.startswith(b"{") or b"\r" in data or _LINE_STARTING_BLANK.search(data):
         return None
     try:
-        times = _decode_times(data)
+        shapes = _decode_shapes(data)
     except msgspec.MsgspecError:
         return None
-    if len(times) != block.lines:
+    if len(shapes) != block.lines:
         return None
-    try:
-        # The decoder validates UTF-8 only in the strings it keeps.
-        data.decode()
-    except UnicodeDecodeError:
+    if not data.isascii():
+        try:
+            # The decoder validates UTF-8 only in the strings it keeps, not in skipped values.
+            data.decode()
+        except UnicodeDecodeError:
+            return None
+    return shapes
+
+
+def stringify_people_ids(data: bytes, expected: int) -> bytes | None:
+    """``data`` with its ``expected`` integer peopleai_ids written as strings, or None.
+
+    Every ``"peopleai_id":`` followed by an integer is a key spelled exactly so (inside a string
+    the quotes would be escaped), or the end of a key ending in ``\\"peopleai_id``; a counted id
+    is missed only if written with spaces or its key with a ``\\u`` escape. With neither escape
+    in the block, as many matches as ids counted means they are those ids and no other; any
+    doubt gives None, and the lines are then parsed one by one.
+    """
+    # One pass for a backslash first: most blocks have none, and then neither escape.
+    if b"\\" in data and (b"\\u" in data or b'\\"peopleai_id' in data):
         return None
-    return times
+    pieces: list[bytes] = []
+    done = matched = 0
+    key = _PEOPLEAI_ID_KEY
+    start = data.find(key)
+    while start >= 0:
+        value = start + len(key)
+        number = _INTEGER.match(data, value)
+        if number is not None:
+            end = number.end()
+            pieces += (data[done:value], b'"', data[value:end], b'"')
+            done = end
+            matched += 1
+        start = data.find(key, value)
+    if matched != expected:
+        return None
+    pieces.append(data[done:])
+    return b"".join(pieces)
 
 
 def normalize_block(
-    block: Block, where: str, first: str, last: str | None
+    block: Block, where: str, first: str, last: str | None, notes: Notes | None = None
 ) -> tuple[bytes, int, int]:
-    """Normalised JSON Lines of the activities in ``block`` dated within ``first..last``.
+    """JSON Lines of the activities in ``block`` dated within ``first..last``, fitting the schema.
 
     Returns the lines, how many there are, and how many were left out for their date. Lines
-    that are already normalized are passed on as they came; raises FragmentDataError as
-    ``parse_activity`` does.
+    that already fit are passed on as they came (integer peopleai_ids rewritten in place);
+    others go through ``parse_activity``, which raises FragmentDataError as in RECORD mode.
     """
-    times = read_block_times(block)
-    if times is not None and _all_normalized_within(times, first, last):
-        return block.data, block.lines, 0
+    shapes = read_block_shapes(block)
+    if shapes is not None:
+        times = list(map(shape_timestamps_of, shapes))
+        if canonical_timestamps(list(itertools.chain.from_iterable(times))) and _all_within(
+            shapes, first, last
+        ):
+            ids = sum(map(count_integer_ids, shapes))
+            data = stringify_people_ids(block.data, ids) if ids else block.data
+            if data is not None:
+                return data, block.lines, 0
     kept: list[bytes] = []
     outside = 0
     for index, (number, line) in enumerate(iter_block_lines(block)):
-        if times is not None and times[index].is_normalized():
-            inside, normal = within_day(times[index].timestamp, first, last), line
+        shape = shapes[index] if shapes is not None else None
+        if (
+            shape is not None
+            and canonical_timestamps(times[index])
+            and count_integer_ids(shape) == 0
+        ):
+            inside, normal = within_day(shape.timestamp, first, last), line
         else:
-            record, changed = parse_activity(line, number, where)
+            record, changed = parse_activity(line, number, where, notes)
             inside = within_dates(record, first, last)
             normal = orjson.dumps(record) if changed else line
         if inside:
@@ -155,11 +181,10 @@ def normalize_block(
     return b"".join(line + b"\n" for line in kept), len(kept), outside
 
 
-def _all_normalized_within(times: list[ActivityTimes], first: str, last: str | None) -> bool:
-    return all(
-        times_of_line.is_normalized() and within_day(times_of_line.timestamp, first, last)
-        for times_of_line in times
-    )
+def _all_within(shapes: list[Any], first: str, last: str | None) -> bool:
+    """Whether every activity date of canonical shapes lies in ``first..last``."""
+    stamps = [*filter(None, map(_timestamp, shapes))]
+    return not stamps or (min(stamps)[:10] >= first and (last is None or max(stamps)[:10] <= last))
 
 
 @dataclass(frozen=True)
@@ -179,13 +204,14 @@ class BatchFileTask:
 
 @dataclass(frozen=True)
 class BatchFileResult:
-    """The written file, or the line that stopped it."""
+    """The written file, or the line that stopped it; and what its records held to tell."""
 
     url: str | None
     records: int
     outside_dates: int
     error: str | None = None
     bad_line: int | None = None
+    notes: FieldNotes | None = None
 
 
 def write_batch_file(task: BatchFileTask) -> BatchFileResult:
@@ -195,6 +221,7 @@ def write_batch_file(task: BatchFileTask) -> BatchFileResult:
     filesystem, path = fsspec.core.url_to_fs(task.url, **task.storage_params)
     filesystem.makedirs(posixpath.dirname(path), exist_ok=True)
     records = outside = 0
+    notes = FieldNotes()
     try:
         with open(task.source_path, "rb") as source, filesystem.open(path, "wb") as raw:
             sink: IO[bytes] | igzip.IGzipFile = raw
@@ -205,7 +232,7 @@ def write_batch_file(task: BatchFileTask) -> BatchFileResult:
             source.seek(task.start)
             for block in iter_fragment_blocks(source, task.end):
                 lines, kept, left_out = normalize_block(
-                    block, task.where, task.first_date, task.last_date
+                    block, task.where, task.first_date, task.last_date, notes
                 )
                 sink.write(lines)
                 records += kept
@@ -216,7 +243,9 @@ def write_batch_file(task: BatchFileTask) -> BatchFileResult:
         if task.start:
             exc = exc.renumbered(_lines_before(task.source_path, task.start))
         return BatchFileResult(None, records, outside, str(exc), exc.line_number)
-    return BatchFileResult(task.url, records, outside)
+    if notes and task.start:
+        notes = notes.renumbered(_lines_before(task.source_path, task.start))
+    return BatchFileResult(task.url, records, outside, notes=notes if notes else None)
 
 
 def _lines_before(path: str, offset: int) -> int:

@@ -1,100 +1,52 @@
-"""From fragment bytes to activity records: line framing, JSON parsing, timestamp normalisation.
+"""From fragment bytes to activity records: line framing, JSON parsing, normalisation.
 
-Real exports have carried BOMs, CRLF line ends, blank lines and NUL padding; timestamps come
-with ``Z``, naive (meaning UTC), with fractional seconds or offsets. Records leave here with
-every known timestamp as RFC 3339 UTC (``...Z``).
+Real exports have carried BOMs, CRLF line ends, blank lines and NUL padding. Records leave here
+fitting the schema exactly (the fast RECORD path skips the SDK's conformance): undeclared
+top-level fields in ``additional_fields``, every value of its declared type, every timestamp as
+RFC 3339 UTC (``...Z``; see ``timestamps``). Most records already fit, and a check in C says so
+(``record_shape``); the others are converted field by field (``conformance``).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from collections.abc import Iterator
 from typing import IO, Any, NamedTuple
 
 import orjson
 
+from tap_peopleai.conformance import MissingRequiredField, Notes, RecordConformer, move_undeclared
 from tap_peopleai.errors import FragmentDataError
+from tap_peopleai.record_schema import api_fields
+from tap_peopleai.record_shape import fit_record
+from tap_peopleai.timestamps import already_normalized, normalize_timestamp
 
-TOP_LEVEL_TIMESTAMPS = ("timestamp", "ingest_timestamp", "start_time", "end_time")
+__all__ = [
+    "Block",
+    "already_normalized",
+    "iter_block_lines",
+    "iter_fragment_blocks",
+    "iter_fragment_lines",
+    "normalize_timestamp",
+    "parse_activity",
+    "within_dates",
+    "within_day",
+]
+_API_FIELDS = api_fields()
+
 # Fragments are read in blocks of whole lines of about this size.
 BLOCK_BYTES = 1 << 20
 
-_TIMESTAMP = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})"
-    r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?"
-    r"\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?"
-)
 _BOM = b"\xef\xbb\xbf"
-
-
-def normalize_timestamp(value: str) -> str:
-    """Return ``value`` as RFC 3339 UTC; raises ValueError for text that is not a timestamp."""
-    if not isinstance(value, str):
-        msg = f"expected a timestamp string, got {type(value).__name__} {value!r}"
-        raise TypeError(msg)
-    if already_normalized(value):
-        return value
-    if len(value) == 19 and value[10] == "T" and value[13] == ":":
-        return value + "Z"
-    match = _TIMESTAMP.fullmatch(value.strip())
-    if match is None:
-        msg = f"not a timestamp: {value!r}"
-        raise ValueError(msg)
-    year, month, day, hour, minute, second, fraction, zone = match.groups()
-    moment = dt.datetime(
-        int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0)
-    )
-    fraction = (fraction or "")[:6].rstrip("0")
-    if zone and zone not in ("Z", "z"):
-        sign = -1 if zone[0] == "-" else 1
-        digits = zone[1:].replace(":", "")
-        offset = dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0))
-        moment -= sign * offset
-    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{text}.{fraction}Z" if fraction else f"{text}Z"
-
-
-def already_normalized(value: str | None) -> bool:
-    """None, or the shape the API documents and sends almost always: decided without a regex."""
-    return value is None or (len(value) == 20 and value[19] == "Z" and value[10] == "T")
-
-
-def normalize_activity(record: dict[str, Any]) -> bool:
-    """Normalise the record's timestamps in place; True if any of them changed."""
-    changed = False
-    for key in TOP_LEVEL_TIMESTAMPS:
-        value = record.get(key)
-        if value is not None:
-            normal = normalize_timestamp(value)
-            if normal is not value:
-                record[key] = normal
-                changed = True
-    status = record.get("crm_status")
-    if status:
-        changed = _normalize_push_time(status) or changed
-    experimental = record.get("experimental")
-    if experimental and isinstance(experimental, dict):
-        changed = _normalize_push_time(experimental.get("internal_match_status")) or changed
-    return changed
-
-
-def _normalize_push_time(status: Any) -> bool:
-    if not isinstance(status, dict):
-        return False
-    value = status.get("push_time")
-    if value is None:
-        return False
-    normal = normalize_timestamp(value)
-    if normal is value:
-        return False
-    status["push_time"] = normal
-    return True
 
 
 def within_dates(record: dict[str, Any], first: str, last: str | None) -> bool:
     """Whether the activity date (of ``timestamp``) lies in ``first..last`` (ISO dates)."""
-    return within_day(str(record.get("timestamp") or ""), first, last)
+    # within_day, inlined: this runs for every record. ``timestamp`` is text or None here.
+    timestamp = record.get("timestamp")
+    if not timestamp:
+        return True
+    day = timestamp[:10]
+    return day >= first and (last is None or day <= last)
 
 
 def within_day(timestamp: str | None, first: str, last: str | None) -> bool:
@@ -151,21 +103,37 @@ def iter_fragment_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes]]:
         yield from iter_block_lines(block)
 
 
-def parse_activity(line: bytes, line_number: int, where: str) -> tuple[dict[str, Any], bool]:
-    """Parse and normalise one JSON line; True beside it if normalising changed the record.
+def parse_activity(
+    line: bytes, line_number: int, where: str, notes: Notes | None = None
+) -> tuple[dict[str, Any], bool]:
+    """Parse one JSON line and make it fit the schema; True beside it if that changed it.
 
-    ``where`` names the job and fragment for errors.
+    ``where`` names the job and fragment; new field names, converted values and values kept in
+    ``additional_fields`` go to ``notes``. Raises FragmentDataError for a line that is not a
+    JSON object, or has no usable ``uid``.
     """
     try:
         record = orjson.loads(line)
     except orjson.JSONDecodeError as exc:
         problem = f": not valid JSON ({exc}); it starts with {line[:80]!r}"
         raise FragmentDataError(where, line_number, problem) from exc
-    if not isinstance(record, dict):
+    if type(record) is not dict:
         problem = f": expected a JSON object, got {type(record).__name__}"
         raise FragmentDataError(where, line_number, problem)
+    changed = False
+    if not record.keys() <= _API_FIELDS:
+        move_undeclared(record, where, line_number, notes)
+        changed = True
+    # Integer peopleai_ids are normal at this API, not drift: converted, not counted.
+    converted = fit_record(record)
+    if converted >= 0:
+        return record, changed or converted > 0
     try:
-        return record, normalize_activity(record)
-    except (ValueError, TypeError) as exc:
-        problem = f" (uid {record.get('uid')!r}): {exc}"
-        raise FragmentDataError(where, line_number, problem) from exc
+        RecordConformer(record, where, line_number, notes).conform()
+    except MissingRequiredField as exc:
+        problem = (
+            f": {exc.name} is {exc.value!r}, but every activity needs one (it is the primary "
+            "key); the line cannot be loaded"
+        )
+        raise FragmentDataError(where, line_number, problem) from None
+    return record, True

@@ -17,6 +17,7 @@ from typing_extensions import override
 
 from tap_peopleai.errors import FragmentDataError, TapPeopleAIError
 from tap_peopleai.export import ExportPipeline, PipelineSettings, list_api_jobs
+from tap_peopleai.field_notes import FieldReport
 from tap_peopleai.interrupts import GUARD, SyncInterrupted
 from tap_peopleai.progress import PlanSettings, SyncProgress
 from tap_peopleai.reconciliation import RECONCILE_HORIZON, RowVersions
@@ -51,6 +52,8 @@ class ActivitiesStream(FastRecordPath):
         self.logger.addFilter(HideUnhandledErrorNotice((TapPeopleAIError, SyncInterrupted)))
         self._progress: SyncProgress | None = None
         self.records_outside_dates = 0
+        # New field names, converted and kept values: logged as met, summed up at the end.
+        self.field_report = FieldReport(self.logger)
 
     @property
     def progress(self) -> SyncProgress:
@@ -118,6 +121,7 @@ class ActivitiesStream(FastRecordPath):
 
     def _log_finished(self, pipeline: ExportPipeline, outside_dates: int) -> None:
         self.checkpoint()
+        self.field_report.log_summary()
         pipeline.report.summary(pipeline.counters, outside_dates)
 
     @override
@@ -175,7 +179,7 @@ class ActivitiesStream(FastRecordPath):
             try:
                 with open(fragment.path, "rb") as stream:
                     for number, line in iter_fragment_lines(stream):
-                        record, _ = parse_activity(line, number, where)
+                        record, _ = parse_activity(line, number, where, self.field_report)
                         if not within_dates(record, start, end):
                             self.records_outside_dates += 1
                             continue
@@ -197,11 +201,13 @@ class ActivitiesStream(FastRecordPath):
                 "reconciliation run (tap-peopleai-reconcile in meltano.yml does)."
             )
             raise TapPeopleAIError(msg)
-        # Imported only here: RECORD mode has no use for msgspec (40 ms of imports).
+        # Imported only here: RECORD mode needs neither the worker pool nor ISA-L's gzip.
         from tap_peopleai.batch_export import BatchExporter  # noqa: PLC0415
 
         sync_id = f"{self.tap_name}--{self.name}-{uuid.uuid4()}"
-        exporter = BatchExporter(batch_config, sync_id, self._date_bounds, self.logger)
+        exporter = BatchExporter(
+            batch_config, sync_id, self._date_bounds, self.logger, self.field_report
+        )
         with self._pipeline() as pipeline, GUARD.on_interrupt(self._stopper(pipeline)):
             yield from exporter.batches(pipeline)
             self._log_finished(pipeline, exporter.records_outside_dates)

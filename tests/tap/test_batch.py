@@ -6,6 +6,7 @@ import gzip
 import io
 import itertools
 import json
+import logging
 import random
 import subprocess
 import sys
@@ -15,11 +16,13 @@ from urllib.parse import urlsplit
 
 import orjson
 import pytest
+from schema_check import schema_violations, undeclared_top_level
 from tap_harness import START, Warehouse, run_tap, run_tap_cli, tap_config
 
 from peopleai_sandbox import Faults, Variants
 from tap_peopleai.batches import normalize_block
 from tap_peopleai.errors import FragmentDataError
+from tap_peopleai.field_notes import FieldNotes
 from tap_peopleai.records import (
     Block,
     iter_fragment_blocks,
@@ -68,6 +71,34 @@ def test_batch_mode_writes_every_activity_once_as_normalised_files(make_sandbox,
     # One snapshot window, one job: nothing is exported twice.
     assert sandbox.backend.stats()["jobs_created"] == 1
     assert sandbox.backend.stats()["downloads"] == len(batches)
+
+
+def test_batch_files_hold_the_records_record_mode_emits_whatever_the_api_sends(
+    make_sandbox, tmp_path, caplog
+) -> None:
+    variants = Variants(timestamp_style="mixed", extra_fields=True, type_drift=True)
+    sandbox = make_sandbox(variants=variants, fragment_records=400)
+    caplog.set_level(logging.INFO)
+    record_mode = run_tap(tap_config(sandbox))
+    told_in_record_mode = _field_lines(caplog)
+    caplog.clear()
+    batch_mode = run_tap(tap_config(sandbox, batch_config=batch_config(tmp_path)))
+    batch_records = {r["uid"]: r for r in load_batches(batch_mode.messages).rows.values()}
+    # BATCH files carry no row version (reconciliation needs RECORD mode); all else is equal.
+    record_mode_records = {
+        r["uid"]: {k: v for k, v in r.items() if k != "sync_version"} for r in record_mode.records
+    }
+    assert batch_records == record_mode_records
+    assert len(batch_records) == len(record_mode.records)
+    assert any("additional_fields" in r for r in batch_records.values())
+    # New fields, kept values and conversions are told alike, in the same order.
+    assert _field_lines(caplog) == told_in_record_mode
+    assert any(line.startswith("New field 'source_system'") for line in told_in_record_mode)
+
+
+def _field_lines(caplog) -> list[str]:  # type: ignore[no-untyped-def]
+    texts = ("New field ", "not of their declared type", "converted to their declared", "; loaded")
+    return [r.getMessage() for r in caplog.records if any(t in r.getMessage() for t in texts)]
 
 
 def test_batch_mode_recovers_corrupt_downloads(make_sandbox, tmp_path) -> None:
@@ -178,9 +209,10 @@ def test_batch_file_reports_the_bad_line(tmp_path) -> None:
         gzip=False,
     )
     result = write_batch_file(task)
-    assert result.bad_line == 2
+    # A timestamp of 7 is kept beside a null (line 2); line 3 is not JSON at all.
+    assert result.bad_line == 3
     assert result.error is not None
-    assert "job 9, fragment 2, line 2" in result.error
+    assert "job 9, fragment 2, line 3" in result.error
 
 
 def test_parts_cover_the_fragment_and_are_cut_after_newlines(tmp_path) -> None:
@@ -287,8 +319,20 @@ WHERE = "job 5 (snapshot 2026-01-01..2026-12-31), fragment 2"
 
 # Lines of every shape the line-by-line path handles; normalize_block must treat each the same.
 CLEAN = b'{"uid": "c", "timestamp": "2026-03-01T10:00:00Z", "ingest_timestamp": "2026-03-01T11:00:00Z", "subject": "Zo\xc3\xab \xe5\x96\xb6\xe6\xa5\xad", "crm_status": {"push_time": "2026-03-01T12:00:00Z"}}'  # noqa: E501
+# As clean, but for the integer peopleai_ids the API sends so often (in compact JSON, as real
+# exports are written, and spaced).
+WITH_IDS = (
+    b'{"uid":"i","timestamp":"2026-03-01T10:00:00Z","participants":[{"peopleai_id":10001,'
+    b'"crm_id":"003"},{"peopleai_id":"10002"},null,{"peopleai_id":0,"name":"N"}]}'
+)
+SPACED_IDS = (
+    b'{"uid": "j", "timestamp": "2026-03-01T10:00:00Z", "participants": '
+    b'[{"peopleai_id" : -42 }, {"team": {"crm_id": "00E"}, "peopleai_id": 7}]}'
+)
 LINES = [
     CLEAN,
+    WITH_IDS,
+    SPACED_IDS,
     b'{"uid": "n", "timestamp": "2026-03-01T10:00:00", "start_time": "2026-03-01 10:00:00"}',
     b'{"uid": "f", "timestamp": "2026-03-01T10:00:00.250Z", "end_time": null}',
     b'{"uid": "o", "timestamp": "2026-03-01T12:00:00+02:00"}',
@@ -310,56 +354,88 @@ LINES = [
     b'  {"uid": "w", "timestamp": "2026-03-01T10:00:00Z"}\t',
     b"",
     b" \t",
+    # values of other types than declared: converted, or kept beside a null
+    b'{"uid": "v", "timestamp": 7}',
+    b'{"uid": "y", "timestamp": "tomorrow"}',
+    b'{"uid": "g", "crm_status": {"push_time": 12}}',
+    b'{"uid": "h", "timestamp": "2026-02-30T10:00:00Z"}',
+    b'{"uid": 77, "duration": "123", "reply_received": "true", "source_id": 2467229926}',
+    b'{"uid": "r", "duration": "about an hour", "created": 1772362800000}',
+    b'{"uid": "b", "created": "Sun, 01 Mar 2026 11:00:00 GMT", "crm_status": {"crm_id": 639,'
+    b' "opportunity": {"stage_rank": 3.0}}, "participants": [{"crm_id": 3000000001}]}',
+    # undeclared fields, top-level (moved to additional_fields) and nested (kept in place)
+    b'{"uid": "z1", "timestamp": "2026-03-01T10:00:00Z", "ai_summary": "\xe2\x9c\xa8", '
+    b'"engagement": {"score": 48}, "additional_fields": 1}',
+    b'{"uid": "z2", "timestamp": "2026-03-01T10:00:00Z", "stats": {"words_spoken": 12}, '
+    b'"participants": [{"peopleai_id": 5, "linkedin_url": "https://x.example/in/5"}]}',
+    # "peopleai_id" written where a rewrite of the bytes could go wrong
+    b'{"uid": "a1", "participants": [{"peopleai\\u005fid": 5}], "crm_status": {"lead": '
+    b'{"peopleai_id": 6}}}',
+    b'{"uid": "a2", "participants": [{"x\\"peopleai_id": 5, "peopleai_id": "6"}]}',
+    b'{"uid": "a3", "summary": "said \\"peopleai_id\\": 9", "participants": [{"peopleai_id": 8}]}',
+    b'{"uid": "a4", "participants": [{"peopleai_id": -0}, {"peopleai_id": 12}]}',
+    b'{"uid": "a5", "crm_status": {"lead": {"peopleai_id": 6}}, "participants": '
+    b'[{"peopleai_id": 7}]}',
 ]
 BAD_LINES = [
     b'{"uid": "j", "timestamp": ',
     b"[1, 2]",
-    b'{"uid": "v", "timestamp": 7}',
-    b'{"uid": "y", "timestamp": "tomorrow"}',
     b'{"uid": "z", "subject": "\xff"}',
     b'{"uid": "a"} {"uid": "b"}',
-    b'{"uid": "g", "crm_status": {"push_time": 12}}',
+    b'{"timestamp": "2026-03-01T10:00:00Z"}',
+    b'{"uid": null, "participants": [{"peopleai_id": 1}]}',
 ]
 
 
-def line_by_line(data: bytes, first: str, last: str | None) -> tuple[list[bytes], int]:
-    """What RECORD mode does with each line, as JSON Lines: the reference."""
+def line_by_line(
+    data: bytes, first: str, last: str | None, notes: FieldNotes | None = None
+) -> tuple[list[dict[str, object]], int]:
+    """What RECORD mode emits for each line: the reference."""
     kept, outside = [], 0
     for number, line in iter_fragment_lines(io.BytesIO(data)):
-        record, changed = parse_activity(line, number, WHERE)
+        record, _ = parse_activity(line, number, WHERE, notes)
         if within_dates(record, first, last):
-            kept.append(orjson.dumps(record) if changed else line)
+            kept.append(record)
         else:
             outside += 1
     return kept, outside
 
 
-def block_by_block(data: bytes, first: str, last: str | None) -> tuple[list[bytes], int]:
+def block_by_block(
+    data: bytes, first: str, last: str | None, notes: FieldNotes | None = None
+) -> tuple[list[dict[str, object]], int]:
+    """What BATCH mode writes, each line read back as a record."""
     kept, outside = [], 0
     for block in iter_fragment_blocks(io.BytesIO(data)):
-        lines, count, left_out = normalize_block(block, WHERE, first, last)
+        lines, count, left_out = normalize_block(block, WHERE, first, last, notes)
         assert lines.endswith(b"\n") or not lines
         assert len(lines.splitlines()) == count
-        kept += [line.strip(b" \t") for line in lines.splitlines()]
+        kept += [orjson.loads(line) for line in lines.splitlines()]
         outside += left_out
     return kept, outside
 
 
-@pytest.mark.parametrize("seed", range(120))
-def test_blocks_are_normalized_exactly_as_line_by_line(seed: int) -> None:
+@pytest.mark.parametrize("seed", range(160))
+def test_blocks_give_the_records_that_record_mode_emits(seed: int) -> None:
     rng = random.Random(seed)
     lines = [rng.choice(LINES) for _ in range(rng.randint(1, 40))]
-    if seed % 3 == 0:  # the common case: every line clean
+    if seed % 4 == 0:  # the common case: every line clean
         lines = [CLEAN] * len(lines)
-    if seed % 3 == 1:  # no framing noise, so each line's times are read at once
+    if seed % 4 == 1:  # the case real exports give: clean, with integer peopleai_ids
+        lines = [rng.choice([CLEAN, WITH_IDS, SPACED_IDS]) for _ in lines]
+    if seed % 4 == 2:  # no framing noise, so each line's shape is decoded at once
         lines = [line for line in lines if line.startswith(b"{")] or [CLEAN]
-    noisy = seed % 3 == 2
+    noisy = seed % 4 == 3
     ending = rng.choice([b"\n", b"\r\n"]) if noisy else b"\n"
     data = ending.join(lines) + rng.choice([b"", ending, ending + b"\x00\x00"] if noisy else [b""])
     if noisy and seed % 5 == 0:
         data = b"\xef\xbb\xbf" + data
     last = rng.choice([None, "2026-12-31"])
-    expected = line_by_line(data, "2026-01-01", last)
+    record_notes, batch_notes = FieldNotes(), FieldNotes()
+    expected = line_by_line(data, "2026-01-01", last, record_notes)
+    for record in expected[0]:
+        assert not schema_violations(record), schema_violations(record)
+        assert not undeclared_top_level(record)
     if seed % 2:
         bad = rng.randrange(len(lines))
         lines[bad] = rng.choice(BAD_LINES)
@@ -371,7 +447,32 @@ def test_blocks_are_normalized_exactly_as_line_by_line(seed: int) -> None:
         assert str(caught.value) == str(reference.value)
         assert caught.value.line_number == reference.value.line_number
         return
-    assert block_by_block(data, "2026-01-01", last) == expected
+    assert block_by_block(data, "2026-01-01", last, batch_notes) == expected
+    # What the records held beyond the schema is told the same way in both modes.
+    assert batch_notes.new_fields == record_notes.new_fields
+    assert batch_notes.kept_values == record_notes.kept_values
+    assert batch_notes.kept_counts == record_notes.kept_counts
+    assert batch_notes.converted_counts == record_notes.converted_counts
+
+
+@pytest.mark.parametrize("line", [line for line in LINES if line.startswith(b"{")])
+def test_each_line_alone_or_among_clean_ones_gives_the_record_mode_record(line: bytes) -> None:
+    # Every line where the whole block may take the fast path.
+    for lines in ([line], [WITH_IDS, line, CLEAN]):
+        data = b"\n".join(lines) + b"\n"
+        assert block_by_block(data, "2026-01-01", None) == line_by_line(data, "2026-01-01", None)
+
+
+def test_a_block_whose_only_departure_is_integer_ids_is_rewritten_in_place() -> None:
+    compact = b'{"uid":"k","participants":[{"team":{"crm_id":"00E"},"peopleai_id":-42}]}'
+    data = b"\n".join([WITH_IDS, CLEAN, compact]) + b"\n"
+    lines, count, outside = normalize_block(Block(1, 3, data), WHERE, "2026-01-01", None)
+    assert (count, outside) == (3, 0)
+    assert lines == (
+        data.replace(b'"peopleai_id":10001', b'"peopleai_id":"10001"')
+        .replace(b'"peopleai_id":0,', b'"peopleai_id":"0",')
+        .replace(b'"peopleai_id":-42}', b'"peopleai_id":"-42"}')
+    )
 
 
 def test_a_clean_block_is_passed_on_as_it_came() -> None:

@@ -1,4 +1,8 @@
-"""Record parsing: framing noise, timestamps in every shape, clear errors for bad lines."""
+"""Record parsing: framing noise, timestamps in every shape, clear errors for bad lines.
+
+How records are made to fit the schema (undeclared fields, conversions, kept values) is in
+test_record_conformance.py.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from tap_peopleai.records import (
     normalize_timestamp,
     parse_activity,
 )
+from tap_peopleai.timestamps import normalize_date
 
 
 @pytest.mark.parametrize(
@@ -27,10 +32,68 @@ from tap_peopleai.records import (
         ("2022-07-12T01:13:58-0600", "2022-07-12T07:13:58Z"),
         ("2022-07-12 07:13:58", "2022-07-12T07:13:58Z"),
         ("2022-07-12", "2022-07-12T00:00:00Z"),
+        # the shapes `created` has come in
+        ("2025-01-03 10:00:00", "2025-01-03T10:00:00Z"),
+        ("2025-01-03T10:00:00+00:00", "2025-01-03T10:00:00Z"),
+        ("20250103T100000Z", "2025-01-03T10:00:00Z"),
+        ("20250103T120000+0200", "2025-01-03T10:00:00Z"),
+        ("Fri, 03 Jan 2025 10:00:00 GMT", "2025-01-03T10:00:00Z"),
+        ("Fri, 03 Jan 2025 11:00:00 +0100", "2025-01-03T10:00:00Z"),
+        ("2025-01-03 10:00:00 UTC", "2025-01-03T10:00:00Z"),
+        ("2025-01-03t10:00:00z", "2025-01-03T10:00:00Z"),
+        ("  2025-01-03T10:00:00Z ", "2025-01-03T10:00:00Z"),
+        ("2025-01-01T00:30:00+01:00", "2024-12-31T23:30:00Z"),
+        (1735898400000, "2025-01-03T10:00:00Z"),
+        (1735898400123, "2025-01-03T10:00:00.123Z"),
+        (1735898400, "2025-01-03T10:00:00Z"),
+        (1735898400.25, "2025-01-03T10:00:00.25Z"),
+        (-1000000000, "1938-04-24T22:13:20Z"),
     ],
 )
-def test_timestamps_are_emitted_as_rfc3339_utc(raw: str, expected: str) -> None:
+def test_timestamps_are_emitted_as_rfc3339_utc(raw: str | float, expected: str) -> None:
     assert normalize_timestamp(raw) == expected
+    assert normalize_timestamp(expected) == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "yesterday",
+        "",
+        "2025-13-01T00:00:00Z",
+        "2025-02-30 10:00:00",
+        "2025-01-03T25:00:00",
+        "12:00",
+        7,  # a count, not a time: too small for epoch seconds
+        10**15,  # too large for epoch milliseconds
+        True,
+        None,
+        {"at": "2025-01-03"},
+        ["2025-01-03"],
+    ],
+)
+def test_values_that_are_no_timestamp_are_refused(raw: object) -> None:
+    with pytest.raises(ValueError, match="timestamp"):
+        normalize_timestamp(raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("2025-01-03", "2025-01-03"),
+        ("2025-01-03T00:00:00Z", "2025-01-03"),
+        ("2025-01-03 00:00:00", "2025-01-03"),
+        ("20250103", "2025-01-03"),
+    ],
+)
+def test_dates_are_emitted_as_iso_dates(raw: str, expected: str) -> None:
+    assert normalize_date(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["2025-01-03T10:00:00Z", "2025-01-03T00:00:00+02:00", "2025-02-30"])
+def test_a_date_must_be_a_calendar_day_at_midnight_utc(raw: str) -> None:
+    with pytest.raises(ValueError, match=r"not a (date|timestamp)"):
+        normalize_date(raw)
 
 
 def test_framing_noise_is_removed_and_line_numbers_count_every_line() -> None:
@@ -60,7 +123,9 @@ def test_nested_timestamps_are_normalised() -> None:
     [
         (b'{"uid": "u", "timestamp": ', "not valid JSON"),
         (b'["not", "an", "object"]', "expected a JSON object"),
-        (b'{"uid": "u", "timestamp": "yesterday"}', "not a timestamp"),
+        (b'{"timestamp": "2022-07-12T07:13:58Z"}', "uid is None, but every activity needs one"),
+        (b'{"uid": null}', "uid is None"),
+        (b'{"uid": {"id": 1}}', "uid is {'id': 1}"),
     ],
 )
 def test_bad_lines_raise_errors_naming_job_fragment_and_line(line: bytes, fragment: str) -> None:
