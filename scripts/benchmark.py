@@ -55,11 +55,10 @@ from typing import Any
 import orjson
 import psutil
 import requests
-from singer_sdk.io_base import SingerWriter
 
 from bench_pipeline import measure as measure_pipeline_table
 from peopleai_sandbox import Faults, SandboxConfig, run_sandbox
-from tap_peopleai.tap import TapPeopleAI
+from tests.support.sdk_default_path import SdkDefaultPathTap
 
 UTC = dt.timezone.utc
 NOW = dt.datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
@@ -84,10 +83,6 @@ TARGET_PIPELINE = 0.6
 
 def run_sdk_default_path_tap(argv: list[str]) -> None:
     """The tap with the SDK's default writer: every record takes the SDK's generic path."""
-
-    class SdkDefaultPathTap(TapPeopleAI):
-        message_writer_class = SingerWriter  # type: ignore[assignment]
-
     sys.argv = [sys.argv[0], *argv]
     SdkDefaultPathTap.cli()
 

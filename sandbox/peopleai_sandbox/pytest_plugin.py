@@ -21,17 +21,20 @@ DEFAULT_TEST_NOW = datetime(2025, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
 SandboxFactory = Callable[..., RunningSandbox]
 
 
-def default_test_config(**overrides: Any) -> SandboxConfig:
-    """The fixtures' configuration: defaults with the clock frozen at ``DEFAULT_TEST_NOW``."""
-    return SandboxConfig(now=DEFAULT_TEST_NOW).replace(**overrides)
+def default_test_config(now: datetime | None = DEFAULT_TEST_NOW, **overrides: Any) -> SandboxConfig:
+    """The fixtures' configuration: defaults with the clock frozen at ``now`` (``None``: real
+    time), plus ``overrides``."""
+    return SandboxConfig().replace(now=now, **overrides)
 
 
 @pytest.fixture
 def sandbox_factory() -> Iterator[SandboxFactory]:
     """Start sandboxes: ``sandbox_factory(config)`` or ``sandbox_factory(gzip=True, seed=3)``.
 
-    Keyword overrides apply to the default test configuration (frozen clock); variant and fault
-    fields may be named directly. Every sandbox started is stopped at teardown.
+    Keyword overrides apply to the default test configuration (``default_test_config``: the
+    clock frozen at ``now``, by default ``DEFAULT_TEST_NOW``); variant and fault fields may be
+    named directly. The one factory of the project's tests: the tap's tests ask it for their own
+    clock (``sandbox_factory(now=...)``). Every sandbox started is stopped at teardown.
     """
     started: list[RunningSandbox] = []
 

@@ -20,9 +20,10 @@ from typing import Any
 
 import duckdb
 import pytest
-from e2e_fidelity import duckdb_records, fidelity_problems, postgres_records
 
 from tap_peopleai.record_schema import activity_fields, activity_schema
+from tests.support.fidelity import fidelity_problems
+from tests.support.warehouse_rows import duckdb_records, postgres_records
 
 UTC = timezone.utc
 SANDBOX_NOW = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)

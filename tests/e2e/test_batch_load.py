@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_warehouse import compare, postgres_rows, truth_rows
+
+from tests.support.truth import compare, latest_versions
+from tests.support.warehouse_rows import postgres_rows
 
 SANDBOX_NOW = datetime(2025, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
 START_DATE = (SANDBOX_NOW - timedelta(days=20)).date()
@@ -47,7 +49,7 @@ def test_batch_files_load_into_postgres_and_equal_truth(
     meltano_project.run("run", "tap-peopleai", "target-postgres", env=env)
     files = sorted(batches.glob("peopleai-*.jsonl.gz"))
     assert len(files) > 3, "a fragment under MIN_PART_BYTES becomes one batch file"
-    truth = truth_rows(sandbox.backend.ground_truth(activity_from=START_DATE))
+    truth = latest_versions(sandbox.backend.ground_truth(activity_from=START_DATE))
     problems = compare(postgres_rows(postgres_server, schema, "activities"), truth)
     assert not problems, problems
     bookmark = meltano_project.state(state_id, env=env)["singer_state"]["bookmarks"]["activities"]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -24,11 +23,8 @@ import pytest
 from dbt_marts import compare_marts, duckdb_query, postgres_query, select
 from dbt_truth import expected_marts, truth_records
 
-from peopleai_sandbox.checks import to_utc
-
-# The demo's model step lives in scripts/ (not a package): import it from there.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 import demo_models
+from peopleai_sandbox.checks import to_utc
 
 UTC = timezone.utc
 SANDBOX_NOW = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)

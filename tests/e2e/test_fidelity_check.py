@@ -12,10 +12,10 @@ from typing import Any
 
 import orjson
 import pytest
-from e2e_fidelity import fidelity_problems
 
 from tap_peopleai.record_schema import activity_schema
 from tap_peopleai.records import parse_activity
+from tests.support.fidelity import fidelity_problems
 
 
 @pytest.fixture

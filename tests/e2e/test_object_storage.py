@@ -21,7 +21,9 @@ from typing import Any
 
 import pytest
 from e2e_object_store import S3Server, running_s3_server
-from e2e_warehouse import compare, postgres_rows, truth_rows
+
+from tests.support.truth import compare, latest_versions
+from tests.support.warehouse_rows import postgres_rows
 
 SANDBOX_NOW = datetime(2025, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
 START_DATE = (SANDBOX_NOW - timedelta(days=20)).date()
@@ -101,7 +103,7 @@ def test_two_fresh_projects_share_state_and_batch_files_through_the_bucket(
     first = project_copies("first-machine")
     procs.append(first.run("install", "--schedule", "peopleai-stateless-daily", env=env))
     procs.append(first.run("--environment=stateless", "run", JOB, env=env))
-    truth1 = truth_rows(sandbox.backend.ground_truth(activity_from=START_DATE))
+    truth1 = latest_versions(sandbox.backend.ground_truth(activity_from=START_DATE))
     problems = compare(postgres_rows(postgres_server, SCHEMA, "activities"), truth1)
     assert not problems, f"after the first run: {problems}"
     files1 = set(s3_server.keys(BATCH_PREFIX))
@@ -116,7 +118,7 @@ def test_two_fresh_projects_share_state_and_batch_files_through_the_bucket(
 
     # 2. two days later, another machine: a fresh project that has only the bucket
     sandbox.clock.advance(ADVANCE)
-    truth2 = truth_rows(sandbox.backend.ground_truth(activity_from=START_DATE))
+    truth2 = latest_versions(sandbox.backend.ground_truth(activity_from=START_DATE))
     assert set(truth2) - set(truth1), "scenario: the clock advance should bring new activities"
     second = project_copies("second-machine")
     procs.append(second.run("install", "--schedule", "peopleai-stateless-daily", env=env))

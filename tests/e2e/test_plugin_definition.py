@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 import yaml
-from e2e_warehouse import compare, truth_rows
 
 from peopleai_sandbox.checks import to_utc
+from tests.support.truth import compare, latest_versions
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFINITION = REPO_ROOT / "meltano-hub" / "tap-peopleai.yml"
@@ -110,7 +110,7 @@ def test_new_project_adds_installs_and_runs_the_plugin_from_the_definition(
     for line in lines:
         record = json.loads(line)
         rows.append((record["uid"], record["type"], to_utc(record["ingest_timestamp"])))
-    truth = truth_rows(sandbox.backend.ground_truth(activity_from=START_DATE))
+    truth = latest_versions(sandbox.backend.ground_truth(activity_from=START_DATE))
     assert len(truth) > 1000
     problems = compare(rows, truth)
     assert not problems, problems

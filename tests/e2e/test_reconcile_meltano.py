@@ -14,7 +14,8 @@ from typing import Any
 
 import duckdb
 import pytest
-from e2e_warehouse import to_utc
+
+from tests.support.times import to_utc
 
 UTC = timezone.utc
 SANDBOX_NOW = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)

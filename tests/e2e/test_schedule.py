@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_warehouse import compare, duckdb_rows, truth_rows
+
+from tests.support.truth import compare, latest_versions
+from tests.support.warehouse_rows import duckdb_rows
 
 SANDBOX_NOW = datetime(2025, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
 START_DATE = (SANDBOX_NOW - timedelta(days=15)).date()
@@ -34,7 +36,7 @@ def test_daily_schedule_runs_its_job_into_duckdb_twice(
     meltano_project.run("state", "clear", "--force", STATE_ID, env=env, check=False)
 
     meltano_project.run("schedule", "run", "peopleai-daily", env=env)
-    truth = truth_rows(sandbox.backend.ground_truth(activity_from=START_DATE))
+    truth = latest_versions(sandbox.backend.ground_truth(activity_from=START_DATE))
     problems = compare(duckdb_rows(db, "peopleai", "activities"), truth)
     assert not problems, f"after the first scheduled run: {problems}"
 
@@ -44,7 +46,7 @@ def test_daily_schedule_runs_its_job_into_duckdb_twice(
     meltano_project.run("schedule", "run", "peopleai-daily", env=env)
     kinds = {job.export_type for job in sandbox.backend.list_jobs()[jobs_before:]}
     assert kinds == {"delta"}, kinds
-    truth = truth_rows(sandbox.backend.ground_truth(activity_from=START_DATE))
+    truth = latest_versions(sandbox.backend.ground_truth(activity_from=START_DATE))
     problems = compare(duckdb_rows(db, "peopleai", "activities"), truth)
     assert not problems, f"after the second scheduled run: {problems}"
     bookmark = meltano_project.state(STATE_ID, env=env)["singer_state"]["bookmarks"]["activities"]

@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_warehouse import compare, duckdb_rows, postgres_rows, truth_rows
+
+from tests.support.truth import compare, latest_versions
+from tests.support.warehouse_rows import duckdb_rows, postgres_rows
 
 UTC = timezone.utc
 # Frozen sandbox clock: default epoch 2025-01-01, so about two months of activity history exists.
@@ -53,7 +55,7 @@ def _two_syncs(
     meltano_project.run("state", "clear", "--force", state_id, env=env, check=False)
 
     # 1. first sync: snapshot exports
-    truth1 = truth_rows(sandbox.backend.ground_truth(activity_from=START_DATE))
+    truth1 = latest_versions(sandbox.backend.ground_truth(activity_from=START_DATE))
     assert len(truth1) > 2000, "the scenario should hold a few thousand activities"
     meltano_project.run("run", "tap-peopleai", loader, env=env)
     problems = compare(read_rows(), truth1)
@@ -64,7 +66,7 @@ def _two_syncs(
 
     # 2. two days later: new activities, and re-processed (newer) versions of existing ones
     sandbox.clock.advance(ADVANCE)
-    truth2 = truth_rows(sandbox.backend.ground_truth(activity_from=START_DATE))
+    truth2 = latest_versions(sandbox.backend.ground_truth(activity_from=START_DATE))
     added = set(truth2) - set(truth1)
     changed = {u for u in set(truth1) & set(truth2) if truth1[u] != truth2[u]}
     assert added, "scenario: the clock advance should bring new activities"

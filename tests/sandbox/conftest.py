@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sandbox_client import ApiClient, MakeClient
 
 from peopleai_sandbox import RunningSandbox
+from tests.support.api_client import ApiClient, MakeClient
 
 
 @pytest.fixture

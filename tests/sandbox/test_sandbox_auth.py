@@ -7,10 +7,10 @@ import time
 from datetime import timedelta
 
 import requests
-from sandbox_client import ApiClient, MakeClient
 
 from peopleai_sandbox import RunningSandbox
 from peopleai_sandbox.pytest_plugin import SandboxFactory
+from tests.support.api_client import ApiClient, MakeClient
 
 
 def test_token_has_documented_shape(client: ApiClient) -> None:

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 import requests
-from sandbox_client import ApiClient, parse_time
 
 from peopleai_sandbox import Faults, RunningSandbox, SandboxClock, SandboxConfig, Variants
 from peopleai_sandbox.pytest_plugin import DEFAULT_TEST_NOW
+from tests.support.api_client import ApiClient
+from tests.support.times import to_utc
 
 
 def test_truth_endpoint_matches_the_python_api(sandbox: RunningSandbox) -> None:
@@ -34,8 +35,8 @@ def test_truth_endpoint_matches_the_python_api(sandbox: RunningSandbox) -> None:
         row = truth[item["uid"]]
         assert item["version"] == row.version
         assert item["type"] == "meeting"
-        assert parse_time(item["timestamp"]) == row.timestamp
-        assert parse_time(item["ingest_timestamp"]) == row.ingest_timestamp
+        assert to_utc(item["timestamp"]) == row.timestamp
+        assert to_utc(item["ingest_timestamp"]) == row.ingest_timestamp
         assert item["timestamp"].endswith("Z")
     everything = requests.get(f"{sandbox.url}/_sandbox/truth", timeout=10).json()
     assert everything["count"] == len(sandbox.backend.ground_truth())

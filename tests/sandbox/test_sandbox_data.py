@@ -7,16 +7,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import orjson
 import requests
-from sandbox_client import (
-    ApiClient,
-    MakeClient,
-    observed_rows,
-    records_of,
-    truth_rows,
-)
 
 from peopleai_sandbox import RunningSandbox
 from peopleai_sandbox.pytest_plugin import SandboxFactory
+from tests.support.api_client import ApiClient, MakeClient, records_of
+from tests.support.truth import observed_rows, truth_rows
 
 COMMON = {
     "uid",

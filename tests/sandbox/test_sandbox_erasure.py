@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 import requests
-from sandbox_client import ApiClient, MakeClient, records_of
 
 from peopleai_sandbox import Erasure, RunningSandbox, SandboxConfig
 from peopleai_sandbox.cli import build_parser, config_from_args
 from peopleai_sandbox.pytest_plugin import DEFAULT_TEST_NOW, SandboxFactory
+from tests.support.api_client import ApiClient, MakeClient, records_of
 
 UTC = timezone.utc
 SMALL = {"activities_per_day": 40}

@@ -6,9 +6,10 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from record_paths import extra_paths, key_paths, without_extras
-from sandbox_client import MakeClient, parse_time, records_of
 
 from peopleai_sandbox.pytest_plugin import SandboxFactory
+from tests.support.api_client import MakeClient, records_of
+from tests.support.times import to_utc
 
 UTC = timezone.utc
 SMALL = {"activities_per_day": 60}
@@ -79,9 +80,7 @@ def test_late_names_only_in_versions_ingested_from_the_late_date(
     records = sandbox.backend.truth_records()
     late = {uid for uid, record in records.items() if "ai_summary" in record}
     assert late == {
-        uid
-        for uid, record in records.items()
-        if parse_time(record["ingest_timestamp"]) >= LATE_FROM
+        uid for uid, record in records.items() if to_utc(record["ingest_timestamp"]) >= LATE_FROM
     }
     assert 0 < len(late) < len(records)
     for uid, record in records.items():

@@ -7,10 +7,11 @@ import time
 import orjson
 import pytest
 import requests
-from sandbox_client import ApiClient, MakeClient, job_body, observed_rows, records_of, truth_rows
 
 from peopleai_sandbox import Faults
 from peopleai_sandbox.pytest_plugin import SandboxFactory
+from tests.support.api_client import ApiClient, MakeClient, job_body, records_of
+from tests.support.truth import observed_rows, truth_rows
 
 SMALL = {"fragment_records": 100}
 

@@ -7,10 +7,10 @@ import time
 from pathlib import Path
 
 import pytest
-from sandbox_client import ApiClient, MakeClient, job_body
 
 from peopleai_sandbox import RunningSandbox
 from peopleai_sandbox.pytest_plugin import SandboxFactory
+from tests.support.api_client import ApiClient, MakeClient, job_body
 
 JOB_FIELDS = {
     "job_id",

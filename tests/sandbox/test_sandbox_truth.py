@@ -7,11 +7,11 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from sandbox_client import ApiClient, observed_rows, records_of, truth_rows
-
 from peopleai_sandbox import RunningSandbox
 from peopleai_sandbox.skeletons import Skeleton
 from peopleai_sandbox.times import from_us, to_us
+from tests.support.api_client import ApiClient, records_of
+from tests.support.truth import observed_rows, truth_rows
 
 
 def _find(sandbox: RunningSandbox, wanted: Callable[[Skeleton], bool]) -> Skeleton:

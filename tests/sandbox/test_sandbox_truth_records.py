@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import requests
-from sandbox_client import MakeClient, parse_time, records_of
 
 from peopleai_sandbox.pytest_plugin import DEFAULT_TEST_NOW, SandboxFactory
+from tests.support.api_client import MakeClient, records_of
+from tests.support.times import to_utc
 
 TINY = {"activities_per_day": 20}
 EVERY_VARIANT = {"extra_fields": True, "type_drift": True, "timestamp_style": "mixed"}
@@ -49,8 +50,8 @@ def test_truth_records_filter_like_the_ground_truth(sandbox_factory: SandboxFact
     assert set(records) == set(rows)
     for uid, record in records.items():
         assert record["type"] == rows[uid].type
-        assert parse_time(record["timestamp"]) == rows[uid].timestamp
-        assert parse_time(record["ingest_timestamp"]) == rows[uid].ingest_timestamp
+        assert to_utc(record["timestamp"]) == rows[uid].timestamp
+        assert to_utc(record["ingest_timestamp"]) == rows[uid].ingest_timestamp
     meetings = backend.truth_records(activity_type="meeting")
     assert set(meetings) == set(backend.ground_truth(activity_type="meeting"))
     assert {record["type"] for record in meetings.values()} == {"meeting"}

@@ -8,10 +8,11 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from record_paths import differing_paths
-from sandbox_client import MakeClient, parse_time, records_of
 
 from peopleai_sandbox.drift import CREATED_FORMATS, UNCOERCIBLE_DURATIONS
 from peopleai_sandbox.pytest_plugin import SandboxFactory
+from tests.support.api_client import MakeClient, records_of
+from tests.support.times import to_utc
 
 UTC = timezone.utc
 SMALL = {"activities_per_day": 30}
@@ -50,7 +51,7 @@ def _created_instant(value: str | int) -> datetime:
         return parsedate_to_datetime(value)
     if kind == "basic":
         return datetime.strptime(value, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
-    return parse_time(value.replace(" ", "T"))
+    return to_utc(value.replace(" ", "T"))
 
 
 def test_documented_view_is_the_undrifted_universe(sandbox_factory: SandboxFactory) -> None:
@@ -95,7 +96,7 @@ def test_drift_changes_values_at_the_documented_places_only(
             assert any(isinstance(p["crm_id"], int) for p in record["participants"])
         if "created" in paths:
             kinds[_created_format(record["created"])] += 1
-            assert _created_instant(record["created"]) == parse_time(origin["created"])
+            assert _created_instant(record["created"]) == to_utc(origin["created"])
     assert changed == DRIFTING
     assert set(kinds) == {
         "duration uncoercible",

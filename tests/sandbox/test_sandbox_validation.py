@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sandbox_client import ApiClient, MakeClient, job_body
 
 from peopleai_sandbox import RunningSandbox
 from peopleai_sandbox.pytest_plugin import SandboxFactory
+from tests.support.api_client import ApiClient, MakeClient, job_body
 
 
 def _without(name: str) -> dict[str, str]:

@@ -10,9 +10,10 @@ from urllib.parse import urlsplit
 import orjson
 import pytest
 import requests
-from sandbox_client import MakeClient, observed_rows, records_of, truth_rows
 
 from peopleai_sandbox.pytest_plugin import SandboxFactory
+from tests.support.api_client import MakeClient, records_of
+from tests.support.truth import observed_rows, truth_rows
 
 SMALL = {"fragment_records": 100}
 

@@ -1,32 +1,31 @@
-"""Fixtures for the tap's tests: sandboxes with a frozen clock and small data."""
+"""Fixtures for the tap's tests: sandboxes with the tap tests' frozen clock and small data."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from tap_harness import NOW
 
-from peopleai_sandbox import RunningSandbox, SandboxConfig, run_sandbox
+from peopleai_sandbox import RunningSandbox
+from peopleai_sandbox.pytest_plugin import SandboxFactory
+from tests.support.tap_runs import NOW
+
+# What the tap's tests start from: the clock at NOW (2026-06-15, START two and a half months
+# earlier) and small data, so that a sync takes a fraction of a second.
+TAP_TEST_SANDBOX: dict[str, Any] = {
+    "now": NOW,
+    "seed": 11,
+    "activities_per_day": 40,
+    "fragment_records": 150,
+    "job_run_seconds": 0.02,
+}
 
 
 @pytest.fixture
-def make_sandbox() -> Iterator[Callable[..., RunningSandbox]]:
-    """Start sandboxes with the tests' defaults (frozen clock, small data) plus overrides."""
-    stack = contextlib.ExitStack()
+def make_sandbox(sandbox_factory: SandboxFactory) -> SandboxFactory:
+    """The sandbox plugin's ``sandbox_factory`` with the tap tests' settings plus overrides."""
 
     def start(**overrides: Any) -> RunningSandbox:
-        settings: dict[str, Any] = {
-            "seed": 11,
-            "now": NOW,
-            "activities_per_day": 40,
-            "fragment_records": 150,
-            "job_run_seconds": 0.02,
-        }
-        settings.update(overrides)
-        return stack.enter_context(run_sandbox(SandboxConfig(**settings)))
+        return sandbox_factory(**{**TAP_TEST_SANDBOX, **overrides})
 
-    with stack:
-        yield start
+    return start

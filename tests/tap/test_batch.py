@@ -16,8 +16,6 @@ from urllib.parse import urlsplit
 
 import orjson
 import pytest
-from schema_check import schema_violations, undeclared_top_level
-from tap_harness import START, Warehouse, run_tap, run_tap_cli, tap_config
 
 from peopleai_sandbox import Faults, Variants
 from tap_peopleai.batches import normalize_block
@@ -30,6 +28,10 @@ from tap_peopleai.records import (
     parse_activity,
     within_dates,
 )
+from tests.support.processes import run_tap_cli
+from tests.support.schema_check import schema_violations, undeclared_top_level
+from tests.support.tap_runs import START, run_tap, tap_config
+from tests.support.truth import Warehouse
 
 
 def batch_config(root: Path) -> dict[str, object]:

@@ -4,24 +4,19 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 
 import pytest
-from tap_harness import START, run_tap_cli, tap_config
 
 from peopleai_sandbox import Faults
+from tests.support.processes import run_tap_cli, run_tap_process
+from tests.support.tap_runs import START, tap_config
 
 JWT_LIKE = re.compile(r"eyJ[\w-]{6,}\.[\w-]{6,}")
 
 
 def test_about_and_discover_need_no_credentials(tmp_path) -> None:
-    about = subprocess.run(
-        [sys.executable, "-m", "tap_peopleai", "--about", "--format=markdown"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    about = run_tap_process("--about", "--format=markdown")
+    assert about.returncode == 0, about.stderr
     assert "Sales activities (emails, meetings, calls)" in about.stdout
     assert "| start_date | True |" in about.stdout
     run = run_tap_cli({}, tmp_path, "--discover")

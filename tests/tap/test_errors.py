@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from tap_harness import CliRun, create_job_as_another_tool, run_tap_cli, tap_config
+
+from tests.support.api_client import create_job_as_another_tool
+from tests.support.processes import CliRun, run_tap_cli
+from tests.support.tap_runs import tap_config
 
 
 def assert_one_line_error(run: CliRun, expected: str) -> None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from tap_harness import START, Warehouse, create_job_as_another_tool, run_tap, tap_config
 
 from peopleai_sandbox import Faults, Variants
 from tap_peopleai.errors import DamagedFragmentError, ExportJobError
+from tests.support.api_client import create_job_as_another_tool
+from tests.support.tap_runs import START, run_tap, tap_config
+from tests.support.truth import Warehouse
 
 
 def assert_complete(sandbox, result) -> Warehouse:  # type: ignore[no-untyped-def]

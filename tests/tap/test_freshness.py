@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from tap_harness import START, Warehouse, run_tap, tap_config
+
+from tests.support.tap_runs import START, run_tap, tap_config
+from tests.support.truth import Warehouse
 
 
 @pytest.mark.parametrize("minutes_between_runs", [60, 5, 0])

@@ -6,9 +6,11 @@ import signal
 import time
 
 import pytest
-from tap_harness import NOW, START, TapProcess, Warehouse, tap_config
 
 from peopleai_sandbox import Faults
+from tests.support.processes import TapProcess
+from tests.support.tap_runs import NOW, START, tap_config
+from tests.support.truth import Warehouse
 
 
 def _states(messages):  # type: ignore[no-untyped-def]

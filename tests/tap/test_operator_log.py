@@ -17,17 +17,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from tap_harness import (
-    NOW,
-    TapProcess,
-    Warehouse,
-    create_job_as_another_tool,
-    run_tap_cli,
-    tap_config,
-)
 
 from peopleai_sandbox import Faults, Variants
 from tap_peopleai.retry_log import RETRY_LINES_PER_MINUTE
+from tests.support.api_client import create_job_as_another_tool
+from tests.support.processes import TapProcess, run_tap_cli
+from tests.support.tap_runs import NOW, tap_config
+from tests.support.truth import Warehouse
 
 LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) \| (\w+)\s*\| (\S+)\s*\| (.*)$")
 STATE_CHANGE = re.compile(

@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from tap_harness import START, TapProcess, Warehouse, parse_time, run_tap, tap_config
-
 from tap_peopleai.reconciliation import RECONCILE_HORIZON, ReconciliationProgress, RowVersions
+from tests.support.processes import TapProcess
+from tests.support.tap_runs import START, run_tap, tap_config
+from tests.support.times import parse_emitted
+from tests.support.truth import Warehouse
 
 
 class VersionedWarehouse(Warehouse):
@@ -106,5 +108,5 @@ def test_row_versions_keep_activities_beyond_a_reconciliations_reach_live() -> N
     later = ReconciliationProgress.start(synced + dt.timedelta(days=31), dt.date(2026, 2, 1))
     assert near < later.version < far
     # Once a reconciliation can see the far activity, its row is judged like any other.
-    reach = parse_time("2028-01-01T10:00:00Z") - RECONCILE_HORIZON + dt.timedelta(days=1)
+    reach = parse_emitted("2028-01-01T10:00:00Z") - RECONCILE_HORIZON + dt.timedelta(days=1)
     assert far < ReconciliationProgress.start(reach, reach.date()).version

@@ -2,33 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
-import json
 from typing import Any
-
-from schema_check import schema_violations, undeclared_top_level
-from singer_sdk.io_base import SingerWriter
-from tap_harness import START, tap_config
 
 from peopleai_sandbox import Variants
 from tap_peopleai.tap import TapPeopleAI
-
-
-class SdkDefaultPathTap(TapPeopleAI):
-    """The same tap with the SDK's default writer: conformance and simplejson for every record."""
-
-    message_writer_class = SingerWriter
+from tests.support.schema_check import schema_violations, undeclared_top_level
+from tests.support.sdk_default_path import SdkDefaultPathTap
+from tests.support.tap_runs import START, run_tap, tap_config
 
 
 def records_of(tap_class: type[TapPeopleAI], config: dict[str, Any]) -> list[dict[str, Any]]:
-    raw = io.BytesIO()
-    stdout = io.TextIOWrapper(raw, encoding="utf-8", write_through=True)
-    with contextlib.redirect_stdout(stdout):
-        tap = tap_class(config=config)
-        tap.sync_all()
-    messages = [json.loads(line) for line in raw.getvalue().splitlines() if line.strip()]
-    return [m["record"] for m in messages if m["type"] == "RECORD"]
+    return run_tap(config, tap_class=tap_class).records
 
 
 def test_fast_path_records_equal_the_sdk_default_path(make_sandbox) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 
 import pytest
-from fake_clock import FakeClock
 
 from tap_peopleai.reporting import (
     Cadence,
@@ -17,6 +16,7 @@ from tap_peopleai.reporting import (
     format_duration,
     format_mb,
 )
+from tests.support.fake_clock import FakeClock
 
 
 @pytest.mark.parametrize(

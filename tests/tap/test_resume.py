@@ -6,17 +6,12 @@ import datetime as dt
 import random
 
 import pytest
-from tap_harness import (
-    NOW,
-    START,
-    TapProcess,
-    Warehouse,
-    create_job_as_another_tool,
-    run_tap,
-    tap_config,
-)
 
 from peopleai_sandbox import Faults
+from tests.support.api_client import create_job_as_another_tool
+from tests.support.processes import TapProcess
+from tests.support.tap_runs import NOW, START, run_tap, tap_config
+from tests.support.truth import Warehouse
 
 
 def bookmark_of(state):  # type: ignore[no-untyped-def]

@@ -7,23 +7,25 @@ from collections.abc import Iterator
 
 import pytest
 from singer_sdk.testing import SuiteConfig, get_tap_test_class
-from tap_harness import NOW, tap_config
 
-from peopleai_sandbox import SandboxConfig, Variants
+from peopleai_sandbox.pytest_plugin import default_test_config
 from peopleai_sandbox.testing import start_sandbox
 from tap_peopleai.tap import TapPeopleAI
+from tests.support.tap_runs import NOW, tap_config
 
-# The SDK builds its test class from a config at import time, so the sandbox starts here.
+# The SDK builds its test class from a config at import time, so the sandbox starts here, not
+# through the `sandbox_factory` fixture (whose configuration it shares).
 # With undocumented fields and type drift, so the SDK's checks of records against the schema
 # see additional_fields filled, and values converted or kept.
 SANDBOX = start_sandbox(
-    SandboxConfig(
-        seed=21,
+    default_test_config(
         now=NOW,
+        seed=21,
         activities_per_day=20,
         fragment_records=100,
         job_run_seconds=0.01,
-        variants=Variants(extra_fields=True, type_drift=True),
+        extra_fields=True,
+        type_drift=True,
     )
 )
 CONFIG = tap_config(

@@ -8,28 +8,20 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from typing import Any
 
 import pytest
-from tap_harness import START, run_tap_cli, tap_config
 
 from peopleai_sandbox import RunningSandbox
+from tests.support.processes import CliRun, run_tap_cli, run_tap_process
+from tests.support.tap_runs import START, tap_config
 
 
-def _run_with_env_config(settings: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+def _run_with_env_config(settings: dict[str, str], *args: str) -> CliRun:
     """`python -m tap_peopleai --config ENV ARGS` with these TAP_PEOPLEAI_* variables only."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAP_PEOPLEAI_")}
     env.update({f"TAP_PEOPLEAI_{name.upper()}": value for name, value in settings.items()})
-    return subprocess.run(
-        [sys.executable, "-m", "tap_peopleai", "--config", "ENV", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        check=False,
-    )
+    return run_tap_process("--config", "ENV", *args, env=env)
 
 
 def _env_settings(sandbox: RunningSandbox, **overrides: str) -> dict[str, str]:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from tap_harness import NOW, START, Warehouse, parse_time, run_tap, tap_config
 
 from peopleai_sandbox import Variants
+from tests.support.tap_runs import NOW, START, run_tap, tap_config
+from tests.support.times import parse_emitted
+from tests.support.truth import Warehouse
 
 
 def test_first_sync_delivers_every_activity_including_scheduled_meetings(make_sandbox) -> None:
@@ -18,7 +20,7 @@ def test_first_sync_delivers_every_activity_including_scheduled_meetings(make_sa
     truth = sandbox.backend.ground_truth(activity_from=START)
     warehouse.assert_equals(truth)
     assert warehouse.received == len(truth), "a first sync emits each activity exactly once"
-    future = [r for r in result.records if parse_time(r["timestamp"]) > NOW]
+    future = [r for r in result.records if parse_emitted(r["timestamp"]) > NOW]
     assert future, "scheduled meetings dated after today must be part of the first sync"
     assert {r["type"] for r in future} == {"meeting"}
     # The snapshot hands over to deltas from the day it was planned, with nothing in flight.
@@ -127,7 +129,7 @@ def test_every_api_variant_delivers_everything_exactly_once(make_sandbox, varian
     for record in result.records:
         for key in ("timestamp", "ingest_timestamp", "start_time", "end_time"):
             if record.get(key) is not None:
-                parse_time(record[key])
+                parse_emitted(record[key])
 
 
 def test_empty_export_with_either_fragment_convention(make_sandbox) -> None:

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 import requests
-from fake_clock import FakeClock
 
 from tap_peopleai.errors import ApiError, DownloadIncompleteError, RetriableApiError
 from tap_peopleai.planning import ExportWindow
@@ -17,6 +16,7 @@ from tap_peopleai.progress import JobInFlight
 from tap_peopleai.reporting import PHASES
 from tap_peopleai.retry_log import RETRY_LINES_PER_MINUTE, RetryLog, describe_failure
 from tap_peopleai.sync_log import SyncLog
+from tests.support.fake_clock import FakeClock
 
 WINDOW = ExportWindow("delta", dt.date(2026, 6, 1), dt.date(2026, 6, 14))
 LATER = ExportWindow("delta", dt.date(2026, 6, 15), dt.date(2026, 6, 15))

@@ -13,10 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tap_harness import run_tap, tap_config
 
 from tap_peopleai.client import PeopleAIClient, RetryPolicy
 from tap_peopleai.errors import ApiError, AuthenticationError, TapPeopleAIError
+from tests.support.tap_runs import run_tap, tap_config
 
 
 class _Rejecting(http.server.BaseHTTPRequestHandler):

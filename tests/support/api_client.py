@@ -1,16 +1,15 @@
-"""A small People.ai API client over real HTTP, for the sandbox's own tests."""
+"""A small People.ai API client over real HTTP: the sandbox's tests, and other tools on a queue."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
 from typing import Any
 
 import orjson
 import requests
 
-from peopleai_sandbox import RunningSandbox, TruthRow
+from peopleai_sandbox import RunningSandbox
 
 
 def job_body(
@@ -132,26 +131,13 @@ def fragment_total(document: dict[str, Any], field: str = "fragment", value: str
 MakeClient = Callable[..., ApiClient]
 
 
-def parse_time(value: str) -> datetime:
-    """Parse a record timestamp (``Z``, naive or fractional) as UTC."""
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
-def observed_rows(records: list[dict[str, Any]]) -> dict[str, tuple[str, datetime, datetime]]:
-    """uid -> (type, timestamp, ingest_timestamp) of downloaded records."""
-    rows = {
-        record["uid"]: (
-            record["type"],
-            parse_time(record["timestamp"]),
-            parse_time(record["ingest_timestamp"]),
-        )
-        for record in records
-    }
-    assert len(rows) == len(records), "a uid appears twice in one export"
-    return rows
-
-
-def truth_rows(truth: dict[str, TruthRow]) -> dict[str, tuple[str, datetime, datetime]]:
-    """uid -> (type, timestamp, ingest_timestamp) of ground truth rows."""
-    return {uid: (row.type, row.timestamp, row.ingest_timestamp) for uid, row in truth.items()}
+def create_job_as_another_tool(
+    sandbox: RunningSandbox, export_type: str, start: str, end: str
+) -> requests.Response:
+    """Create an export job straight through the API, as another tool sharing the queue would."""
+    api = ApiClient(sandbox)
+    try:
+        api.login()
+        return api.post_job(job_body(start, end, export_type), timeout=5)
+    finally:
+        api.close()

@@ -10,38 +10,14 @@ is made from the served values alone, without the tap's code.
 
 from __future__ import annotations
 
-import json
 import math
 import re
-from datetime import date, datetime, timezone
-from email.utils import parsedate_to_datetime
-from pathlib import Path
+from datetime import date
 from typing import Any
 
-import duckdb
+from .times import sent_instant, to_utc
 
-from peopleai_sandbox.checks import to_utc
-
-UTC = timezone.utc
 CANONICAL = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z")
-
-
-def sent_instant(value: Any) -> datetime | None:
-    """The instant a served timestamp names, in any shape the sandbox sends; None if none."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return datetime.fromtimestamp(value / 1000 if abs(value) >= 1e11 else value, UTC)
-    if not isinstance(value, str):
-        return None
-    if value.endswith("GMT"):
-        return parsedate_to_datetime(value)
-    if re.fullmatch(r"\d{8}T\d{6}Z", value):
-        return datetime.strptime(value, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
-    try:
-        return to_utc(value)
-    except ValueError:
-        return None
 
 
 def _same_number(loaded: Any, sent: Any) -> bool:
@@ -154,48 +130,3 @@ def fidelity_problems(
         if problem:
             problems.append(f"{uid}: {problem}")
     return problems
-
-
-# --- reading whole rows back ----------------------------------------------------------------
-
-
-def _parsed_json_columns(row: dict[str, Any], json_columns: set[str]) -> dict[str, Any]:
-    return {
-        key: json.loads(value) if key in json_columns and isinstance(value, str) else value
-        for key, value in row.items()
-    }
-
-
-def duckdb_records(path: Path, schema: str, table: str) -> tuple[dict[str, Any], dict[str, str]]:
-    """uid -> row (JSON columns parsed) of a DuckDB table, and column -> its type."""
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        types = dict(
-            con.execute(
-                "select column_name, data_type from information_schema.columns "
-                "where table_schema = ? and table_name = ?",
-                [schema, table],
-            ).fetchall()
-        )
-        cursor = con.execute(f'select * from "{schema}"."{table}"')  # noqa: S608
-        names = [column[0] for column in cursor.description]
-        rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
-    finally:
-        con.close()
-    json_columns = {name for name, kind in types.items() if kind.upper() == "JSON"}
-    return {row["uid"]: _parsed_json_columns(row, json_columns) for row in rows}, types
-
-
-def postgres_records(server: Any, schema: str, table: str) -> tuple[dict[str, Any], dict[str, str]]:
-    """uid -> row (as row_to_json gives it) of a PostgreSQL table, and column -> its type."""
-    types = dict(
-        server.psql(
-            "select column_name, data_type from information_schema.columns "  # noqa: S608
-            f"where table_schema = '{schema}' and table_name = '{table}'"
-        )
-    )
-    rows = [
-        json.loads(line[0])
-        for line in server.psql(f'select row_to_json(t) from "{schema}"."{table}" t')  # noqa: S608
-    ]
-    return {row["uid"]: row for row in rows}, types

@@ -1,21 +1,18 @@
-"""Reading back what the loaders wrote, normalised for comparison with the sandbox's truth."""
+"""Reading back what the loaders wrote into DuckDB and PostgreSQL, for comparison with the truth.
+
+For the end-to-end tests only: it needs duckdb (the dev extra).
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from peopleai_sandbox.checks import to_utc
-
-UTC = timezone.utc
-
-
-def truth_rows(truth: dict[str, Any]) -> dict[str, tuple[str, datetime]]:
-    """uid -> (type, latest ingest_timestamp) from `backend.ground_truth(...)`."""
-    return {uid: (row.type, to_utc(row.ingest_timestamp)) for uid, row in truth.items()}
+from .times import to_utc
 
 
 def duckdb_rows(path: Path, schema: str, table: str) -> list[tuple[str, str, datetime]]:
@@ -64,25 +61,43 @@ def postgres_rows(server: Any, schema: str, table: str) -> list[tuple[str, str, 
     return out
 
 
-def compare(rows: list[tuple[str, str, datetime]], truth: dict[str, tuple[str, datetime]]) -> str:
-    """Differences between loaded rows and the truth, as a readable report ('' when equal)."""
-    problems = []
-    seen: dict[str, tuple[str, datetime]] = {}
-    duplicates = []
-    for uid, kind, ingest in rows:
-        if uid in seen:
-            duplicates.append(uid)
-        seen[uid] = (kind, ingest)
-    if duplicates:
-        problems.append(f"{len(duplicates)} duplicate uids, e.g. {sorted(duplicates)[:3]}")
-    missing = sorted(set(truth) - set(seen))
-    extra = sorted(set(seen) - set(truth))
-    if missing:
-        problems.append(f"{len(missing)} uids missing, e.g. {missing[:3]}")
-    if extra:
-        problems.append(f"{len(extra)} unexpected uids, e.g. {extra[:3]}")
-    differ = sorted(u for u in set(truth) & set(seen) if truth[u] != seen[u])
-    if differ:
-        examples = [f"{u}: loaded {seen[u]} != truth {truth[u]}" for u in differ[:3]]
-        problems.append(f"{len(differ)} rows differ from the latest version: {examples}")
-    return "; ".join(problems)
+def _parsed_json_columns(row: dict[str, Any], json_columns: set[str]) -> dict[str, Any]:
+    return {
+        key: json.loads(value) if key in json_columns and isinstance(value, str) else value
+        for key, value in row.items()
+    }
+
+
+def duckdb_records(path: Path, schema: str, table: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """uid -> row (JSON columns parsed) of a DuckDB table, and column -> its type."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        types = dict(
+            con.execute(
+                "select column_name, data_type from information_schema.columns "
+                "where table_schema = ? and table_name = ?",
+                [schema, table],
+            ).fetchall()
+        )
+        cursor = con.execute(f'select * from "{schema}"."{table}"')  # noqa: S608
+        names = [column[0] for column in cursor.description]
+        rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+    finally:
+        con.close()
+    json_columns = {name for name, kind in types.items() if kind.upper() == "JSON"}
+    return {row["uid"]: _parsed_json_columns(row, json_columns) for row in rows}, types
+
+
+def postgres_records(server: Any, schema: str, table: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """uid -> row (as row_to_json gives it) of a PostgreSQL table, and column -> its type."""
+    types = dict(
+        server.psql(
+            "select column_name, data_type from information_schema.columns "  # noqa: S608
+            f"where table_schema = '{schema}' and table_name = '{table}'"
+        )
+    )
+    rows = [
+        json.loads(line[0])
+        for line in server.psql(f'select row_to_json(t) from "{schema}"."{table}" t')  # noqa: S608
+    ]
+    return {row["uid"]: row for row in rows}, types

@@ -1,0 +1,16 @@
+"""What the tests and the benchmark scripts share (importable as ``tests.support``).
+
+- ``tap_runs``: the tap run in-process against a sandbox, its config and what it emitted;
+- ``processes``: the tap run as a child process, as Meltano runs it;
+- ``api_client``: a client of the sandbox's API over real HTTP;
+- ``truth``: comparisons of what was extracted or loaded with the sandbox's ground truth;
+- ``fidelity``: is every value the API sent held by a loaded row;
+- ``warehouse_rows``: reading loaded rows back from DuckDB and PostgreSQL (needs the dev extra);
+- ``times``: parsing timestamps as the tap emits them and as the API sends them;
+- ``sdk_default_path``: the tap with the SDK's default writer, the baseline of the fast path;
+- ``schema_check``: records against the stream's schema, formats included;
+- ``fake_clock``: a monotonic clock that moves only when told.
+
+Only ``warehouse_rows`` needs more than the tap, the sandbox and the ``test`` extra, so the fast
+tests run with ``scripts/test_pythons.sh``'s small environments.
+"""
