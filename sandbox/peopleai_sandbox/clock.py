@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
 UTC = timezone.utc
@@ -14,9 +16,19 @@ class SandboxClock:
     Unfrozen, ``now()`` is the real UTC time plus ``offset``; ``advance`` grows the offset.
     Frozen (``set`` or a ``now`` given at construction), ``now()`` is a fixed instant and
     ``advance`` moves it. The HTTP ``Date`` header of every response is taken from this clock.
+
+    ``real_seconds`` is the monotonic real time that token lifetimes and a job's minimum queued
+    and running times are measured in, frozen or not (``time.monotonic``; a test may put a
+    clock of its own there to pass those seconds without sleeping).
     """
 
-    def __init__(self, now: datetime | None = None, offset: timedelta = timedelta(0)) -> None:
+    def __init__(
+        self,
+        now: datetime | None = None,
+        offset: timedelta = timedelta(0),
+        real_seconds: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.real_seconds = real_seconds
         self._lock = threading.Lock()
         self._frozen: datetime | None = _aware(now) if now is not None else None
         self._offset = offset

@@ -1,6 +1,6 @@
 """The job queue: creation under both limits, the state machine, retention, rendering threads.
 
-Jobs advance lazily: every call first brings all jobs up to date from the monotonic clock, so no
+Jobs advance lazily: every call first brings all jobs up to date from the real-time clock, so no
 timer thread is needed and a test sees exactly the states its own requests caused. A job's result
 is rendered to files by a background thread while the job is Running; the job completes only once
 its files are complete, as a real export would.
@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import shutil
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -97,7 +96,7 @@ class JobQueue:
                 start_date=request.start_date,
                 end_date=request.end_date,
                 created_at=self._clock.now().replace(microsecond=0),
-                created_mono=time.monotonic(),
+                created_mono=self._clock.real_seconds(),
                 outcome=outcome,
             )
             if prepare is not None:
@@ -130,7 +129,7 @@ class JobQueue:
 
     def _advance(self) -> None:
         """Bring every job up to date: retention, Running -> end, Queued -> Running."""
-        mono = time.monotonic()
+        mono = self._clock.real_seconds()
         now = self._clock.now()
         cutoff = now - timedelta(days=self._config.retention_days)
         for key, job in list(self._jobs.items()):

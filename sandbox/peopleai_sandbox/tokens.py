@@ -6,7 +6,6 @@ import base64
 import math
 import secrets
 import threading
-import time
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -65,7 +64,7 @@ class TokenStore:
                 self._issued = {
                     key: value for key, value in self._issued.items() if not self._expired(value)
                 }
-            self._issued[token] = (time.monotonic(), issued)
+            self._issued[token] = (self._clock.real_seconds(), issued)
         self._counters.count("tokens_issued")
         return {"access_token": token, "token_type": "bearer", "expires_in": math.ceil(self._ttl)}
 
@@ -90,7 +89,7 @@ class TokenStore:
 
     def _expired(self, issued: tuple[float, datetime]) -> bool:
         issued_mono, issued_at = issued
-        if time.monotonic() - issued_mono >= self._ttl:
+        if self._clock.real_seconds() - issued_mono >= self._ttl:
             return True
         return (self._clock.now() - issued_at).total_seconds() >= self._ttl
 

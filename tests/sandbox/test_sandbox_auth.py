@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import time
 from datetime import timedelta
 
 import requests
@@ -11,6 +10,7 @@ import requests
 from peopleai_sandbox import RunningSandbox
 from peopleai_sandbox.pytest_plugin import SandboxFactory
 from tests.support.api_client import ApiClient, MakeClient
+from tests.support.fake_clock import FakeClock
 
 
 def test_token_has_documented_shape(client: ApiClient) -> None:
@@ -84,9 +84,11 @@ def test_token_expires_after_ttl_of_real_time(
     sandbox_factory: SandboxFactory, make_client: MakeClient
 ) -> None:
     sandbox = sandbox_factory(token_ttl_seconds=1.0)
+    real_time = FakeClock()
+    sandbox.clock.real_seconds = real_time  # the seconds pass without sleeping them
     api = make_client(sandbox)
     assert api.session.get(sandbox.jobs_url, headers=api.auth).status_code == 200
-    time.sleep(1.05)
+    real_time.advance(1.05)
     expired = api.session.get(sandbox.jobs_url, headers=api.auth)
     assert expired.status_code == 401
     assert expired.json()["message"] == "access token expired"

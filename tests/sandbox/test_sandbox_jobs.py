@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import http.client
-import time
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ import pytest
 from peopleai_sandbox import RunningSandbox
 from peopleai_sandbox.pytest_plugin import SandboxFactory
 from tests.support.api_client import ApiClient, MakeClient, job_body
+from tests.support.fake_clock import FakeClock
 
 JOB_FIELDS = {
     "job_id",
@@ -72,12 +72,18 @@ def test_at_most_two_jobs_run_and_the_rest_wait_queued(
 def test_a_job_stays_queued_for_job_queue_seconds(
     sandbox_factory: SandboxFactory, make_client: MakeClient
 ) -> None:
-    api = make_client(sandbox_factory(job_queue_seconds=1.0))
-    started = time.monotonic()
+    sandbox = sandbox_factory(job_queue_seconds=1.0)
+    real_time = FakeClock()
+    sandbox.clock.real_seconds = real_time  # the seconds pass without sleeping them
+    api = make_client(sandbox)
     job_id = api.create()["job_id"]
     assert api.status(job_id).json()["state"] == "Queued"
+    real_time.advance(0.99)
+    assert api.status(job_id).json()["state"] == "Queued"
+    real_time.advance(0.01)
+    assert api.status(job_id).json()["state"] == "Running"
+    real_time.advance(sandbox.config.job_run_seconds + 0.01)  # + 0.01: 1001.05 - 1001.0 < 0.05
     assert api.wait(job_id)["state"] == "Completed"
-    assert time.monotonic() - started >= 1.0
 
 
 @pytest.mark.parametrize("limit_status", [429, 409, 400])
