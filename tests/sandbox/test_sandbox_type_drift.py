@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date, datetime, timezone
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 from record_paths import differing_paths
@@ -12,7 +11,7 @@ from record_paths import differing_paths
 from peopleai_sandbox.drift import CREATED_FORMATS, UNCOERCIBLE_DURATIONS
 from peopleai_sandbox.pytest_plugin import SandboxFactory
 from tests.support.api_client import MakeClient, records_of
-from tests.support.times import to_utc
+from tests.support.times import sent_instant, to_utc
 
 UTC = timezone.utc
 SMALL = {"activities_per_day": 30}
@@ -42,16 +41,9 @@ def _created_format(value: str | int) -> str:
 
 
 def _created_instant(value: str | int) -> datetime:
-    kind = _created_format(value)
-    if kind == "epoch_ms":
-        assert isinstance(value, int)
-        return datetime.fromtimestamp(value / 1000, UTC)
-    assert isinstance(value, str)
-    if kind == "rfc1123":
-        return parsedate_to_datetime(value)
-    if kind == "basic":
-        return datetime.strptime(value, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
-    return to_utc(value.replace(" ", "T"))
+    instant = sent_instant(value)
+    assert instant is not None, f"created {value!r} names no instant"
+    return instant
 
 
 def test_documented_view_is_the_undrifted_universe(sandbox_factory: SandboxFactory) -> None:
