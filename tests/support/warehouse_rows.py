@@ -15,17 +15,22 @@ import duckdb
 from .times import to_utc
 
 
+def _duckdb_column_types(con: Any, schema: str, table: str) -> dict[str, str]:
+    """column -> its type, of a DuckDB table (empty if there is no such table)."""
+    return dict(
+        con.execute(
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = ? and table_name = ?",
+            [schema, table],
+        ).fetchall()
+    )
+
+
 def duckdb_rows(path: Path, schema: str, table: str) -> list[tuple[str, str, datetime]]:
     """Every row (uid, type, ingest_timestamp) of a DuckDB table, duplicates included."""
     con = duckdb.connect(str(path), read_only=True)
     try:
-        types = dict(
-            con.execute(
-                "select column_name, data_type from information_schema.columns "
-                "where table_schema = ? and table_name = ?",
-                [schema, table],
-            ).fetchall()
-        )
+        types = _duckdb_column_types(con, schema, table)
         assert types, f"table {schema}.{table} not found in {path}"
         ingest = (
             "epoch_us(ingest_timestamp)"
@@ -72,13 +77,7 @@ def duckdb_records(path: Path, schema: str, table: str) -> tuple[dict[str, Any],
     """uid -> row (JSON columns parsed) of a DuckDB table, and column -> its type."""
     con = duckdb.connect(str(path), read_only=True)
     try:
-        types = dict(
-            con.execute(
-                "select column_name, data_type from information_schema.columns "
-                "where table_schema = ? and table_name = ?",
-                [schema, table],
-            ).fetchall()
-        )
+        types = _duckdb_column_types(con, schema, table)
         cursor = con.execute(f'select * from "{schema}"."{table}"')  # noqa: S608
         names = [column[0] for column in cursor.description]
         rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
