@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -76,6 +77,19 @@ class MeltanoProject:
                 f"--- stderr (tail) ---\n{proc.stderr[-8000:]}"
             )
         return proc
+
+    def start(
+        self, *args: str, env: Mapping[str, str] | None = None, stderr: IO[str]
+    ) -> subprocess.Popen[bytes]:
+        """Start `meltano ARGS` in its own process group (to be killed whole), stdout discarded."""
+        return subprocess.Popen(
+            [MELTANO, *args],
+            cwd=self.root,
+            env=self.env(env),
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            start_new_session=True,
+        )
 
     def state(self, state_id: str, env: Mapping[str, str] | None = None) -> dict[str, object]:
         """`meltano state get STATE_ID`, parsed."""

@@ -40,10 +40,15 @@ def postgres_query(server: Any) -> Query:
     return query
 
 
-def select(query: Query, table: str, *expressions: str) -> list[tuple[str, ...]]:
+def select(
+    query: Query, table: str, *expressions: str, schema: str = ANALYTICS
+) -> list[tuple[str, ...]]:
     """Rows of `table` in the analytics schema, every value as text (NULL as '∅')."""
     columns = ", ".join(f"coalesce(cast({e} as varchar), '{NULL}')" for e in expressions)
-    return query(f"select {columns} from {ANALYTICS}.{table}")  # noqa: S608 - our names
+    return query(f"select {columns} from {schema}.{table}")  # noqa: S608 - our names
+
+
+select_in = select
 
 
 def epoch_us(column: str) -> str:
@@ -107,8 +112,12 @@ TOUCH_COLUMNS = (
 )
 
 
-def compare_marts(query: Query, expected: Marts) -> list[str]:
+def compare_marts(query: Query, expected: Marts, schema: str = ANALYTICS) -> list[str]:
     """Differences between every model and the expected figures ([] when all equal)."""
+
+    def select(query: Query, table: str, *expressions: str) -> list[tuple[str, ...]]:
+        return select_in(query, table, *expressions, schema=schema)
+
     problems: list[str] = []
     staged = dict(select(query, "stg_peopleai__activities", "uid", "activity_type"))
     expected_types = {uid: kind for kind, uids in expected.uids_by_type.items() for uid in uids}

@@ -199,6 +199,38 @@ def test_duckdb_models_equal_truth_then_deletes_and_new_fields(
     problems = compare_marts(query, expected_marts(remaining))
     assert not problems, "after a full refresh:\n" + "\n".join(problems)
 
+    # 5. an append-only load (what an appending loader leaves: no key, every delivery kept):
+    #    each activity also as an older version and as an earlier re-delivery of the same one
+    con = duckdb.connect(str(db))
+    try:
+        con.execute("create schema appended")
+        con.execute(
+            "create table appended.activities as select * from peopleai.activities union all "
+            "select * replace (ingest_timestamp - interval 1 day as ingest_timestamp, "
+            "'stale version' as subject) from peopleai.activities union all "
+            "select * replace (_sdc_extracted_at - interval 1 hour as _sdc_extracted_at, "
+            "'stale delivery' as subject) from peopleai.activities"
+        )
+        con.execute("create table appended.reconciliations as from peopleai.reconciliations")
+    finally:
+        con.close()
+    appended_env = {
+        **_tap_env(sandbox),
+        **env,
+        "DBT_DUCKDB_SOURCE_SCHEMA": "appended",
+        "DBT_DUCKDB_SCHEMA": "appended_analytics",
+    }
+    run = meltano_project.run("invoke", "dbt-duckdb:run", env=appended_env)
+    _assert_dbt_ran(run.stdout + run.stderr, "run")
+    appended = "appended_analytics"
+    subjects = select(
+        query, "stg_peopleai__activities", "subject", "loaded_row_count", schema=appended
+    )
+    assert all(not subject.startswith("stale") for subject, _ in subjects)
+    assert {copies for _, copies in subjects} == {"3"}
+    problems = compare_marts(query, expected_marts(remaining), schema=appended)
+    assert not problems, "over an append-only load:\n" + "\n".join(problems)
+
 
 def test_postgres_models_equal_truth(
     meltano_project: Any, sandbox_factory: Callable[..., Any], postgres_server: Any
