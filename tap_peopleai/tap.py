@@ -16,11 +16,12 @@ from singer_sdk import Stream, Tap
 from singer_sdk.tap_base import CliTestOptionValue
 from typing_extensions import override
 
-from tap_peopleai.client import PeopleAIClient, RetryPolicy
+from tap_peopleai.client import PeopleAIClient
 from tap_peopleai.connection_check import check_connection
 from tap_peopleai.errors import TapPeopleAIError
 from tap_peopleai.interrupts import GUARD, SyncInterrupted
 from tap_peopleai.progress import check_state_shape
+from tap_peopleai.retry_policy import RetryPolicy
 from tap_peopleai.settings import (
     SettingsError,
     TapSettings,

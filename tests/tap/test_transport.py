@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 from tap_harness import run_tap, tap_config
 
-from tap_peopleai.client import PeopleAIClient, RetryPolicy
+from tap_peopleai.client import PeopleAIClient
 from tap_peopleai.errors import ApiError, AuthenticationError, TapPeopleAIError
+from tap_peopleai.retry_policy import RetryPolicy
 
 
 class _Rejecting(http.server.BaseHTTPRequestHandler):
