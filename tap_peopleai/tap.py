@@ -22,13 +22,12 @@ from tap_peopleai.errors import TapPeopleAIError
 from tap_peopleai.interrupts import GUARD, SyncInterrupted
 from tap_peopleai.progress import check_state_shape
 from tap_peopleai.retry_policy import RetryPolicy
-from tap_peopleai.settings import (
+from tap_peopleai.setting_values import (
     SettingsError,
-    TapSettings,
     environment_values,
     unknown_settings_warning,
-    validate_settings,
 )
+from tap_peopleai.settings import TapSettings, validate_settings
 from tap_peopleai.settings_schema import DEFAULT_API_URL, settings_schema
 from tap_peopleai.streams import ActivitiesStream, ReconciliationsStream
 from tap_peopleai.writer import BufferedOrjsonWriter
