@@ -18,8 +18,9 @@ from tap_peopleai.errors import ApiError, ExportJobError
 from tap_peopleai.job_watch import JobWatch
 from tap_peopleai.jobs import ApiJob
 from tap_peopleai.planning import ExportWindow
-from tap_peopleai.progress import JobInFlight, SyncProgress
+from tap_peopleai.progress import SyncProgress
 from tap_peopleai.reuse import ReusePolicy
+from tap_peopleai.state_entries import JobInFlight
 from tap_peopleai.sync_log import SyncLog
 
 VENDOR_MAX_QUEUED = 10

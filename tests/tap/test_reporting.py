@@ -7,16 +7,8 @@ import threading
 import pytest
 from fake_clock import FakeClock
 
-from tap_peopleai.reporting import (
-    Cadence,
-    DownloadTotals,
-    JobStates,
-    LineBudget,
-    PhaseClock,
-    Totals,
-    format_duration,
-    format_mb,
-)
+from tap_peopleai.download_totals import DownloadTotals, Totals, format_mb
+from tap_peopleai.reporting import Cadence, JobStates, LineBudget, PhaseClock, format_duration
 
 
 @pytest.mark.parametrize(

@@ -13,9 +13,9 @@ from fake_clock import FakeClock
 
 from tap_peopleai.errors import ApiError, DownloadIncompleteError, RetriableApiError
 from tap_peopleai.planning import ExportWindow
-from tap_peopleai.progress import JobInFlight
 from tap_peopleai.reporting import PHASES
 from tap_peopleai.retry_log import RETRY_LINES_PER_MINUTE, RetryLog, describe_failure
+from tap_peopleai.state_entries import JobInFlight
 from tap_peopleai.sync_log import SyncLog
 
 WINDOW = ExportWindow("delta", dt.date(2026, 6, 1), dt.date(2026, 6, 14))
