@@ -12,7 +12,8 @@ One sandbox export (a snapshot of SNAPSHOT_DAYS days), loaded in one run:
 - a native bulk load of the same BATCH files, without Singer: DuckDB `read_json` into a table,
   PostgreSQL `COPY` into a jsonb column — the practical limit of a load.
 
-The tap and the loaders run as a plain pipe (`tap | target`), the loaders and dbt from the
+The runs themselves are in bench_runs.py, the PostgreSQL server in bench_postgres.py. The tap
+and the loaders run as a plain pipe (`tap | target`), the loaders and dbt from the
 Meltano plugin venvs under `.meltano/` (installed with `meltano install` when missing), so
 Meltano's own start-up (a few seconds a run) is not in the figures. Every load is checked: the
 warehouse must hold exactly the export's activities.
@@ -20,30 +21,30 @@ warehouse must hold exactly the export's activities.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as dt
-import json
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import tempfile
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import duckdb
-import yaml
-
+from bench_postgres import Postgres, postgres_server
+from bench_runs import (
+    REPO,
+    SCHEMA,
+    dbt_build,
+    duckdb_count,
+    ensure_plugins,
+    jsonl_count,
+    native_duckdb,
+    native_postgres,
+    run_pipeline,
+    run_tap_alone,
+    say,
+    shipped_config,
+)
 from peopleai_sandbox import SandboxConfig, run_sandbox
-
-REPO = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
-PLUGINS = REPO / ".meltano"
-SCHEMA = "peopleai"
 
 # What meltano.yml shipped before the loaders were tuned (issue #13): the loaders' defaults.
 PREVIOUS_POSTGRES = {"dialect+driver": "postgresql+psycopg", "load_method": "upsert"}
@@ -55,293 +56,12 @@ TARGET_TAP_OVER_LOADER = 5.0
 TARGET_BUILD_OVER_LOAD = 2.0
 
 
-def say(text: str) -> None:
-    print(f"# {time.strftime('%H:%M:%S')} {text}", file=sys.stderr, flush=True)
-
-
-# --- plugins and configuration ------------------------------------------------------------------
-
-
-def plugin_executable(kind: str, name: str, executable: str) -> Path:
-    return PLUGINS / kind / name / "venv" / "bin" / executable
-
-
-NEEDED = (
-    ("loaders", "target-jsonl", "target-jsonl"),
-    ("loaders", "target-duckdb", "target-duckdb"),
-    ("loaders", "target-postgres", "target-postgres"),
-    ("utilities", "dbt-duckdb", "dbt"),
-    ("utilities", "dbt-postgres", "dbt"),
-)
-
-
-def ensure_plugins() -> None:
-    """Install the Meltano plugins (as `make plugins` does) when a loader or dbt is missing."""
-    if all(plugin_executable(*needed).exists() for needed in NEEDED):
-        return
-    say("installing the Meltano plugins (meltano install)")
-    env = {**os.environ, "MELTANO_CLI_DISABLE_VERSION_CHECK": "true"}
-    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
-    subprocess.run(
-        [str(BIN / "meltano"), "install"], cwd=REPO, env=env, check=True, capture_output=True
-    )
-    (REPO / "output").mkdir(exist_ok=True)
-
-
-def shipped_config(loader: str) -> dict[str, Any]:
-    """The loader's `config:` in meltano.yml (paths and connection are set by the caller)."""
-    project = yaml.safe_load((REPO / "meltano.yml").read_text())
-    for plugin in project["plugins"]["loaders"]:
-        if plugin["name"] == loader:
-            return dict(plugin.get("config") or {})
-    raise KeyError(loader)
-
-
-# --- PostgreSQL ---------------------------------------------------------------------------------
-
-
-def pg_bindir() -> Path:
-    found = shutil.which("initdb")
-    if found and shutil.which("pg_ctl"):
-        return Path(found).resolve().parent
-    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
-    if not candidates:
-        raise SystemExit("PostgreSQL (initdb, pg_ctl) is not installed: run `make postgres`")
-    return candidates[-1].parent
-
-
-@dataclasses.dataclass
-class Postgres:
-    host: str
-    port: int
-    bindir: Path
-
-    def psql(self, sql: str) -> str:
-        psql = shutil.which("psql") or str(self.bindir / "psql")
-        command = [psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-At", "-h", self.host]
-        command += ["-p", str(self.port), "-U", "postgres", "-d", "postgres", "-c", sql]
-        return subprocess.run(command, capture_output=True, text=True, check=True).stdout
-
-    def loader_config(self) -> dict[str, Any]:
-        return {
-            "host": self.host,
-            "port": self.port,
-            "user": "postgres",
-            "password": "unused-trust-auth",
-            "database": "postgres",
-        }
-
-    def dbt_env(self) -> dict[str, str]:
-        return {
-            "DBT_TARGET": "postgres",
-            "DBT_POSTGRES_HOST": self.host,
-            "DBT_POSTGRES_PORT": str(self.port),
-            "DBT_POSTGRES_USER": "postgres",
-            "DBT_POSTGRES_PASSWORD": "unused-trust-auth",
-            "DBT_POSTGRES_DBNAME": "postgres",
-        }
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@contextlib.contextmanager
-def postgres_server(root: Path) -> Iterator[Postgres]:
-    """A throw-away PostgreSQL cluster on a free loopback port (fsync off), stopped at the end."""
-    bindir = pg_bindir()
-    base = root / "pg"
-    base.mkdir()
-    (base / "sock").mkdir()
-    prefix: list[str] = []
-    if os.geteuid() == 0:  # initdb refuses root: the cluster belongs to the postgres user
-        shutil.chown(root, user="postgres")
-        shutil.chown(base, user="postgres")
-        shutil.chown(base / "sock", user="postgres")
-        prefix = ["runuser", "-u", "postgres", "--"]
-    data = base / "data"
-    subprocess.run(
-        [
-            *prefix,
-            str(bindir / "initdb"),
-            "-D",
-            str(data),
-            "-U",
-            "postgres",
-            "--auth=trust",
-            "-E",
-            "UTF8",
-            "--locale=C",
-            "--no-sync",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    port = free_port()
-    options = (
-        f"-p {port} -c listen_addresses=127.0.0.1 -k {base / 'sock'} "
-        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-    )
-    subprocess.run(
-        [
-            *prefix,
-            str(bindir / "pg_ctl"),
-            "-D",
-            str(data),
-            "-l",
-            str(base / "log"),
-            "-w",
-            "-o",
-            options,
-            "start",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    try:
-        yield Postgres("127.0.0.1", port, bindir)
-    finally:
-        subprocess.run(
-            [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
-            capture_output=True,
-            check=False,
-        )
-
-
-# --- pipelines ----------------------------------------------------------------------------------
-
-
 @dataclasses.dataclass
 class Row:
     label: str
     wall: float
     records: int | None  # activities in the warehouse afterwards (None: not a load)
     note: str = ""
-
-
-def run_pipeline(
-    workdir: Path, label: str, tap_config: dict[str, Any], loader: str, config: dict[str, Any]
-) -> float:
-    """`tap-peopleai | <loader>` with these configurations; wall seconds of the whole pipe."""
-    slug = label.replace(" ", "-").replace("/", "-").replace(",", "")
-    tap_path = workdir / f"{slug}.tap.json"
-    tap_path.write_text(json.dumps(tap_config))
-    loader_path = workdir / f"{slug}.loader.json"
-    loader_path.write_text(json.dumps(config))
-    target = plugin_executable("loaders", loader, loader)
-    with (
-        (workdir / f"{slug}.tap.log").open("wb") as tap_log,
-        (workdir / f"{slug}.loader.log").open("wb") as loader_log,
-        (workdir / f"{slug}.state.jsonl").open("wb") as state,
-    ):
-        started = time.perf_counter()
-        tap = subprocess.Popen(
-            [sys.executable, "-m", "tap_peopleai", "--config", str(tap_path)],
-            stdout=subprocess.PIPE,
-            stderr=tap_log,
-        )
-        assert tap.stdout is not None
-        load = subprocess.Popen(
-            [str(target), "--config", str(loader_path)],
-            stdin=tap.stdout,
-            stdout=state,
-            stderr=loader_log,
-        )
-        tap.stdout.close()
-        load_code = load.wait()
-        tap_code = tap.wait()
-        wall = time.perf_counter() - started
-    if tap_code or load_code:
-        tail = (workdir / f"{slug}.loader.log").read_text(errors="replace")[-2000:]
-        raise RuntimeError(f"{label}: tap exited {tap_code}, {loader} exited {load_code}\n{tail}")
-    return wall
-
-
-def run_tap_alone(workdir: Path, tap_config: dict[str, Any]) -> float:
-    path = workdir / "tap-alone.json"
-    path.write_text(json.dumps(tap_config))
-    with open(os.devnull, "wb") as null, (workdir / "tap-alone.log").open("wb") as log:
-        started = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "tap_peopleai", "--config", str(path)],
-            stdout=null,
-            stderr=log,
-            check=True,
-        )
-        return time.perf_counter() - started
-
-
-def duckdb_count(path: Path, table: str = "activities") -> int:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        row = con.execute(f'select count(*) from {SCHEMA}."{table}"').fetchone()  # noqa: S608
-    finally:
-        con.close()
-    return int(row[0]) if row else 0
-
-
-def jsonl_count(directory: Path) -> int:
-    return sum(1 for path in directory.glob("*.jsonl") for _ in path.open("rb"))
-
-
-def dbt_build(
-    workdir: Path, project: Path, utility: str, env: dict[str, str]
-) -> tuple[float, float]:
-    """`dbt run`, then `dbt test`, of the models in `project` (a copy of transform/): seconds."""
-    dbt = plugin_executable("utilities", utility, "dbt")
-    full_env = {**os.environ, "DBT_PROFILES_DIR": str(project), **env}
-    walls = []
-    for command in ("run", "test"):
-        log_path = workdir / f"{utility}-{command}.log"
-        with log_path.open("wb") as log:
-            started = time.perf_counter()
-            code = subprocess.run(
-                [str(dbt), command, "--project-dir", str(project)],
-                cwd=project,
-                env=full_env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                check=False,
-            ).returncode
-            walls.append(time.perf_counter() - started)
-        if code:
-            tail = log_path.read_text(errors="replace")[-3000:]
-            raise RuntimeError(f"dbt {command} ({utility}) exited {code}:\n{tail}")
-    return walls[0], walls[1]
-
-
-def native_duckdb(path: Path, batch_dir: Path) -> tuple[float, int]:
-    con = duckdb.connect(str(path))
-    try:
-        started = time.perf_counter()
-        con.execute(
-            "create table raw_activities as select * from read_json(?, format = "
-            "'newline_delimited', maximum_object_size = 16777216)",
-            [str(batch_dir / "*.jsonl.gz")],
-        )
-        wall = time.perf_counter() - started
-        row = con.execute("select count(*) from raw_activities").fetchone()
-    finally:
-        con.close()
-    return wall, int(row[0]) if row else 0
-
-
-def native_postgres(server: Postgres, batch_dir: Path) -> tuple[float, int]:
-    # Each line as one jsonb value: CSV mode with quote and delimiter characters that JSON text
-    # never contains, so backslashes and quotes reach jsonb untouched.
-    server.psql("create table public.raw_activities (record jsonb)")
-    files = " ".join(str(path) for path in sorted(batch_dir.glob("*.jsonl.gz")))
-    started = time.perf_counter()
-    server.psql(
-        f"copy public.raw_activities from program 'zcat {files}' "
-        "with (format csv, quote e'\\x01', delimiter e'\\x02')"
-    )
-    wall = time.perf_counter() - started
-    count = int(server.psql("select count(*) from public.raw_activities").strip())
-    return wall, count
 
 
 # --- the run ------------------------------------------------------------------------------------

@@ -94,7 +94,7 @@ class TokenProvider:
                 timeout=self._client.timeout,
                 verify=self._client.verify,
             )
-            self._client.note_server_time(response)
+            self._client.server_clock.note(response)
             if response.status_code in (401, 403):
                 msg = (
                     f"The API rejected the credentials (HTTP {response.status_code} from "

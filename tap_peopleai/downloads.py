@@ -21,7 +21,7 @@ from tap_peopleai.client import PeopleAIClient
 from tap_peopleai.errors import FragmentGoneError, TapPeopleAIError
 from tap_peopleai.interrupts import GUARD
 from tap_peopleai.jobs import ApiJob
-from tap_peopleai.progress import JobInFlight
+from tap_peopleai.state_entries import JobInFlight
 
 if TYPE_CHECKING:
     from tap_peopleai.sync_log import SyncLog

@@ -23,7 +23,7 @@ from tap_peopleai.interrupts import GUARD
 from tap_peopleai.jobs import ApiJob
 from tap_peopleai.planning import ExportWindow
 from tap_peopleai.progress import SyncProgress
-from tap_peopleai.scheduler import JobScheduler, SchedulerSettings
+from tap_peopleai.scheduler import JobScheduler, SchedulerSettings, SyncContext
 from tap_peopleai.sync_log import SyncLog
 
 # A fragment whose JSON breaks is downloaded again this many times before the tap gives up.
@@ -115,8 +115,8 @@ class BadLineRecovery:
         fragment = self.fragment
         if self.attempt >= FRAGMENT_ATTEMPTS or line_number in self.bad_lines:
             # Forget the job so the next sync exports the window afresh; the cursor stays.
-            self.pipeline.progress.drop_job(fragment.job)
-            self.pipeline.checkpoint()
+            self.pipeline.sync.progress.drop_job(fragment.job)
+            self.pipeline.sync.checkpoint()
             msg = (
                 f"{error}. The line was still invalid after downloading the fragment "
                 f"{self.attempt} times, so the export file is damaged. Records after it were not "
@@ -125,7 +125,7 @@ class BadLineRecovery:
             )
             raise DamagedFragmentError(msg)
         self.bad_lines.append(line_number)
-        self.pipeline.logger.warning(
+        self.pipeline.sync.logger.warning(
             "%s. Downloading the fragment again; records already emitted from it will be "
             "emitted again.",
             error,
@@ -150,25 +150,11 @@ class ExportPipeline:
         metrics_logger: logging.Logger,
         sleep: Callable[[float], None] | None = None,
     ) -> None:
-        self.progress = progress
-        self.windows = windows
-        self.today = today
-        self.checkpoint = checkpoint
-        self.logger = logger
+        self.sync = SyncContext(progress, windows, today, checkpoint, logger)
         self.listed_jobs = listed_jobs
         self.report = SyncLog(logger, metrics_logger, settings.heartbeat_interval, client.retry_log)
         extra = {} if sleep is None else {"sleep": sleep}
-        self.scheduler = JobScheduler(
-            client,
-            progress,
-            windows,
-            settings.scheduler,
-            today,
-            checkpoint,
-            logger,
-            self.report,
-            **extra,
-        )
+        self.scheduler = JobScheduler(client, self.sync, settings.scheduler, self.report, **extra)
         self.spool = SpoolDirectory(settings.temp_dir)
         self.downloader = FragmentDownloader(
             client, self.spool, settings.download_workers, self.report
@@ -215,14 +201,14 @@ class ExportPipeline:
         """
         self.scheduler.adopt_existing_jobs(self.listed_jobs)
         self.report.plan(
-            self.windows,
-            [self.scheduler.runs[w].job for w in self.windows if w in self.scheduler.runs],
-            self.today,
+            self.sync.windows,
+            [self.scheduler.runs[w].job for w in self.sync.windows if w in self.scheduler.runs],
+            self.sync.today,
             self.scheduler.settings.max_jobs_ahead,
         )
         pool = ThreadPoolExecutor(self.downloader.workers, thread_name_prefix="peopleai-download")
         try:
-            for position, window in enumerate(self.windows):
+            for position, window in enumerate(self.sync.windows):
                 self.acks.open_window(window)
                 while True:
                     run, status = self.scheduler.wait_for(position)
@@ -247,15 +233,14 @@ class ExportPipeline:
         fragment.discard()
         fragment.job.fragments_emitted = fragment.index + 1
         self.fragments_emitted += 1
-        self.checkpoint()
+        self.sync.checkpoint()
         self.report.fragment_emitted(records)
         self._windows_done(done)
 
     def resume_point(self) -> str:
         """Where the next sync starts if this one stops now, for messages."""
-        return (
-            f"after emitting {self.fragments_emitted} fragment(s); {self.progress.resume_point()}"
-        )
+        resume = self.sync.progress.resume_point()
+        return f"after emitting {self.fragments_emitted} fragment(s); {resume}"
 
     def recovery(self, fragment: FragmentFile) -> BadLineRecovery:
         """The bad-line retry for one fragment, shared by the RECORD and BATCH paths."""
@@ -263,9 +248,9 @@ class ExportPipeline:
 
     def _windows_done(self, windows: list[ExportWindow]) -> None:
         for window in windows:
-            self.progress.window_emitted(window, self.today)
-            self.logger.info("Window %s emitted completely.", window.describe())
-            self.checkpoint()
+            self.sync.progress.window_emitted(window, self.sync.today)
+            self.sync.logger.info("Window %s emitted completely.", window.describe())
+            self.sync.checkpoint()
 
 
 def list_api_jobs(client: PeopleAIClient) -> list[ApiJob]:

@@ -2,14 +2,13 @@
 
 Pure bookkeeping, no I/O. The state stays bounded: one cursor, one snapshot marker and at most
 as many job entries as the export queue holds, whatever the number of windows or fragments
-(fragments of a job are emitted in order, so a count says which are done).
+(fragments of a job are emitted in order, so a count says which are done). How each entry is
+read from the state is in state_entries.py.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,113 +21,7 @@ from tap_peopleai.planning import (
     plan_snapshot_windows,
 )
 from tap_peopleai.reconciliation import RECONCILE_HORIZON, ReconciliationProgress
-
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def _date(value: Any, key: str) -> dt.date:
-    # Strictly YYYY-MM-DD: fromisoformat alone would also read 20260601 or 2026-W22-1.
-    if isinstance(value, str) and ISO_DATE.fullmatch(value):
-        with contextlib.suppress(ValueError):
-            return dt.date.fromisoformat(value)
-    raise StateError(key, f"{str(value)!r} is not a date (YYYY-MM-DD)")
-
-
-def _object(value: Any, key: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise StateError(key, f"expected an object, got {value!r:.80}")
-    return value
-
-
-def check_state_shape(state: Any) -> None:
-    """Stop early, with one clear line, on a state the SDK itself could not read."""
-    if state in (None, {}):
-        return
-    bookmarks = _object(state, "the top level").get("bookmarks", {})
-    _object(_object(bookmarks, "bookmarks").get("activities", {}), "bookmarks.activities")
-
-
-@dataclass
-class JobInFlight:
-    """An export job this sync relies on, and how many of its fragments were emitted."""
-
-    window: ExportWindow
-    activity_type: str
-    job_id: str
-    fragments_emitted: int = 0
-
-    def to_state(self) -> dict[str, Any]:
-        """Serialisable form for the state message."""
-        return {
-            "export_type": self.window.export_type,
-            "start_date": self.window.start.isoformat(),
-            "end_date": self.window.end.isoformat(),
-            "activity_type": self.activity_type,
-            "job_id": self.job_id,
-            "fragments_emitted": self.fragments_emitted,
-        }
-
-    @classmethod
-    def from_state(cls, entry: Any) -> JobInFlight:
-        """Rebuild from a state entry written by ``to_state``."""
-        where = "bookmarks.activities.jobs[]"
-        entry = _object(entry, where)
-        missing = [k for k in ("export_type", "start_date", "end_date", "job_id") if k not in entry]
-        if missing:
-            raise StateError(where, f"a job lacks {', '.join(missing)}")
-        if entry["export_type"] not in ("snapshot", "delta"):
-            raise StateError(where, f"unknown export_type {entry['export_type']!r}")
-        emitted = entry.get("fragments_emitted", 0)
-        if isinstance(emitted, bool) or not isinstance(emitted, int) or emitted < 0:
-            raise StateError(where, f"fragments_emitted must be a whole number, got {emitted!r}")
-        start = _date(entry["start_date"], f"{where}.start_date")
-        end = _date(entry["end_date"], f"{where}.end_date")
-        if end < start:
-            raise StateError(where, f"end_date {end} is before start_date {start}")
-        return cls(
-            window=ExportWindow(entry["export_type"], start, end),
-            activity_type=str(entry.get("activity_type", "all")),
-            job_id=str(entry["job_id"]),
-            fragments_emitted=emitted,
-        )
-
-
-@dataclass
-class SnapshotProgress:
-    """A sequence of snapshot windows under way: the first sync, or a bounded backfill."""
-
-    # "initial" hands over to the delta cursor; "backfill" leaves the cursor alone; "reconcile"
-    # is followed by a delta window over what was processed while it ran.
-    kind: str
-    planned_on: dt.date
-    next_start: dt.date
-    last: dt.date
-
-    def to_state(self) -> dict[str, str]:
-        """Serialisable form for the state message."""
-        return {
-            "kind": self.kind,
-            "planned_on": self.planned_on.isoformat(),
-            "next_start": self.next_start.isoformat(),
-            "last": self.last.isoformat(),
-        }
-
-    @classmethod
-    def from_state(cls, entry: Any) -> SnapshotProgress:
-        """Rebuild from a state entry written by ``to_state``."""
-        where = "bookmarks.activities.snapshot"
-        entry = _object(entry, where)
-        kind = entry.get("kind", "initial")
-        if kind not in ("initial", "backfill", "reconcile"):
-            raise StateError(
-                f"{where}.kind", f"expected initial, backfill or reconcile, got {kind!r}"
-            )
-        return cls(
-            kind=kind,
-            planned_on=_date(entry.get("planned_on"), f"{where}.planned_on"),
-            next_start=_date(entry.get("next_start"), f"{where}.next_start"),
-            last=_date(entry.get("last"), f"{where}.last"),
-        )
+from tap_peopleai.state_entries import JobInFlight, SnapshotProgress, parse_date
 
 
 @dataclass(frozen=True)
@@ -165,7 +58,7 @@ class SyncProgress:
             raise StateError("bookmarks.activities.jobs", f"expected a list, got {jobs!r:.80}")
         reconciliation = bookmark.get("reconciliation")
         return cls(
-            cursor=_date(cursor, "bookmarks.activities.cursor") if cursor else None,
+            cursor=parse_date(cursor, "bookmarks.activities.cursor") if cursor else None,
             snapshot=SnapshotProgress.from_state(snapshot) if snapshot else None,
             jobs=[JobInFlight.from_state(job) for job in jobs],
             reconciliation=(

@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Any, cast
 
 from singer_sdk import metrics
 
-from tap_peopleai.reporting import PHASES, StateChange, Totals
+from tap_peopleai.download_totals import Totals
+from tap_peopleai.reporting import PHASES, StateChange
 
 if TYPE_CHECKING:
-    from tap_peopleai.progress import JobInFlight
+    from tap_peopleai.state_entries import JobInFlight
 
 
 class ProgressMetric(str, enum.Enum):

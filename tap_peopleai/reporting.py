@@ -1,9 +1,9 @@
 """Bookkeeping behind the operator's log: pure, no I/O, the clock injected.
 
 Where the sync's time goes (waiting on a queued or running job, downloading, emitting), each
-export job's state and how long it has been in it, running download totals with rates and an
-estimate of what is left, when the next periodic line is due, and how many lines of one kind the
-log may take per minute. ``sync_log`` turns these figures into log lines and METRIC points.
+export job's state and how long it has been in it, when the next periodic line is due, and how
+many lines of one kind the log may take per minute (the download totals are in
+download_totals.py). ``sync_log`` turns these figures into log lines and METRIC points.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ Clock = Callable[[], float]
 # What the tap's main thread waits for; everything else (start-up, planning) is "other".
 PHASES = ("queued", "running", "downloading", "emitting")
 FINISHED_STATES = frozenset({"completed", "failed", "canceled", "cancelled"})
-MB = 1_000_000
 
 
 def format_duration(seconds: float) -> str:
@@ -30,11 +29,6 @@ def format_duration(seconds: float) -> str:
     if whole < 3600:
         return f"{whole // 60} min {whole % 60:02d} s"
     return f"{whole // 3600} h {whole % 3600 // 60:02d} min"
-
-
-def format_mb(size: float) -> str:
-    """Bytes as MB (10^6), one decimal."""
-    return f"{size / MB:.1f} MB"
 
 
 class PhaseClock:
@@ -130,125 +124,6 @@ class JobStates:
     def age(self, job: JobInState) -> float:
         """Seconds since the job was created."""
         return self.clock() - job.born
-
-
-@dataclass(frozen=True)
-class Totals:
-    """Download totals at one moment, with rates over the time spent downloading and emitting."""
-
-    fragments: int
-    fragments_known: int
-    downloaded_bytes: int
-    expected_bytes: int | None
-    records: int
-    active_seconds: float
-    # Bytes already in the files of fragments still downloading.
-    in_progress_bytes: int = 0
-
-    @property
-    def received_bytes(self) -> int:
-        """Everything on disk so far, fragments still downloading included."""
-        return self.downloaded_bytes + self.in_progress_bytes
-
-    @property
-    def bytes_per_second(self) -> float:
-        """Download rate while the tap was downloading or emitting."""
-        return self.received_bytes / self.active_seconds if self.active_seconds > 0 else 0.0
-
-    @property
-    def records_per_second(self) -> float:
-        """Emission rate while the tap was downloading or emitting."""
-        return self.records / self.active_seconds if self.active_seconds > 0 else 0.0
-
-    @property
-    def seconds_left(self) -> float | None:
-        """Time left for what the Completed jobs' ``results_size`` announced (None: unknown)."""
-        if self.expected_bytes is None or self.bytes_per_second <= 0:
-            return None
-        return max(0, self.expected_bytes - self.received_bytes) / self.bytes_per_second
-
-    def describe(self) -> str:
-        """The running-totals line."""
-        known = max(self.fragments_known, self.fragments)
-        partial = (
-            f" (+{format_mb(self.in_progress_bytes)} of fragments still downloading)"
-            if self.in_progress_bytes
-            else ""
-        )
-        text = (
-            f"Downloaded {self.fragments} of {known} known fragment(s): "
-            f"{format_mb(self.downloaded_bytes)}{partial}, {self.records:,} records emitted, "
-            f"{format_mb(self.bytes_per_second)}/s, {self.records_per_second:,.0f} records/s"
-        )
-        left = self.seconds_left
-        if left and self.expected_bytes is not None:
-            text += (
-                f"; about {format_duration(left)} left for "
-                f"{format_mb(max(0, self.expected_bytes - self.received_bytes))} "
-                "of the Completed jobs"
-            )
-        return text + "."
-
-
-@dataclass
-class _JobSize:
-    fragments: int
-    expected_bytes: int | None
-
-
-class DownloadTotals:
-    """Fragments, bytes and records so far, against what the Completed jobs announced."""
-
-    def __init__(self) -> None:
-        self.fragments = 0
-        self.downloaded_bytes = 0
-        self.records = 0
-        self._jobs: dict[str, _JobSize] = {}
-
-    def job_completed(
-        self, job_id: str, fragments: int, results_size: int | None, emitted_before: int
-    ) -> None:
-        """A job's fragments become known; those emitted by an earlier sync do not count.
-
-        Only the first report of a job counts: seen Completed again later, its fragments
-        emitted since are this sync's.
-        """
-        if job_id in self._jobs:
-            return
-        left = max(0, fragments - emitted_before)
-        expected = None
-        if results_size is not None:
-            expected = results_size * left // fragments if fragments else results_size
-        self._jobs[job_id] = _JobSize(left, expected)
-
-    def job_dropped(self, job_id: str) -> None:
-        """A job replaced before its fragments were all emitted: the new one announces anew."""
-        self._jobs.pop(job_id, None)
-
-    def fragment_downloaded(self, size: int) -> None:
-        """A fragment is on disk."""
-        self.downloaded_bytes += size
-
-    def fragment_emitted(self, records: int) -> None:
-        """A fragment's records were written."""
-        self.fragments += 1
-        self.records += records
-
-    def totals(self, active_seconds: float, in_progress_bytes: int = 0) -> Totals:
-        """The figures now; ``active_seconds`` is the time spent downloading and emitting."""
-        sizes = [job.expected_bytes for job in self._jobs.values()]
-        # An estimate only when every Completed job announced its size.
-        known_sizes = [size for size in sizes if size is not None]
-        expected = sum(known_sizes) if sizes and len(known_sizes) == len(sizes) else None
-        return Totals(
-            fragments=self.fragments,
-            fragments_known=sum(job.fragments for job in self._jobs.values()),
-            downloaded_bytes=self.downloaded_bytes,
-            expected_bytes=expected,
-            records=self.records,
-            active_seconds=active_seconds,
-            in_progress_bytes=in_progress_bytes,
-        )
 
 
 class Cadence:

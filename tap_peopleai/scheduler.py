@@ -13,13 +13,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from tap_peopleai.adoption import adopt_existing_jobs
 from tap_peopleai.client import PeopleAIClient
 from tap_peopleai.errors import ApiError, ExportJobError
 from tap_peopleai.job_watch import JobWatch
 from tap_peopleai.jobs import ApiJob
 from tap_peopleai.planning import ExportWindow
-from tap_peopleai.progress import JobInFlight, SyncProgress
+from tap_peopleai.progress import SyncProgress
 from tap_peopleai.reuse import ReusePolicy
+from tap_peopleai.state_entries import JobInFlight
 from tap_peopleai.sync_log import SyncLog
 
 VENDOR_MAX_QUEUED = 10
@@ -40,6 +42,18 @@ class SchedulerSettings:
         return max(1, VENDOR_MAX_QUEUED - self.reserved_queue_slots)
 
 
+@dataclass(frozen=True)
+class SyncContext:
+    """What one sync's export works on, shared by the pipeline and its scheduler."""
+
+    progress: SyncProgress
+    windows: list[ExportWindow]
+    today: dt.date
+    # Writes a STATE message with the progress as it is now.
+    checkpoint: Callable[[], None]
+    logger: logging.Logger
+
+
 @dataclass
 class JobRun:
     """What the scheduler knows about one window's job during this sync."""
@@ -56,24 +70,18 @@ class JobScheduler:
     def __init__(
         self,
         client: PeopleAIClient,
-        progress: SyncProgress,
-        windows: list[ExportWindow],
+        sync: SyncContext,
         settings: SchedulerSettings,
-        today: dt.date,
-        checkpoint: Callable[[], None],
-        logger: logging.Logger,
         report: SyncLog,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.client = client
-        self.progress = progress
-        self.windows = windows
+        self.sync = sync
         self.settings = settings
-        self.today = today
-        self.checkpoint = checkpoint
-        self.logger = logger
         self.sleep = sleep
-        self.reuse = ReusePolicy(progress, today, client.server_now(), settings.job_timeout)
+        self.reuse = ReusePolicy(
+            sync.progress, sync.today, client.server_now(), settings.job_timeout
+        )
         self.runs: dict[ExportWindow, JobRun] = {}
         self.report = report
         self.watch = JobWatch(client, self.runs, report)
@@ -83,52 +91,15 @@ class JobScheduler:
 
     def adopt_existing_jobs(self, listed: list[ApiJob]) -> None:
         """Keep stored jobs that still match the plan and can be resumed; adopt orphans."""
-        activity_type = self.settings.activity_type
-        for job in self.progress.keep_only_jobs_for(self.windows, activity_type):
-            self.report.note(
-                "Dropping stored job %s (%s): it no longer matches this sync's plan.",
-                job.job_id,
-                job.window.describe(),
-            )
-        by_id = {item.job_id: item for item in listed}
-        now = self.client.server_now()
-        for job in list(self.progress.jobs):
-            item = by_id.get(job.job_id)
-            reason = self.reuse.unusable_reason(item, job.window, now)
-            if reason or item is None:
-                self.report.note(
-                    "Not resuming job %s (%s): %s; the window is exported again.",
-                    job.job_id,
-                    job.window.describe(),
-                    reason,
-                )
-                self.progress.drop_job(job)
-                continue
-            self._adopt(job, item)
-            self.report.note(
-                "Resuming job %s (%s) after %d emitted fragment(s).",
-                job.job_id,
-                job.window.describe(),
-                job.fragments_emitted,
-            )
-        newest_first = sorted(listed, key=lambda j: j.created or dt.datetime.min, reverse=True)
-        for window in self.windows:
-            if window in self.runs:
-                continue
-            if not self.reuse.adopts_listed_jobs(window):
-                continue
-            for item in newest_first:
-                if self.reuse.adoptable(item, window, activity_type, now):
-                    adopted = JobInFlight(window, activity_type, item.job_id)
-                    self.progress.add_job(adopted)
-                    self._adopt(adopted, item)
-                    self.report.note(
-                        "Reusing job %s (%s, %s) found in the API's job list.",
-                        adopted.job_id,
-                        window.describe(),
-                        item.state,
-                    )
-                    break
+        adopt_existing_jobs(
+            self.sync,
+            self.reuse,
+            self.settings.activity_type,
+            listed,
+            self.client.server_now(),
+            self.report,
+            self._adopt,
+        )
 
     def _adopt(self, job: JobInFlight, item: ApiJob) -> None:
         self.runs[job.window] = JobRun(job, item.state)
@@ -155,13 +126,13 @@ class JobScheduler:
             msg = f"The API refused to create the export job for {window.describe()}: {exc}"
             raise ExportJobError(msg) from exc
         job = JobInFlight(window, self.settings.activity_type, created.job_id)
-        self.progress.add_job(job)
+        self.sync.progress.add_job(job)
         self.runs[window] = JobRun(job, created.state, replaced_ids=replaced_ids)
         self.counters["jobs_created"] += 1
-        self.logger.info("Created export job %s (%s).", job.job_id, window.describe())
+        self.sync.logger.info("Created export job %s (%s).", job.job_id, window.describe())
         self.watch.first_seen(self.runs[window], created)
         # The job id reaches state before we wait on it, so a crash cannot orphan it.
-        self.checkpoint()
+        self.sync.checkpoint()
         return True
 
     def _is_queue_limit(self, exc: ApiError) -> bool:
@@ -175,7 +146,7 @@ class JobScheduler:
 
     def top_up(self, position: int) -> None:
         """Queue jobs for the windows from ``position`` on, up to our share of the queue."""
-        ahead = self.windows[position:]
+        ahead = self.sync.windows[position:]
         active = sum(1 for w in ahead if w in self.runs and self.runs[w].state != "completed")
         for window in ahead:
             if active >= self.settings.max_jobs_ahead:
@@ -197,10 +168,10 @@ class JobScheduler:
                 "starts again from this window."
             )
             raise ExportJobError(msg)
-        self.logger.warning(
+        self.sync.logger.warning(
             "Export job %s (%s) %s; creating it again.", run.job.job_id, window.describe(), why
         )
-        self.progress.drop_job(run.job)
+        self.sync.progress.drop_job(run.job)
         self.watch.dropped(run)
         del self.runs[window]
         self.counters["jobs_replaced"] += 1
@@ -223,7 +194,7 @@ class JobScheduler:
 
     def wait_for(self, position: int) -> tuple[JobRun, ApiJob]:
         """Wait until the window's job is Completed, replacing it once if it fails."""
-        window = self.windows[position]
+        window = self.sync.windows[position]
         deadline = time.monotonic() + self.settings.job_timeout
         while window not in self.runs:
             self.top_up(position)
@@ -259,8 +230,8 @@ class JobScheduler:
         if run.state == "queued":
             # A job that never started may never start: the next sync creates a new one
             # instead of waiting on it again. A running job is worth resuming.
-            self.progress.drop_job(run.job)
-            self.checkpoint()
+            self.sync.progress.drop_job(run.job)
+            self.sync.checkpoint()
             next_sync = "creates a new job for this window"
         else:
             next_sync = "resumes this job"

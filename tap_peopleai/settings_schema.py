@@ -1,9 +1,9 @@
 """Every setting of the tap, declared once as JSON Schema: type, default, range, format, text.
 
 `--about` (and so the README's settings table, `make readme`), Meltano and configuration UIs read
-this schema; `tap_peopleai.settings` parses every value by it, so a range or a default lives here
-and nowhere else. Texts that state a range or the allowed values are generated from the same
-numbers, because the SDK's markdown table shows only the default and the description.
+this schema; `tap_peopleai.setting_values` parses every value by it, so a range or a default
+lives here and nowhere else. Texts that state a range or the allowed values are generated from
+the same numbers, because the SDK's markdown table shows only the default and the description.
 
 Numbers and booleans are declared as `[type, "string"]`: `--config ENV` passes environment
 values on as text, and so does Meltano with `kind: string` (the only kind that passes a value on

@@ -13,24 +13,15 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from tap_peopleai.download_totals import DownloadTotals, Totals, format_mb
 from tap_peopleai.progress_metrics import MetricPoints
-from tap_peopleai.reporting import (
-    PHASES,
-    Cadence,
-    Clock,
-    DownloadTotals,
-    JobStates,
-    PhaseClock,
-    Totals,
-    format_duration,
-    format_mb,
-)
+from tap_peopleai.reporting import PHASES, Cadence, Clock, JobStates, PhaseClock, format_duration
 
 if TYPE_CHECKING:
     from tap_peopleai.errors import ApiError
     from tap_peopleai.planning import ExportWindow
-    from tap_peopleai.progress import JobInFlight
     from tap_peopleai.retry_log import RetryLog
+    from tap_peopleai.state_entries import JobInFlight
 
 VENDOR_QUEUE_SLOTS = 10
 PLAN_WINDOWS_SHOWN = 5

@@ -16,19 +16,19 @@ from singer_sdk import Stream, Tap
 from singer_sdk.tap_base import CliTestOptionValue
 from typing_extensions import override
 
-from tap_peopleai.client import PeopleAIClient, RetryPolicy
+from tap_peopleai.client import PeopleAIClient
 from tap_peopleai.connection_check import check_connection
 from tap_peopleai.errors import TapPeopleAIError
 from tap_peopleai.interrupts import GUARD, SyncInterrupted
-from tap_peopleai.progress import check_state_shape
-from tap_peopleai.settings import (
+from tap_peopleai.retry_policy import RetryPolicy
+from tap_peopleai.setting_values import (
     SettingsError,
-    TapSettings,
     environment_values,
     unknown_settings_warning,
-    validate_settings,
 )
+from tap_peopleai.settings import TapSettings, validate_settings
 from tap_peopleai.settings_schema import DEFAULT_API_URL, settings_schema
+from tap_peopleai.state_entries import check_state_shape
 from tap_peopleai.streams import ActivitiesStream, ReconciliationsStream
 from tap_peopleai.writer import BufferedOrjsonWriter
 

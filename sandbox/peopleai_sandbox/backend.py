@@ -19,7 +19,7 @@ from .clock import SandboxClock
 from .config import Faults, SandboxConfig
 from .data import ActivityUniverse, TruthRow
 from .downloads import DownloadPlan, plan_download
-from .erasures import Erasure, ErasureLedger
+from .erasures import ActivityLookup, Erasure, ErasureLedger
 from .errors import ApiError
 from .faults import FaultDice
 from .job_queue import JobQueue
@@ -32,8 +32,9 @@ from .truth import GroundTruth
 class ExportBackend:
     """The People.ai export service as pure logic; the HTTP layer only translates to it.
 
-    About 200 lines because it is the one façade tests and handlers use: almost every method is
-    a documented one-line delegation to a model (tokens, job queue, truth, erasures, counters).
+    It is the one façade tests and handlers use: almost every method is a documented one-line
+    delegation to a model (tokens, job queue, erasures, counters); the ground truth's queries
+    (``ground_truth``, ``truth_records``, ``erased``) are the truth's own methods.
     """
 
     def __init__(self, config: SandboxConfig, clock: SandboxClock | None = None) -> None:
@@ -41,7 +42,7 @@ class ExportBackend:
         self.clock = clock or SandboxClock(config.now, config.clock_offset)
         self.universe = ActivityUniverse.from_config(config)
         self._erasures = ErasureLedger(
-            config.erasures, self.universe.uid, self.universe.participant_ids
+            config.erasures, ActivityLookup(self.universe.uid, self.universe.participant_ids)
         )
         self.counters = Counters()
         self.dice = FaultDice(config.seed)
@@ -60,6 +61,10 @@ class ExportBackend:
             Path(config.data_dir).mkdir(parents=True, exist_ok=True)
             self.data_dir = Path(tempfile.mkdtemp(prefix="run-", dir=config.data_dir))
         self.truth = GroundTruth(self.universe, self.clock, self._erasures)
+        # The truth's queries, as tests and the control endpoints call them (see truth.py).
+        self.ground_truth = self.truth.ground_truth
+        self.truth_records = self.truth.truth_records
+        self.erased = self.truth.erased
         self._jobs = JobQueue(
             config,
             self.clock,
@@ -154,40 +159,6 @@ class ExportBackend:
         assert job.erasures is not None
         return self.truth.select(job.request, job.as_of_us, job.erasures)
 
-    # --- ground truth ------------------------------------------------------------------------
-    def ground_truth(
-        self,
-        activity_from: date | None = None,
-        activity_to: date | None = None,
-        activity_type: str = "all",
-        *,
-        as_of: datetime | None = None,
-    ) -> dict[str, TruthRow]:
-        """Every activity that exists now (or ``as_of``), not erased, at its latest version,
-        filtered by activity date."""
-        return self.truth.ground_truth(activity_from, activity_to, activity_type, as_of)
-
-    def truth_records(
-        self,
-        as_of: datetime | None = None,
-        activity_from: date | None = None,
-        activity_to: date | None = None,
-        activity_type: str = "all",
-        *,
-        documented_types: bool = False,
-    ) -> dict[str, dict[str, Any]]:
-        """uid -> the full record (every key and value) of each activity existing now (or
-        ``as_of``), not erased, at its latest version, exactly as the API serves it under the
-        active variants; filtered like ``ground_truth``. ``documented_types=True``: the values
-        changed by ``type_drift`` in their documented types instead.
-
-        Records are generated, not stored: about 0.2-0.4 ms each on a 2-core machine, so filter
-        by activity date where a test needs only part of the universe.
-        """
-        return self.truth.truth_records(
-            as_of, activity_from, activity_to, activity_type, documented_types
-        )
-
     # --- erasure -----------------------------------------------------------------------------
     def erase(
         self,
@@ -209,11 +180,6 @@ class ExportBackend:
     def erasures(self) -> tuple[Erasure, ...]:
         """Every erasure, configured or added, in the order they were registered."""
         return self._erasures.all()
-
-    def erased(self, as_of: datetime | None = None) -> dict[str, datetime]:
-        """uid -> erasure time of every activity that exists at ``as_of`` (default now) but is
-        erased then: what a correct load must no longer hold."""
-        return self.truth.erased(as_of)
 
     def export_truth(
         self,

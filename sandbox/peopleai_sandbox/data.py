@@ -132,6 +132,8 @@ class ActivityUniverse:
         activity_type: str = "all",
     ) -> Iterator[tuple[int, int]]:
         """Yield ``(index, latest version)`` of existing activities, filtered by activity date."""
+        if activity_type != "all" and activity_type not in ACTIVITY_TYPES:
+            raise ValueError(f"unknown activity_type {activity_type!r}")
         lo_us = day_start_us(activity_from) if activity_from else None
         hi_us = day_start_us(activity_to + timedelta(days=1)) if activity_to else None
         scan_lo = 0 if lo_us is None else lo_us - TS_AFTER_FIRST_INGEST_MAX_US

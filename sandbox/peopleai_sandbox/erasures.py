@@ -67,15 +67,18 @@ class Erasure:
         }
 
 
+@dataclass(frozen=True)
+class ActivityLookup:
+    """How erasures find an activity's uid and the peopleai_ids of its participants."""
+
+    uid_of: Callable[[int], str]
+    participants_of: Callable[[int], frozenset[str]]
+
+
 class ErasureSet:
     """The erasures in force at one instant: which activities they remove, and since when."""
 
-    def __init__(
-        self,
-        erasures: Iterable[Erasure],
-        uid_of: Callable[[int], str],
-        participants_of: Callable[[int], frozenset[str]],
-    ) -> None:
+    def __init__(self, erasures: Iterable[Erasure], lookup: ActivityLookup) -> None:
         self._uid_at: dict[str, int] = {}
         self._user_at: dict[str, int] = {}
         for erasure in erasures:
@@ -84,8 +87,7 @@ class ErasureSet:
                 self._uid_at[uid] = min(at, self._uid_at.get(uid, at))
             for user in erasure.user_ids:
                 self._user_at[user] = min(at, self._user_at.get(user, at))
-        self._uid_of = uid_of
-        self._participants_of = participants_of
+        self._lookup = lookup
 
     def __bool__(self) -> bool:
         return bool(self._uid_at or self._user_at)
@@ -93,13 +95,13 @@ class ErasureSet:
     def erased_at_us(self, index: int) -> int | None:
         """When activity ``index`` was erased (the earliest erasure naming it), or None."""
         times = []
-        by_uid = self._uid_at.get(self._uid_of(index))
+        by_uid = self._uid_at.get(self._lookup.uid_of(index))
         if by_uid is not None:
             times.append(by_uid)
         if self._user_at:
             times.extend(
                 self._user_at[user]
-                for user in self._participants_of(index)
+                for user in self._lookup.participants_of(index)
                 if user in self._user_at
             )
         return min(times) if times else None
@@ -117,16 +119,10 @@ class ErasureSet:
 class ErasureLedger:
     """Every erasure known so far (configured up front, or added at runtime), in order."""
 
-    def __init__(
-        self,
-        erasures: Iterable[Erasure],
-        uid_of: Callable[[int], str],
-        participants_of: Callable[[int], frozenset[str]],
-    ) -> None:
+    def __init__(self, erasures: Iterable[Erasure], lookup: ActivityLookup) -> None:
         self._lock = threading.Lock()
         self._erasures = list(erasures)
-        self._uid_of = uid_of
-        self._participants_of = participants_of
+        self._lookup = lookup
 
     def add(self, erasure: Erasure) -> None:
         """Register an erasure (it affects exports created from now on)."""
@@ -141,7 +137,7 @@ class ErasureLedger:
     def in_force(self, as_of_us: int) -> ErasureSet:
         """The erasures registered so far that have taken effect at ``as_of_us``."""
         active = [erasure for erasure in self.all() if to_us(erasure.at) <= as_of_us]
-        return ErasureSet(active, self._uid_of, self._participants_of)
+        return ErasureSet(active, self._lookup)
 
     def erased(self, indexes: Iterable[int], as_of_us: int) -> dict[str, datetime]:
         """uid -> erasure time, of those ``indexes`` that are erased at ``as_of_us``."""
@@ -152,5 +148,5 @@ class ErasureLedger:
         for index in indexes:
             at = in_force.erased_at_us(index)
             if at is not None:
-                erased[self._uid_of(index)] = from_us(at)
+                erased[self._lookup.uid_of(index)] = from_us(at)
         return erased

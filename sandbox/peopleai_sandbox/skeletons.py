@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -22,26 +23,17 @@ TS_AFTER_FIRST_INGEST_MAX_US = 46 * DAY_US
 VERSION_SPAN_MAX_US = 41 * DAY_US
 
 
+@dataclass(slots=True, eq=False)
 class Skeleton:
     """The selection-relevant facts of one activity: type, and per version its two times."""
 
-    __slots__ = ("activity_type", "index", "ingests", "logged_call", "scheduled", "timestamps")
-
-    def __init__(
-        self,
-        index: int,
-        activity_type: str,
-        ingests: list[int],
-        timestamps: list[int],
-        logged_call: bool,
-        scheduled: bool,
-    ) -> None:
-        self.index = index
-        self.activity_type = activity_type
-        self.ingests = ingests
-        self.timestamps = timestamps
-        self.logged_call = logged_call
-        self.scheduled = scheduled
+    # Slots: a large universe caches hundreds of thousands of these.
+    index: int
+    activity_type: str
+    ingests: list[int]
+    timestamps: list[int]
+    logged_call: bool
+    scheduled: bool
 
     def latest_version_at(self, as_of_us: int) -> int:
         """Return the newest version (1-based) ingested at or before ``as_of_us``, or 0."""

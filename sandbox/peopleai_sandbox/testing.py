@@ -5,15 +5,14 @@ from __future__ import annotations
 import json
 import urllib.parse
 import urllib.request
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from .backend import ExportBackend
 from .clock import SandboxClock
 from .config import Faults, SandboxConfig
-from .erasures import Erasure
 from .server import SandboxServer
 
 
@@ -31,6 +30,8 @@ class RunningSandbox:
         self.storage_url: str | None = server.storage_url
         self.client_id: str = server.config.client_id
         self.client_secret: str = server.config.client_secret
+        # Erase activities (by uid) and users' activities (by peopleai_id) from a time on.
+        self.erase = server.backend.erase
 
     @property
     def token_url(self) -> str:
@@ -57,16 +58,6 @@ class RunningSandbox:
     def advance(self, days: float = 0, seconds: float = 0) -> None:
         """Move the sandbox clock forward."""
         self.clock.advance(timedelta(days=days, seconds=seconds))
-
-    def erase(
-        self,
-        uids: Iterable[str] = (),
-        user_ids: Iterable[str | int] = (),
-        at: datetime | None = None,
-    ) -> Erasure:
-        """Erase activities (by ``uid``) and every activity of users (by ``peopleai_id``) from
-        ``at`` on (default: now by the sandbox clock); see ``ExportBackend.erase``."""
-        return self.backend.erase(uids, user_ids, at)
 
     def set_faults(self, faults: Faults | None = None, **settings: Any) -> None:
         """Replace the fault settings at runtime (a Faults object, or its fields by name)."""

@@ -5,7 +5,7 @@ PostgreSQL) against a sandbox that sends undocumented fields (`extra_fields`), v
 types than documented (`type_drift`) and timestamps in every style (`mixed`). Two syncs; the
 late undocumented names (`ai_summary`, `risk_flags`, `engagement`, and nested ones) appear only
 in versions the second sync brings. After each, every key of every record the sandbox served
-must be in the warehouse with its value (see tests.support.fidelity), timestamps in timestamp columns,
+must be in the warehouse with its value (tests.support.fidelity), timestamps in timestamp columns,
 and the tap's log must name each new field once, in the sync where it first appeared.
 """
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from tap_peopleai.planning import ExportWindow
-from tap_peopleai.progress import JobInFlight, PlanSettings, SyncProgress
+from tap_peopleai.progress import PlanSettings, SyncProgress
+from tap_peopleai.state_entries import JobInFlight
 
 D = dt.date
 SETTINGS = PlanSettings(

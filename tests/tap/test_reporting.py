@@ -6,16 +6,8 @@ import threading
 
 import pytest
 
-from tap_peopleai.reporting import (
-    Cadence,
-    DownloadTotals,
-    JobStates,
-    LineBudget,
-    PhaseClock,
-    Totals,
-    format_duration,
-    format_mb,
-)
+from tap_peopleai.download_totals import DownloadTotals, Totals, format_mb
+from tap_peopleai.reporting import Cadence, JobStates, LineBudget, PhaseClock, format_duration
 from tests.support.fake_clock import FakeClock
 
 

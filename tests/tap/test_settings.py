@@ -15,14 +15,13 @@ from typing import Any
 
 import pytest
 
-from tap_peopleai.settings import (
+from tap_peopleai.setting_values import (
     SettingsError,
-    TapSettings,
     environment_values,
     parse_values,
     unknown_settings_warning,
-    validate_settings,
 )
+from tap_peopleai.settings import TapSettings, validate_settings
 from tap_peopleai.settings_schema import DEFAULT_API_URL, settings_schema, tap_setting_names
 from tap_peopleai.tap import TapPeopleAI
 

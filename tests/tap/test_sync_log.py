@@ -12,9 +12,9 @@ import requests
 
 from tap_peopleai.errors import ApiError, DownloadIncompleteError, RetriableApiError
 from tap_peopleai.planning import ExportWindow
-from tap_peopleai.progress import JobInFlight
 from tap_peopleai.reporting import PHASES
 from tap_peopleai.retry_log import RETRY_LINES_PER_MINUTE, RetryLog, describe_failure
+from tap_peopleai.state_entries import JobInFlight
 from tap_peopleai.sync_log import SyncLog
 from tests.support.fake_clock import FakeClock
 
