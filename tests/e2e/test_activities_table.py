@@ -23,6 +23,7 @@ import pytest
 
 from tap_peopleai.record_schema import activity_fields, activity_schema
 from tests.support.fidelity import fidelity_problems
+from tests.support.tap_runs import meltano_env
 from tests.support.warehouse_rows import duckdb_records, postgres_records
 
 UTC = timezone.utc
@@ -88,13 +89,7 @@ def _scenario(
         timestamp_style="mixed",
         late_fields_after_days=LATE_FIELDS_AFTER_DAYS,
     )
-    env = {
-        "TAP_PEOPLEAI_API_URL": sandbox.url,
-        "TAP_PEOPLEAI_CLIENT_ID": sandbox.client_id,
-        "TAP_PEOPLEAI_CLIENT_SECRET": sandbox.client_secret,
-        "TAP_PEOPLEAI_START_DATE": START_DATE.isoformat(),
-        **loader_env,
-    }
+    env = meltano_env(sandbox, START_DATE, loader_env)
     state_id = f"sandbox:tap-peopleai-to-{loader}"
     meltano_project.run("state", "clear", "--force", state_id, env=env, check=False)
 

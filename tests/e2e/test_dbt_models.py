@@ -25,6 +25,7 @@ from dbt_truth import expected_marts, truth_records
 
 import demo_models
 from peopleai_sandbox.checks import to_utc
+from tests.support.tap_runs import meltano_env
 
 UTC = timezone.utc
 SANDBOX_NOW = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
@@ -35,12 +36,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 
 def _tap_env(sandbox: Any) -> dict[str, str]:
-    return {
-        "TAP_PEOPLEAI_API_URL": sandbox.url,
-        "TAP_PEOPLEAI_CLIENT_ID": sandbox.client_id,
-        "TAP_PEOPLEAI_CLIENT_SECRET": sandbox.client_secret,
-        "TAP_PEOPLEAI_START_DATE": START_DATE.isoformat(),
-    }
+    return meltano_env(sandbox, START_DATE)
 
 
 def _assert_dbt_ran(output: str, command: str) -> None:

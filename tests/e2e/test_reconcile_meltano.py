@@ -20,6 +20,7 @@ from typing import Any
 import duckdb
 import pytest
 
+from tests.support.tap_runs import meltano_env
 from tests.support.times import to_utc
 
 UTC = timezone.utc
@@ -78,16 +79,6 @@ def _assert_live_rows_equal_the_truth(sandbox: Any, live: Live, erased: set[str]
     assert not stale, f"{len(stale)} rows not at their latest version"
 
 
-def _sandbox_env(sandbox: Any, loader_env: dict[str, str]) -> dict[str, str]:
-    return {
-        "TAP_PEOPLEAI_API_URL": sandbox.url,
-        "TAP_PEOPLEAI_CLIENT_ID": sandbox.client_id,
-        "TAP_PEOPLEAI_CLIENT_SECRET": sandbox.client_secret,
-        "TAP_PEOPLEAI_START_DATE": START_DATE.isoformat(),
-        **loader_env,
-    }
-
-
 def _scenario(
     meltano_project: Any,
     sandbox_factory: Callable[..., Any],
@@ -96,7 +87,7 @@ def _scenario(
     live_rows: Callable[[], Live],
 ) -> None:
     sandbox = sandbox_factory(now=SANDBOX_NOW, activities_per_day=60, seed=5)
-    env = _sandbox_env(sandbox, loader_env)
+    env = meltano_env(sandbox, START_DATE, loader_env)
     for state_id in (f"tap-peopleai-to-{loader}", f"tap-peopleai-reconcile-to-{loader}"):
         meltano_project.run("state", "clear", "--force", f"sandbox:{state_id}", env=env)
     meltano_project.run("run", "tap-peopleai", loader, env=env)
@@ -182,7 +173,8 @@ def _killed_scenario(
     Returns the erased uids and the reconciliation state Meltano held after the kill ({} if none).
     """
     # Many small windows and small loader batches: states are written while it runs.
-    env = _sandbox_env(sandbox, {"TAP_PEOPLEAI_SNAPSHOT_WINDOW_DAYS": "15", **loader_env})
+    small_windows = {"TAP_PEOPLEAI_SNAPSHOT_WINDOW_DAYS": "15", **loader_env}
+    env = meltano_env(sandbox, START_DATE, small_windows)
     reconcile_state = f"sandbox:tap-peopleai-reconcile-to-{loader}"
     for state_id in (f"sandbox:tap-peopleai-to-{loader}", reconcile_state):
         meltano_project.run("state", "clear", "--force", state_id, env=env)

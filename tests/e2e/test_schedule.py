@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.tap_runs import meltano_env
 from tests.support.truth import compare, latest_versions
 from tests.support.warehouse_rows import duckdb_rows
 
@@ -24,13 +25,7 @@ def test_daily_schedule_runs_its_job_into_duckdb_twice(
 ) -> None:
     sandbox = sandbox_factory(now=SANDBOX_NOW, activities_per_day=100, seed=31)
     db = tmp_path / "scheduled.duckdb"
-    env = {
-        "TAP_PEOPLEAI_API_URL": sandbox.url,
-        "TAP_PEOPLEAI_CLIENT_ID": sandbox.client_id,
-        "TAP_PEOPLEAI_CLIENT_SECRET": sandbox.client_secret,
-        "TAP_PEOPLEAI_START_DATE": START_DATE.isoformat(),
-        "TARGET_DUCKDB_FILEPATH": str(db),
-    }
+    env = meltano_env(sandbox, START_DATE, {"TARGET_DUCKDB_FILEPATH": str(db)})
     listed = meltano_project.run("schedule", "list", env=env).stdout
     assert "peopleai-daily" in listed, listed
     meltano_project.run("state", "clear", "--force", STATE_ID, env=env, check=False)

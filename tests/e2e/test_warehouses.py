@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.tap_runs import meltano_env
 from tests.support.truth import compare, latest_versions
 from tests.support.warehouse_rows import duckdb_rows, postgres_rows
 
@@ -44,13 +45,7 @@ def _two_syncs(
     read_rows: Callable[[], Rows],
 ) -> None:
     sandbox = sandbox_factory(now=SANDBOX_NOW, activities_per_day=100, seed=11)
-    env = {
-        "TAP_PEOPLEAI_API_URL": sandbox.url,
-        "TAP_PEOPLEAI_CLIENT_ID": sandbox.client_id,
-        "TAP_PEOPLEAI_CLIENT_SECRET": sandbox.client_secret,
-        "TAP_PEOPLEAI_START_DATE": START_DATE.isoformat(),
-        **loader_env,
-    }
+    env = meltano_env(sandbox, START_DATE, loader_env)
     state_id = f"sandbox:tap-peopleai-to-{loader}"
     meltano_project.run("state", "clear", "--force", state_id, env=env, check=False)
 

@@ -87,3 +87,16 @@ def run_tap(
     if expect_error:
         assert error is not None, "the sync was expected to fail"
     return SyncResult(messages, error)
+
+
+def meltano_env(
+    sandbox: RunningSandbox, start_date: dt.date, extra: dict[str, str] | None = None
+) -> dict[str, str]:
+    """The environment that points a `meltano run` of tap-peopleai at ``sandbox``."""
+    return {
+        "TAP_PEOPLEAI_API_URL": sandbox.url,
+        "TAP_PEOPLEAI_CLIENT_ID": sandbox.client_id,
+        "TAP_PEOPLEAI_CLIENT_SECRET": sandbox.client_secret,
+        "TAP_PEOPLEAI_START_DATE": start_date.isoformat(),
+        **(extra or {}),
+    }
