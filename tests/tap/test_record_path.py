@@ -72,3 +72,25 @@ def test_stream_maps_and_flattening_take_the_sdk_path(make_sandbox) -> None:
     assert all("summary" not in r for r in records)
     assert any("subject_upper" in r for r in records)
     assert any("stats__total_participants" in r for r in records)
+
+
+def test_deselected_properties_are_left_out_and_undeclared_fields_still_arrive(
+    make_sandbox,
+) -> None:
+    sandbox = make_sandbox(variants=Variants(extra_fields=True))
+    config = tap_config(sandbox)
+    catalog = TapPeopleAI(config=config).catalog_dict
+    (activities,) = [s for s in catalog["streams"] if s["tap_stream_id"] == "activities"]
+    for entry in activities["metadata"]:
+        if entry["breadcrumb"] == ["properties", "summary"]:
+            entry["metadata"]["selected"] = False
+
+    class SelectingTap(TapPeopleAI):
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(catalog=catalog, **kwargs)
+
+    records = records_of(SelectingTap, config)
+    assert len(records) == len(sandbox.backend.truth_records(activity_from=START))
+    assert all("summary" not in r and "subject" in r for r in records)
+    # Fields the schema does not declare still arrive, in the declared additional_fields.
+    assert any((r.get("additional_fields") or {}).get("source_system") for r in records)
