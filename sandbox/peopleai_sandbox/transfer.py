@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -85,19 +85,42 @@ def _send_fast(connection: socket.socket, segments: list[Segment], limit: int | 
     return sent
 
 
+class Pacer:
+    """Keeps a sender at ``bandwidth`` bytes per second: after each piece, it sleeps for as long
+    as the sender is ahead. The clock and the sleep are parameters so that a test can pass the
+    seconds without waiting."""
+
+    def __init__(
+        self,
+        bandwidth: int,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.bandwidth = bandwidth
+        self.step = max(1024, bandwidth // 20)
+        self._clock = clock
+        self._sleep = sleep
+        self._started = clock()
+        self._sent = 0
+
+    def sent(self, count: int) -> None:
+        """``count`` more bytes were sent: wait until the rate allows the next piece."""
+        self._sent += count
+        delay = self._sent / self.bandwidth - (self._clock() - self._started)
+        if delay > 0:
+            self._sleep(delay)
+
+
 def _send_throttled(wfile: Writer, chunks: Iterator[bytes], bandwidth: int) -> int:
     """Send at most ``bandwidth`` bytes per second on this connection."""
-    step = max(1024, bandwidth // 20)
-    started = time.monotonic()
+    pacer = Pacer(bandwidth)
     sent = 0
     for chunk in chunks:
-        for offset in range(0, len(chunk), step):
-            piece = chunk[offset : offset + step]
+        for offset in range(0, len(chunk), pacer.step):
+            piece = chunk[offset : offset + pacer.step]
             wfile.write(piece)
             sent += len(piece)
-            delay = sent / bandwidth - (time.monotonic() - started)
-            if delay > 0:
-                time.sleep(delay)
+            pacer.sent(len(piece))
     return sent
 
 

@@ -10,7 +10,9 @@ import requests
 
 from peopleai_sandbox import Faults
 from peopleai_sandbox.pytest_plugin import SandboxFactory
+from peopleai_sandbox.transfer import Pacer
 from tests.support.api_client import ApiClient, MakeClient, job_body, records_of
+from tests.support.fake_clock import FakeClock
 from tests.support.truth import observed_rows, truth_rows
 
 SMALL = {"fragment_records": 100}
@@ -137,12 +139,30 @@ def test_bandwidth_limit_slows_downloads(
     sandbox = sandbox_factory(**SMALL, bandwidth_bytes_per_second=400_000)
     api = make_client(sandbox)
     done = api.run()
-    started = time.monotonic()
     content = api.data(done["job_id"], fragment=0).content
-    elapsed = time.monotonic() - started
     assert len(content) > 100_000
-    assert elapsed >= len(content) / 400_000 * 0.9
-    assert sandbox.backend.stats()["fault_throttled_download"] == 1
+    assert content == api.data(done["job_id"], fragment=0).content
+    assert sandbox.backend.stats()["fault_throttled_download"] == 2
+
+
+def test_the_pacer_holds_a_sender_to_its_bandwidth() -> None:
+    clock = FakeClock()
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        clock.advance(seconds)
+
+    pacer = Pacer(400_000, clock=clock, sleep=sleep)
+    started = clock()
+    for _ in range(100):  # 100 pieces of 8,000 bytes: 800,000 bytes, two seconds' worth
+        pacer.sent(8_000)
+    assert clock() - started == pytest.approx(2.0)
+    assert len(sleeps) == 100
+    # A sender that is already slower than the bandwidth is not held back further.
+    clock.advance(5.0)
+    pacer.sent(8_000)
+    assert len(sleeps) == 100
 
 
 @pytest.mark.parametrize(
