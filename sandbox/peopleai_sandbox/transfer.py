@@ -101,12 +101,12 @@ class Pacer:
         self._clock = clock
         self._sleep = sleep
         self._started = clock()
-        self._sent = 0
+        self.total = 0
 
     def sent(self, count: int) -> None:
         """``count`` more bytes were sent: wait until the rate allows the next piece."""
-        self._sent += count
-        delay = self._sent / self.bandwidth - (self._clock() - self._started)
+        self.total += count
+        delay = self.total / self.bandwidth - (self._clock() - self._started)
         if delay > 0:
             self._sleep(delay)
 
@@ -114,14 +114,12 @@ class Pacer:
 def _send_throttled(wfile: Writer, chunks: Iterator[bytes], bandwidth: int) -> int:
     """Send at most ``bandwidth`` bytes per second on this connection."""
     pacer = Pacer(bandwidth)
-    sent = 0
     for chunk in chunks:
         for offset in range(0, len(chunk), pacer.step):
             piece = chunk[offset : offset + pacer.step]
             wfile.write(piece)
-            sent += len(piece)
             pacer.sent(len(piece))
-    return sent
+    return pacer.total
 
 
 def _send_gzip(

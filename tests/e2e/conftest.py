@@ -91,11 +91,15 @@ class MeltanoProject:
             start_new_session=True,
         )
 
-    def state(self, state_id: str, env: Mapping[str, str] | None = None) -> dict[str, object]:
-        """`meltano state get STATE_ID`, parsed."""
-        out = self.run("state", "get", state_id, env=env).stdout.strip()
+    def state(
+        self, state_id: str, env: Mapping[str, str] | None = None, *, missing_ok: bool = False
+    ) -> dict[str, object]:
+        """`meltano state get STATE_ID`, parsed; with ``missing_ok``, {} when none is saved."""
+        out = self.run("state", "get", state_id, env=env, check=not missing_ok).stdout.strip()
         # Meltano may print log lines before the JSON document: take the last JSON object.
         start = out.find("{")
+        if start < 0 and missing_ok:
+            return {}
         assert start >= 0, f"no JSON in `meltano state get {state_id}` output: {out!r}"
         parsed = json.loads(out[start:])
         assert isinstance(parsed, dict)

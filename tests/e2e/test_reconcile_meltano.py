@@ -8,7 +8,6 @@ ignores it, so there a row is live when its `sync_version` is at least the lates
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import time
@@ -193,11 +192,7 @@ def _killed_scenario(
 
 def _saved_reconciliation(meltano_project: Any, env: dict[str, str], state_id: str) -> Any:
     """The activities bookmark's reconciliation in the state Meltano holds ({} if none)."""
-    saved = meltano_project.run("state", "get", state_id, env=env, check=False).stdout
-    start = saved.find("{")
-    if start < 0:
-        return {}
-    state = json.loads(saved[start:]).get("singer_state", {})
+    state = meltano_project.state(state_id, env=env, missing_ok=True).get("singer_state", {})
     bookmark = state.get("bookmarks", {}).get("activities", {})
     return bookmark.get("reconciliation", {}) if _emitted_part(bookmark) else {}
 

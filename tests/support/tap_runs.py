@@ -100,3 +100,12 @@ def meltano_env(
         "TAP_PEOPLEAI_START_DATE": start_date.isoformat(),
         **(extra or {}),
     }
+
+
+def without_versions(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One run's records without `sync_version` (removed in place): each run stamps its own
+    start as the rows' version, and it is one integer for all of them."""
+    versions = {record.pop("sync_version") for record in records}
+    assert len(versions) == 1
+    assert all(isinstance(version, int) for version in versions)
+    return records

@@ -8,7 +8,7 @@ from peopleai_sandbox import Variants
 from tap_peopleai.tap import TapPeopleAI
 from tests.support.schema_check import schema_violations, undeclared_top_level
 from tests.support.sdk_default_path import SdkDefaultPathTap
-from tests.support.tap_runs import START, run_tap, tap_config
+from tests.support.tap_runs import START, run_tap, tap_config, without_versions
 
 
 def records_of(tap_class: type[TapPeopleAI], config: dict[str, Any]) -> list[dict[str, Any]]:
@@ -21,14 +21,6 @@ def test_fast_path_records_equal_the_sdk_default_path(make_sandbox) -> None:
     default = records_of(SdkDefaultPathTap, tap_config(sandbox))
     assert len(fast) > 1000
     assert without_versions(fast) == without_versions(default)
-
-
-def without_versions(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The records without `sync_version`: each run stamps its own start as the rows' version."""
-    versions = {record.pop("sync_version") for record in records}
-    assert len(versions) == 1
-    assert all(isinstance(version, int) for version in versions)
-    return records
 
 
 def test_records_fit_the_schema_and_hold_every_field_the_api_sent(make_sandbox) -> None:
