@@ -14,7 +14,9 @@ from typing import Any, NoReturn
 
 import duckdb
 from singer_sdk import typing as th
+from singer_sdk.exceptions import MissingKeyPropertiesError, RecordsWithoutSchemaException
 from singer_sdk.helpers.capabilities import PluginCapabilities, TargetCapabilities
+from singer_sdk.singerlib.exceptions import InvalidInputLine
 from singer_sdk.target_base import Target
 
 from target_duckdb_bulk.errors import LoaderError, first_line
@@ -113,6 +115,7 @@ class TargetDuckDBBulk(Target):
         self.settings = Settings.from_config(dict(self.config))
         self._state_written: dict[str, Any] | None = None
         self._overwritten: set[str] = set()
+        _ = self.connection  # a bad filepath stops the run before any message is read
 
     @cached_property
     def connection(self) -> Any:
@@ -161,6 +164,14 @@ class TargetDuckDBBulk(Target):
         super()._write_state_message(state)
         self._state_written = dict(state)
 
+    def _process_batch_message(self, message_dict: dict[str, Any]) -> None:
+        # The SDK looks the stream up without a check: a BATCH before its SCHEMA would stop
+        # with a bare KeyError.
+        self._assert_line_requires(message_dict, requires={"stream", "encoding", "manifest"})
+        if message_dict["stream"] not in self.mapper.stream_maps:
+            self._assert_sink_exists(message_dict["stream"])
+        super()._process_batch_message(message_dict)
+
     def _nothing_pending(self) -> bool:
         sinks = [*self._sinks_active.values(), *self._sinks_to_clear]
         return all(sink.current_size == 0 for sink in sinks)
@@ -176,6 +187,12 @@ class TargetDuckDBBulk(Target):
         self._process_endofpipe_cleanup()
 
 
+def _no_parse_traceback(record: logging.LogRecord) -> bool:
+    # The SDK's reader logs a bad input line with its traceback before raising; main() says
+    # the same in one line.
+    return not str(record.msg).startswith("Unable to parse")
+
+
 def _exit_with(message: str) -> NoReturn:
     logging.getLogger(TargetDuckDBBulk.name).error("%s", message)
     sys.exit(1)
@@ -183,12 +200,15 @@ def _exit_with(message: str) -> NoReturn:
 
 def main() -> None:
     """The console script: the SDK's command line, every explained error as one line."""
+    logging.getLogger("singer_sdk.singerlib.encoding.simple").addFilter(_no_parse_traceback)
     try:
         TargetDuckDBBulk.cli()
     except LoaderError as exc:
         _exit_with(str(exc))
     except duckdb.Error as exc:
         _exit_with(f"DuckDB: {first_line(str(exc))}")
+    except (InvalidInputLine, RecordsWithoutSchemaException, MissingKeyPropertiesError) as exc:
+        _exit_with(f"bad Singer input: {first_line(str(exc))}")
 
 
 if __name__ == "__main__":
