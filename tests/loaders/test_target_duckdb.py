@@ -91,7 +91,7 @@ def test_batch_files_upsert_in_manifest_and_line_order(load: DuckDBLoad, tmp_pat
         tmp_path / "2.jsonl.gz", [{"id": 2, "name": "y1"}, {"id": 1, "name": "x3"}]
     )
     load.run([schema("s", PROPS), batch("s", [first, second], gzipped=True)])
-    assert load.query("select id, name from s order by id") == [(1, "c"), (2, "y")]
+    assert load.query("select id, name from s order by id") == [(1, "x3"), (2, "y1")]
     assert not (tmp_path / "1.jsonl.gz").exists(), "a loaded batch file is removed"
     assert not (tmp_path / "2.jsonl.gz").exists()
 
