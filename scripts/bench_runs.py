@@ -6,6 +6,7 @@ figures of one run.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import psutil
 import yaml
 
 from bench_postgres import Postgres
@@ -38,7 +40,7 @@ def plugin_executable(kind: str, name: str, executable: str) -> Path:
 
 NEEDED = (
     ("loaders", "target-jsonl", "target-jsonl"),
-    ("loaders", "target-duckdb", "target-duckdb"),
+    ("loaders", "target-duckdb", "target-duckdb-bulk"),
     ("loaders", "target-postgres", "target-postgres"),
     ("utilities", "dbt-duckdb", "dbt"),
     ("utilities", "dbt-postgres", "dbt"),
@@ -58,13 +60,18 @@ def ensure_plugins() -> None:
     (REPO / "output").mkdir(exist_ok=True)
 
 
-def shipped_config(loader: str) -> dict[str, Any]:
-    """The loader's `config:` in meltano.yml (paths and connection are set by the caller)."""
+def _loader(loader: str) -> dict[str, Any]:
+    """The loader's entry in meltano.yml."""
     project = yaml.safe_load((REPO / "meltano.yml").read_text())
     for plugin in project["plugins"]["loaders"]:
         if plugin["name"] == loader:
-            return dict(plugin.get("config") or {})
+            return dict(plugin)
     raise KeyError(loader)
+
+
+def shipped_config(loader: str) -> dict[str, Any]:
+    """The loader's `config:` in meltano.yml (paths and connection are set by the caller)."""
+    return dict(_loader(loader).get("config") or {})
 
 
 # --- pipelines ----------------------------------------------------------------------------------
@@ -79,7 +86,7 @@ def run_pipeline(
     tap_path.write_text(json.dumps(tap_config))
     loader_path = workdir / f"{slug}.loader.json"
     loader_path.write_text(json.dumps(config))
-    target = plugin_executable("loaders", loader, loader)
+    target = plugin_executable("loaders", loader, _loader(loader)["executable"])
     with (
         (workdir / f"{slug}.tap.log").open("wb") as tap_log,
         (workdir / f"{slug}.loader.log").open("wb") as loader_log,
@@ -190,3 +197,25 @@ def native_postgres(server: Postgres, batch_dir: Path) -> tuple[float, int]:
     wall = time.perf_counter() - started
     count = int(server.psql("select count(*) from public.raw_activities").strip())
     return wall, count
+
+
+# --- memory --------------------------------------------------------------------------------------
+
+
+def tree_rss(pid: int, children_peak: dict[int, int]) -> int:
+    """Memory of a process and its descendants now; notes each descendant's largest sample.
+
+    Descendants count by PSS: forked workers share the tap's pages, which their RSS would
+    count again.
+    """
+    try:
+        process = psutil.Process(pid)
+        total = process.memory_info().rss
+        for child in process.children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                pss = child.memory_full_info().pss
+                total += pss
+                children_peak[child.pid] = max(children_peak.get(child.pid, 0), pss)
+        return int(total)
+    except psutil.Error:
+        return 0

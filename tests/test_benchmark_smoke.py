@@ -33,8 +33,8 @@ ROWS = (
     "### Pipelines: ",
     "| tap alone, RECORD mode, to /dev/null |",
     "| tap → target-jsonl (as shipped) |",
-    "| tap → target-duckdb, configuration before tuning |",
     "| tap → target-duckdb (as shipped) |",
+    "| tap BATCH → target-duckdb (as shipped) |",
     "| tap → target-postgres, configuration before tuning |",
     "| tap → target-postgres (as shipped) |",
     "| tap BATCH → target-postgres, configuration before tuning |",
@@ -49,6 +49,14 @@ ROWS = (
     "| tap alone ÷ fastest shipped loader",
     "| models' build ÷ the load, DuckDB",
     "| models' build ÷ the load, PostgreSQL",
+    "### DuckDB through `meltano run`: ",
+    "| tap alone, BATCH mode |",
+    "| tap alone, RECORD mode |",
+    "| DuckDB `read_json` of the same BATCH files into a table |",
+    "| `meltano run tap-peopleai target-duckdb` |",
+    "| `meltano run tap-peopleai-records target-duckdb` |",
+    "| `meltano run tap-peopleai target-duckdb` (BATCH): ",
+    "| `meltano run tap-peopleai target-duckdb` ÷ DuckDB's own `read_json`: ",
 )
 
 

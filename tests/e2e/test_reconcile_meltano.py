@@ -1,8 +1,11 @@
 """End to end: erasures at People.ai leave the warehouse after `meltano run tap-peopleai-reconcile`.
 
-PostgreSQL honours the reconciliation's ACTIVATE_VERSION (`_sdc_deleted_at`); DuckDB's loader
-ignores it, so there a row is live when its `sync_version` is at least the latest version in the
-`reconciliations` table. Either way the live rows must equal the sandbox's truth exactly.
+Both loaders honour the reconciliation's ACTIVATE_VERSION: a live row is one whose
+`_sdc_deleted_at` is null, and the live rows must equal the sandbox's truth exactly. The ordinary
+syncs into DuckDB run as shipped, from BATCH files: their rows carry no version, and the loader
+counts them as of the time it loaded them. meltanolabs-target-postgres skips rows without a
+version when it marks older ones deleted, so its ordinary syncs run in RECORD mode
+(tap-peopleai-records), whose rows carry one.
 """
 
 from __future__ import annotations
@@ -45,16 +48,12 @@ def _erase_some(sandbox: Any) -> set[str]:
 
 
 def duckdb_live_rows(db: Path) -> Live:
-    """The live rows of a DuckDB load: ``sync_version`` at least the latest reconciliation's."""
+    """The live rows of a DuckDB load: those the loader has not soft-deleted."""
     con = duckdb.connect(str(db), read_only=True)
     try:
-        tables = {t for (t,) in con.execute("select table_name from duckdb_tables()").fetchall()}
-        latest = "0"
-        if "reconciliations" in tables:
-            latest = "(select coalesce(max(version), 0) from peopleai.reconciliations)"
         rows = con.execute(
-            "select uid, epoch_us(ingest_timestamp) from peopleai.activities "  # noqa: S608
-            f"where sync_version >= {latest}"
+            "select uid, epoch_us(ingest_timestamp) from peopleai.activities "
+            "where _sdc_deleted_at is null"
         ).fetchall()
     finally:
         con.close()
@@ -78,6 +77,10 @@ def _assert_live_rows_equal_the_truth(sandbox: Any, live: Live, erased: set[str]
     assert not stale, f"{len(stale)} rows not at their latest version"
 
 
+# The tap plugin of each loader's ordinary syncs (see the module docstring).
+SYNC_TAP = {"target-duckdb": "tap-peopleai", "target-postgres": "tap-peopleai-records"}
+
+
 def _scenario(
     meltano_project: Any,
     sandbox_factory: Callable[..., Any],
@@ -87,13 +90,14 @@ def _scenario(
 ) -> None:
     sandbox = sandbox_factory(now=SANDBOX_NOW, activities_per_day=60, seed=5)
     env = meltano_env(sandbox, START_DATE, loader_env)
-    for state_id in (f"tap-peopleai-to-{loader}", f"tap-peopleai-reconcile-to-{loader}"):
+    tap = SYNC_TAP[loader]
+    for state_id in (f"{tap}-to-{loader}", f"tap-peopleai-reconcile-to-{loader}"):
         meltano_project.run("state", "clear", "--force", f"sandbox:{state_id}", env=env)
-    meltano_project.run("run", "tap-peopleai", loader, env=env)
+    meltano_project.run("run", tap, loader, env=env)
     erased = _erase_some(sandbox)
     assert erased & set(live_rows()), "the scenario erases activities already loaded"
     sandbox.clock.advance(timedelta(hours=3))
-    meltano_project.run("run", "tap-peopleai", loader, env=env)
+    meltano_project.run("run", tap, loader, env=env)
     assert erased & set(live_rows()), "an ordinary sync cannot know of erasures"
 
     meltano_project.run("run", "tap-peopleai-reconcile", loader, env=env)
@@ -131,10 +135,11 @@ def test_postgres_reconciliation_marks_exactly_the_erased_activities_deleted(
 
 # A reconciliation killed midway ------------------------------------------------------------
 #
-# Meltano saves the tap's state when the loader emits it: target-duckdb after every flush (here
-# every 100 rows), target-postgres (a singer-sdk target) only when it drains all its sinks, every
-# 5 minutes or at the end. So DuckDB's rerun resumes the killed reconciliation from its saved
-# state, and PostgreSQL's starts a new one over rows the killed one loaded: both must end correct.
+# Meltano saves the tap's state when the loader emits it: target-duckdb once the rows before it
+# are committed (here its spool is loaded every 100 rows), target-postgres (a singer-sdk target)
+# only when it drains all its sinks, every 5 minutes or at the end. So DuckDB's rerun resumes the
+# killed reconciliation from its saved state, and PostgreSQL's starts a new one over rows the
+# killed one loaded: both must end correct.
 
 
 def _killed_midway(
@@ -174,16 +179,17 @@ def _killed_scenario(
     # Many small windows and small loader batches: states are written while it runs.
     small_windows = {"TAP_PEOPLEAI_SNAPSHOT_WINDOW_DAYS": "15", **loader_env}
     env = meltano_env(sandbox, START_DATE, small_windows)
+    tap = SYNC_TAP[loader]
     reconcile_state = f"sandbox:tap-peopleai-reconcile-to-{loader}"
-    for state_id in (f"sandbox:tap-peopleai-to-{loader}", reconcile_state):
+    for state_id in (f"sandbox:{tap}-to-{loader}", reconcile_state):
         meltano_project.run("state", "clear", "--force", state_id, env=env)
-    meltano_project.run("run", "tap-peopleai", loader, env=env)
+    meltano_project.run("run", tap, loader, env=env)
     erased = _erase_some(sandbox)
     _killed_midway(meltano_project, env, loader, log, lambda: midway(reconcile_state, env))
     saved = _saved_reconciliation(meltano_project, env, reconcile_state)
     # Meanwhile People.ai ingests more, and the ordinary sync loads it.
     sandbox.clock.advance(timedelta(hours=3))
-    meltano_project.run("run", "tap-peopleai", loader, env=env)
+    meltano_project.run("run", tap, loader, env=env)
     # Meltano marks the killed run stale only after its 5-minute heartbeat: the operator who
     # knows it is dead reruns with --force, as the README says.
     meltano_project.run("run", "--force", "tap-peopleai-reconcile", loader, env=env)

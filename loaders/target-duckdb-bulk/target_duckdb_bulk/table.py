@@ -34,9 +34,14 @@ class LoadStamp:
     sync_started_at: int  # the SDK's sync start, ms since the epoch
 
     def fills(self) -> dict[str, str]:
-        """`_sdc_*` column -> the SQL expression of its value when the row has none."""
+        """`_sdc_*` column -> the SQL expression of its value when the row has none.
+
+        A BATCH message carries no extraction time: its rows count as extracted when the loader
+        received it, so that later deliveries still rank later.
+        """
         batched = f"make_timestamptz({self.batched_at_us})"
         return {
+            "_sdc_extracted_at": batched,
             "_sdc_batched_at": batched,
             "_sdc_received_at": "get_current_timestamp()",
             "_sdc_sequence": f"{self.batched_at_us // 1000}",

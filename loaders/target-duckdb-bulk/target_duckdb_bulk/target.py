@@ -123,7 +123,11 @@ class TargetDuckDBBulk(Target):
         path = self.settings.filepath
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            return duckdb.connect(str(path))
+            connection = duckdb.connect(str(path))
+            # UTC, so that casts between TIMESTAMP and TIMESTAMPTZ never depend on the machine
+            # (set after connecting: the time zone extension is loaded by then).
+            connection.execute("set TimeZone = 'UTC'")
+            return connection
         except (OSError, duckdb.Error) as exc:
             raise LoaderError(
                 f"setting filepath: cannot open {path} as a DuckDB file: {first_line(str(exc))}"
