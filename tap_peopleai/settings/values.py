@@ -29,6 +29,9 @@ ENV_PREFIX = "TAP_PEOPLEAI_"
 # itself, and Meltano passes its extras as TAP_PEOPLEAI__SELECT, TAP_PEOPLEAI__METADATA, ...
 SDK_VARIABLES = frozenset({"LOGLEVEL"})
 MELTANO_EXTRA_PREFIX = ENV_PREFIX + "_"
+# The SDK's object settings: Meltano also exports each of their nested keys as a variable of
+# its own (TAP_PEOPLEAI_BATCH_CONFIG_ENCODING_FORMAT, ...) beside the whole object.
+OBJECT_SETTINGS = ("batch_config", "stream_maps", "stream_map_config", "faker_config")
 TRUE_WORDS = ("true", "yes", "on", "1")
 FALSE_WORDS = ("false", "no", "off", "0")
 WHOLE_NUMBER = re.compile(r"[+-]?\d+")
@@ -190,6 +193,8 @@ def unknown_settings_warning(
         if not variable.startswith(ENV_PREFIX) or variable.startswith(MELTANO_EXTRA_PREFIX):
             continue
         suffix = variable[len(ENV_PREFIX) :]
+        if suffix.lower().startswith(tuple(f"{name}_" for name in OBJECT_SETTINGS)):
+            continue
         if suffix not in SDK_VARIABLES and suffix.lower() not in known_names:
             sources[suffix.lower()] = variable
     if not sources:
