@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import datetime as dt
 import os
 import shutil
 import subprocess
@@ -37,15 +36,14 @@ from bench_runs import (
     SCHEMA,
     duckdb_count,
     ensure_plugins,
+    export_activities,
     native_duckdb,
     run_tap_alone,
     say,
+    snapshot_sandbox,
     tree_rss,
 )
-from peopleai_sandbox import SandboxConfig, run_sandbox
 
-SNAPSHOT_DAYS = 10
-NOW = dt.datetime(2026, 6, 15, 12, 0, tzinfo=dt.timezone.utc)
 BATCH_ENCODING = {"format": "jsonl", "compression": "gzip"}
 # Issue #18's targets for the shipped DuckDB pipeline, on this kind of machine (2 cores).
 TARGET_ACTIVITIES_PER_S = 8_300
@@ -126,32 +124,16 @@ def measure(activities_per_day: int, fragment_records: int) -> MeltanoResult:
     """Start a sandbox, create its export job once, then measure every run over it."""
     ensure_plugins()
     workdir = Path(tempfile.mkdtemp(prefix="tap-peopleai-meltano-bench-"))
-    start = NOW.date() - dt.timedelta(days=SNAPSHOT_DAYS - 1)
-    config = SandboxConfig(
-        seed=19,
-        now=NOW,
-        activities_per_day=activities_per_day,
-        fragment_records=fragment_records,
-        job_run_seconds=0.05,
-        data_dir=str(workdir / "sandbox"),
-    )
     try:
-        with run_sandbox(config) as running:
-            tap_config = {
-                "api_url": running.url,
-                "client_id": running.client_id,
-                "client_secret": running.client_secret,
-                "poll_interval": 0.05,
-                "job_timeout": 3600,
-                "start_date": start.isoformat(),
-                "scheduled_horizon_days": 0,
-            }
-            activities = len(
-                running.backend.ground_truth(activity_from=start, activity_to=NOW.date())
-            )
+        with snapshot_sandbox(workdir, 19, activities_per_day, fragment_records) as (
+            running,
+            tap_config,
+        ):
+            activities = export_activities(running, tap_config)
             say(
-                f"meltano runs: {activities:,} activities, snapshot {start}..{NOW.date()}; first "
-                "tap run (creates and renders the export job, not measured)"
+                f"meltano runs: {activities:,} activities, snapshot from "
+                f"{tap_config['start_date']}; first tap run (creates and renders the export job, "
+                "not measured)"
             )
             run_tap_alone(workdir, tap_config)
             return _measure_runs(workdir, tap_config, activities)

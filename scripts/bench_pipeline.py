@@ -22,7 +22,6 @@ warehouse must hold exactly the export's activities.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import os
 import shutil
 import tempfile
@@ -36,6 +35,7 @@ from bench_runs import (
     dbt_build,
     duckdb_count,
     ensure_plugins,
+    export_activities,
     jsonl_count,
     native_duckdb,
     native_postgres,
@@ -43,8 +43,8 @@ from bench_runs import (
     run_tap_alone,
     say,
     shipped_config,
+    snapshot_sandbox,
 )
-from peopleai_sandbox import SandboxConfig, run_sandbox
 
 # What meltano.yml shipped before the loaders were tuned (issue #13): the loaders' defaults.
 PREVIOUS_POSTGRES = {"dialect+driver": "postgresql+psycopg", "load_method": "upsert"}
@@ -75,10 +75,6 @@ class PipelineResult:
     lines: list[str]
 
 
-SNAPSHOT_DAYS = 10
-NOW = dt.datetime(2026, 6, 15, 12, 0, tzinfo=dt.timezone.utc)
-
-
 def measure(activities_per_day: int, fragment_records: int) -> PipelineResult:
     """Start a sandbox, create its export job once, then measure every pipeline over it."""
     ensure_plugins()
@@ -86,29 +82,15 @@ def measure(activities_per_day: int, fragment_records: int) -> PipelineResult:
     # user) must read the BATCH files and its own data directory here.
     workdir = Path(tempfile.mkdtemp(prefix="tap-peopleai-pipelines-"))
     os.chmod(workdir, 0o755)  # noqa: S103 - a benchmark scratch directory
-    start = NOW.date() - dt.timedelta(days=SNAPSHOT_DAYS - 1)
-    config = SandboxConfig(
-        seed=13,
-        now=NOW,
-        activities_per_day=activities_per_day,
-        fragment_records=fragment_records,
-        job_run_seconds=0.05,
-        data_dir=str(workdir / "sandbox"),
-    )
     try:
-        with run_sandbox(config) as running:
-            tap_config = {
-                "api_url": running.url,
-                "client_id": running.client_id,
-                "client_secret": running.client_secret,
-                "poll_interval": 0.05,
-                "job_timeout": 3600,
-                "start_date": start.isoformat(),
-                "scheduled_horizon_days": 0,
-            }
+        with snapshot_sandbox(workdir, 13, activities_per_day, fragment_records) as (
+            running,
+            tap_config,
+        ):
             say(
-                f"pipelines: {activities_per_day} activities/day, snapshot {start}..{NOW.date()};"
-                " first tap run (creates and renders the export job, not measured)"
+                f"pipelines: {activities_per_day} activities/day, snapshot from "
+                f"{tap_config['start_date']}; first tap run (creates and renders the export job, "
+                "not measured)"
             )
             run_tap_alone(workdir, tap_config)
             return measure_pipelines(running, tap_config, workdir)
@@ -162,8 +144,7 @@ BATCH_ENCODING = {"format": "jsonl", "compression": "gzip"}
 
 def measure_pipelines(running: Any, tap_config: dict[str, Any], workdir: Path) -> PipelineResult:
     """Every pipeline of the table over the export `tap_config` selects (its job exists)."""
-    start = dt.date.fromisoformat(tap_config["start_date"])
-    activities = len(running.backend.ground_truth(activity_from=start, activity_to=NOW.date()))
+    activities = export_activities(running, tap_config)
     table = Measurements(workdir, tap_config, activities)
     tap_alone = table.add(
         "tap alone, RECORD mode, to /dev/null", run_tap_alone(workdir, tap_config), None

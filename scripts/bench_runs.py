@@ -7,11 +7,13 @@ figures of one run.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +22,15 @@ import psutil
 import yaml
 
 from bench_postgres import Postgres
+from peopleai_sandbox import SandboxConfig, run_sandbox
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 PLUGINS = REPO / ".meltano"
 SCHEMA = "peopleai"
+# The export every pipeline measurement loads: a snapshot of SNAPSHOT_DAYS days up to NOW.
+SNAPSHOT_DAYS = 10
+NOW = dt.datetime(2026, 6, 15, 12, 0, tzinfo=dt.timezone.utc)
 
 
 def say(text: str) -> None:
@@ -72,6 +78,44 @@ def _loader(loader: str) -> dict[str, Any]:
 def shipped_config(loader: str) -> dict[str, Any]:
     """The loader's `config:` in meltano.yml (paths and connection are set by the caller)."""
     return dict(_loader(loader).get("config") or {})
+
+
+# --- the export ---------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def snapshot_sandbox(
+    workdir: Path, seed: int, activities_per_day: int, fragment_records: int
+) -> Iterator[tuple[Any, dict[str, Any]]]:
+    """A sandbox serving the snapshot export, and the tap configuration that selects it."""
+    start = NOW.date() - dt.timedelta(days=SNAPSHOT_DAYS - 1)
+    config = SandboxConfig(
+        seed=seed,
+        now=NOW,
+        activities_per_day=activities_per_day,
+        fragment_records=fragment_records,
+        job_run_seconds=0.05,
+        data_dir=str(workdir / "sandbox"),
+    )
+    with run_sandbox(config) as running:
+        yield (
+            running,
+            {
+                "api_url": running.url,
+                "client_id": running.client_id,
+                "client_secret": running.client_secret,
+                "poll_interval": 0.05,
+                "job_timeout": 3600,
+                "start_date": start.isoformat(),
+                "scheduled_horizon_days": 0,
+            },
+        )
+
+
+def export_activities(running: Any, tap_config: dict[str, Any]) -> int:
+    """How many activities the export selected by ``tap_config`` holds."""
+    start = dt.date.fromisoformat(tap_config["start_date"])
+    return len(running.backend.ground_truth(activity_from=start, activity_to=NOW.date()))
 
 
 # --- pipelines ----------------------------------------------------------------------------------
