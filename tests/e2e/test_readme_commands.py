@@ -57,7 +57,7 @@ HOW: dict[str, str] = {
     "meltano install": "tests/e2e/conftest.py::meltano_project",
     "peopleai-sandbox serve --port 8765 --now 2025-03-01T12:00:00Z &": RUN,
     "meltano run tap-peopleai target-duckdb": RUN,
-    "TAP_PEOPLEAI_START_DATE=2025-02-20 meltano run tap-peopleai target-jsonl": RUN,
+    "TAP_PEOPLEAI_START_DATE=2025-02-20 meltano run tap-peopleai-records target-jsonl": RUN,
     "meltano state list": RUN,
     "meltano state get sandbox:tap-peopleai-to-target-duckdb": RUN,
     "meltano --environment=production run peopleai-to-duckdb": RUN,
@@ -228,7 +228,7 @@ def runner(meltano_project: Any) -> Iterator[ReadmeRunner]:
     readme_runner = ReadmeRunner(meltano_project, _free_port())
     for state_id in (
         "sandbox:tap-peopleai-to-target-duckdb",
-        "sandbox:tap-peopleai-to-target-jsonl",
+        "sandbox:tap-peopleai-records-to-target-jsonl",
         "production:tap-peopleai-to-target-duckdb",
     ):
         meltano_project.run("state", "clear", "--force", state_id, check=False)
@@ -253,7 +253,7 @@ def test_readme_commands_run_in_order_against_the_sandbox(runner: ReadmeRunner) 
             outputs[command] = proc.stdout + proc.stderr
     states = outputs["meltano state list"]
     assert "sandbox:tap-peopleai-to-target-duckdb" in states
-    assert "sandbox:tap-peopleai-to-target-jsonl" in states
+    assert "sandbox:tap-peopleai-records-to-target-jsonl" in states
     assert '"cursor"' in outputs["meltano state get sandbox:tap-peopleai-to-target-duckdb"]
     assert "peopleai-reconcile-weekly" in outputs["meltano schedule list"]
     printed = outputs["meltano --environment=production config print tap-peopleai"]
