@@ -57,6 +57,7 @@ ROWS = (
     "| `meltano run tap-peopleai-records target-duckdb` |",
     "| `meltano run tap-peopleai target-duckdb` (BATCH): ",
     "| `meltano run tap-peopleai target-duckdb` ÷ DuckDB's own `read_json`: ",
+    "| peak RSS of tap + loader, `meltano run tap-peopleai target-duckdb`: ",
 )
 
 
