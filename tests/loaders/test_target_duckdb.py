@@ -245,6 +245,7 @@ def test_a_value_of_another_type_names_the_file_and_line(tmp_path: Path) -> None
         ({"filepath": "{tmp}"}, "setting filepath is a directory"),
         ({"filepath": "/proc/no/such/dir/t.duckdb"}, "setting filepath: cannot open"),
         ({"filepath": "{tmp}/t.duckdb", "spool_dir": "/no/such"}, "setting spool_dir"),
+        ({"filepath": "{tmp}/t.duckdb", "memory_limit": "lots"}, "setting memory_limit"),
     ],
 )
 def test_bad_settings_are_named(tmp_path: Path, config: dict[str, str], expected: str) -> None:

@@ -19,10 +19,16 @@ from singer_sdk.helpers.capabilities import PluginCapabilities, TargetCapabiliti
 from singer_sdk.singerlib.exceptions import InvalidInputLine
 from singer_sdk.target_base import Target
 
+from target_duckdb_bulk.columns import literal
 from target_duckdb_bulk.errors import LoaderError, first_line
 from target_duckdb_bulk.files import BatchFiles
 from target_duckdb_bulk.sink import DuckDBSink
 from target_duckdb_bulk.table import Table
+
+# DuckDB's own default is 80 % of the machine's memory, most of it a cache of table blocks that
+# a load does not need: capped, the loader stays small beside the tap (loads spill to disk
+# rather than fail when they need more).
+DEFAULT_MEMORY_LIMIT = "128MB"
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,7 @@ class Settings:
     schema: str
     keep_batch_files: bool
     spool_dir: str | None
+    memory_limit: str
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Settings:
@@ -46,7 +53,8 @@ class Settings:
         if spool is not None and not Path(spool).is_dir():
             raise LoaderError(f"setting spool_dir: {spool} is not an existing directory")
         schema = str(config.get("default_target_schema") or "main")
-        return cls(path, schema, bool(config.get("keep_batch_files", False)), spool)
+        memory = str(config.get("memory_limit") or DEFAULT_MEMORY_LIMIT)
+        return cls(path, schema, bool(config.get("keep_batch_files", False)), spool, memory)
 
 
 class TargetDuckDBBulk(Target):
@@ -100,6 +108,13 @@ class TargetDuckDBBulk(Target):
             "their _sdc_deleted_at.",
         ),
         th.Property(
+            "memory_limit",
+            th.StringType,
+            default=DEFAULT_MEMORY_LIMIT,
+            description="DuckDB's memory_limit for the loads (e.g. 128MB, 2GB): more makes large "
+            "batches faster, at the cost of the loader's memory.",
+        ),
+        th.Property(
             "spool_dir",
             th.StringType,
             description="Existing directory for the JSON Lines files RECORD messages are "
@@ -127,11 +142,15 @@ class TargetDuckDBBulk(Target):
             # UTC, so that casts between TIMESTAMP and TIMESTAMPTZ never depend on the machine
             # (set after connecting: the time zone extension is loaded by then).
             connection.execute("set TimeZone = 'UTC'")
-            return connection
         except (OSError, duckdb.Error) as exc:
             raise LoaderError(
                 f"setting filepath: cannot open {path} as a DuckDB file: {first_line(str(exc))}"
             ) from None
+        try:
+            connection.execute(f"set memory_limit = {literal(self.settings.memory_limit)}")
+        except duckdb.Error as exc:
+            raise LoaderError(f"setting memory_limit: {first_line(str(exc))}") from None
+        return connection
 
     @cached_property
     def batch_files(self) -> BatchFiles:
