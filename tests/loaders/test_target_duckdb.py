@@ -114,6 +114,22 @@ def test_records_and_batches_interleaved_keep_stream_order(
     ]
 
 
+def test_a_new_schema_loads_the_old_schemas_spooled_records_first(
+    load: DuckDBLoad, tmp_path: Path
+) -> None:
+    wider = {**PROPS, "late": {"type": ["string", "null"]}}
+    newer = write_jsonl(tmp_path / "b.jsonl", [{"id": 1, "name": "newer", "late": "x"}])
+    load.run(
+        [
+            schema("s", PROPS),
+            record("s", {"id": 1, "name": "older"}),
+            schema("s", wider),
+            batch("s", [newer]),
+        ]
+    )
+    assert load.query("select id, name, late from s") == [(1, "newer", "x")]
+
+
 def test_keep_batch_files_keeps_them(tmp_path: Path) -> None:
     load = DuckDBLoad(tmp_path / "k.duckdb", {"keep_batch_files": True})
     url = write_jsonl(tmp_path / "b.jsonl", [{"id": 1}])

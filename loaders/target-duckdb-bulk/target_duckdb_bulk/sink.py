@@ -126,7 +126,7 @@ class DuckDBSink(BatchSink):
 
     def process_batch_files(self, encoding: BaseBatchFileEncoding, files: Sequence[str]) -> None:
         """Load a BATCH message's files with one read_json, then remove them (unless kept)."""
-        if str(encoding.format) not in ("jsonl", "BatchFileFormat.JSONL"):
+        if encoding.format != "jsonl":
             raise LoaderError(
                 f"stream {self.stream_name}: BATCH format {encoding.format} is not supported; "
                 "send JSON Lines (batch_config.encoding.format: jsonl), gzip or not"
@@ -156,12 +156,12 @@ class DuckDBSink(BatchSink):
                 append_only=self.config.get("load_method") == "append-only",
             )
         except duckdb.Error as exc:
-            raise self._explain(exc, urls) from None
+            raise self._explain(exc, readable, urls) from None
 
-    def _explain(self, exc: duckdb.Error, urls: list[str]) -> LoaderError:
+    def _explain(self, exc: duckdb.Error, readable: list[str], urls: list[str]) -> LoaderError:
         """One line naming the file and line at fault, when a file is."""
-        for url in urls:
-            if url in str(exc) or len(urls) == 1:
+        for path, url in zip(readable, urls, strict=True):
+            if path in str(exc) or len(urls) == 1:
                 bad = first_bad_line(url)
                 if bad:
                     return LoaderError(f"stream {self.stream_name}: batch file {url}, {bad}")

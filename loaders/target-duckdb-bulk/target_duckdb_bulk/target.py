@@ -187,6 +187,18 @@ class TargetDuckDBBulk(Target):
         super()._write_state_message(state)
         self._state_written = dict(state)
 
+    def _process_schema_message(self, message_dict: dict[str, Any]) -> None:
+        # A new SCHEMA for a stream gets a new sink, and the SDK keeps the old one until its
+        # next full drain: meanwhile the new sink could load later rows of the same keys, which
+        # the old sink's spooled ones would then replace. They are loaded first.
+        old = self._sinks_active.get(str(message_dict.get("stream")))
+        if isinstance(old, DuckDBSink) and (
+            old.original_schema != message_dict.get("schema")
+            or list(old.key_properties) != list(message_dict.get("key_properties") or [])
+        ):
+            old.load_pending()
+        super()._process_schema_message(message_dict)
+
     def _process_batch_message(self, message_dict: dict[str, Any]) -> None:
         # The SDK looks the stream up without a check: a BATCH before its SCHEMA would stop
         # with a bare KeyError.
