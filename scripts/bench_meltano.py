@@ -41,6 +41,7 @@ from bench_runs import (
     run_tap_alone,
     say,
     snapshot_sandbox,
+    target_lines,
     tree_rss,
 )
 
@@ -204,10 +205,7 @@ def report(activities: int, rows: list[Row], checks: list[tuple[str, bool]]) -> 
             f"| {row.label} | {row.activities:,} | {row.wall:.2f} | "
             f"{row.activities / row.wall:,.0f} | {memory} |"
         )
-    lines += ["", "| target | result |", "|---|---|"]
-    lines += [f"| {name} | {'**PASS**' if ok else '**FAIL**'} |" for name, ok in checks]
-    lines.append("")
-    return lines
+    return [*lines, "", *target_lines(checks)]
 
 
 if __name__ == "__main__":

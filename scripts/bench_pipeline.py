@@ -44,6 +44,7 @@ from bench_runs import (
     say,
     shipped_config,
     snapshot_sandbox,
+    target_lines,
 )
 
 # What meltano.yml shipped before the loaders were tuned (issue #13): the loaders' defaults.
@@ -251,11 +252,8 @@ def report(
         "BATCH messages: target-duckdb (target-duckdb-bulk) and target-postgres accept them; "
         "target-jsonl 0.1.4 does not (it stops on the first one).",
         "",
-        "| target | result |",
-        "|---|---|",
+        *target_lines(checks),
     ]
-    lines += [f"| {name} | {'**PASS**' if ok else '**FAIL**'} |" for name, ok in checks]
-    lines.append("")
     return lines
 
 

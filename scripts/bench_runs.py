@@ -243,6 +243,16 @@ def native_postgres(server: Postgres, batch_dir: Path) -> tuple[float, int]:
     return wall, count
 
 
+# --- reports -------------------------------------------------------------------------------------
+
+
+def target_lines(checks: list[tuple[str, bool]]) -> list[str]:
+    """The table of targets checked in a run, each PASS or FAIL."""
+    lines = ["| target | result |", "|---|---|"]
+    lines += [f"| {name} | {'**PASS**' if ok else '**FAIL**'} |" for name, ok in checks]
+    return [*lines, ""]
+
+
 # --- memory --------------------------------------------------------------------------------------
 
 
