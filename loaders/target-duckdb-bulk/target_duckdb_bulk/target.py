@@ -29,6 +29,7 @@ from target_duckdb_bulk.table import Table
 # a load does not need: capped, the loader stays small beside the tap (loads spill to disk
 # rather than fail when they need more).
 DEFAULT_MEMORY_LIMIT = "128MB"
+CHECKPOINT_THRESHOLD = "1GB"
 
 
 @dataclass(frozen=True)
@@ -146,6 +147,11 @@ class TargetDuckDBBulk(Target):
             raise LoaderError(
                 f"setting filepath: cannot open {path} as a DuckDB file: {first_line(str(exc))}"
             ) from None
+        # DuckDB checkpoints whenever its write-ahead log passes 16 MB: with a commit per batch
+        # that is every batch or two, each rewriting the table's changed row groups. Measured
+        # (160,969 activities, 33 batches): 19.1 s with the default, 9.3 s with 1 GB, and a
+        # lower peak memory; the file is checkpointed when the loader closes it.
+        connection.execute(f"set checkpoint_threshold = {literal(CHECKPOINT_THRESHOLD)}")
         try:
             connection.execute(f"set memory_limit = {literal(self.settings.memory_limit)}")
         except duckdb.Error as exc:
