@@ -195,6 +195,9 @@ def unknown_settings_warning(
         suffix = variable[len(ENV_PREFIX) :]
         if suffix.lower().startswith(tuple(f"{name}_" for name in OBJECT_SETTINGS)):
             continue
+        if "__" in suffix:
+            # Meltano's extras of a plugin this one inherits from: TAP_PEOPLEAI_RECORDS__SELECT.
+            continue
         if suffix not in SDK_VARIABLES and suffix.lower() not in known_names:
             sources[suffix.lower()] = variable
     if not sources:

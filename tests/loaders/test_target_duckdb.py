@@ -130,6 +130,13 @@ def test_a_new_schema_loads_the_old_schemas_spooled_records_first(
     assert load.query("select id, name, late from s") == [(1, "newer", "x")]
 
 
+def test_a_file_named_like_its_schema(tmp_path: Path) -> None:
+    load = DuckDBLoad(tmp_path / "peopleai.duckdb", {"default_target_schema": "peopleai"})
+    load.run([schema("s", PROPS), record("s", {"id": 1})])
+    load.run([schema("s", {**PROPS, "late": {"type": "string"}}), record("s", {"id": 1})])
+    assert load.query('select id, late from "peopleai"."peopleai"."s"') == [(1, None)]
+
+
 def test_keep_batch_files_keeps_them(tmp_path: Path) -> None:
     load = DuckDBLoad(tmp_path / "k.duckdb", {"keep_batch_files": True})
     url = write_jsonl(tmp_path / "b.jsonl", [{"id": 1}])

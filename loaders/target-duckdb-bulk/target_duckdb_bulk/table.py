@@ -56,14 +56,18 @@ class Table:
         self.connection = connection
         self.schema = schema
         self.name = name
-        self.qualified = f"{quote(schema)}.{quote(name)}"
+        # Qualified by the database too: a file named like the schema (peopleai.duckdb holding
+        # schema peopleai) makes `peopleai.activities` ambiguous to DuckDB.
+        (self.catalog,) = connection.execute("select current_database()").fetchall()[0]
+        self.qualified_schema = f"{quote(self.catalog)}.{quote(schema)}"
+        self.qualified = f"{self.qualified_schema}.{quote(name)}"
 
     def columns(self) -> dict[str, str]:
         """column -> type of the table as it is now (empty if it does not exist)."""
         rows = self.connection.execute(
-            "select column_name, data_type from information_schema.columns "
-            "where table_schema = ? and table_name = ? order by ordinal_position",
-            [self.schema, self.name],
+            "select column_name, data_type from information_schema.columns where "
+            "table_catalog = ? and table_schema = ? and table_name = ? order by ordinal_position",
+            [self.catalog, self.schema, self.name],
         ).fetchall()
         return {str(name): str(kind) for name, kind in rows}
 
@@ -73,7 +77,7 @@ class Table:
         Returns what changed, one line per change, for the log.
         """
         con = self.connection
-        con.execute(f"create schema if not exists {quote(self.schema)}")
+        con.execute(f"create schema if not exists {self.qualified_schema}")
         existing = self.columns()
         if not existing:
             body = ", ".join(f"{quote(name)} {kind}" for name, kind in wanted.items())
