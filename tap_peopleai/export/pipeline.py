@@ -138,7 +138,7 @@ class ExportPipeline:
         self.scheduler = JobScheduler(client, self.sync, settings, self.report, **extra)
         self.spool = SpoolDirectory(settings.temp_dir)
         self.downloader = FragmentDownloader(
-            client, self.spool, settings.download_workers, self.report
+            client, self.spool, settings.download_workers, self.report, self.scheduler.watch
         )
         self.acks = AcknowledgementQueue()
         self.fragments_emitted = 0
@@ -215,7 +215,8 @@ class ExportPipeline:
         fragment.job.fragments_emitted = fragment.index + 1
         self.fragments_emitted += 1
         self.sync.checkpoint()
-        self.report.fragment_emitted(records)
+        if self.report.fragment_emitted(records):
+            self.scheduler.watch.look()  # with the totals line: the jobs ahead, seen Running
         self._windows_done(done)
 
     def resume_point(self) -> str:

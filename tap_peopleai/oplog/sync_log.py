@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from tap_peopleai.oplog.bookkeeping import (
@@ -59,8 +58,6 @@ class SyncLog:
         self._held_notes: list[tuple[str, tuple[Any, ...]]] | None = []
         self._queue_full_windows: set[ExportWindow] = set()
         self._bytes_shown = 0
-        # A look at the API's job list, taken at each totals line (set by the job watch).
-        self.queue_look: Callable[[], object] | None = None
 
     # The plan and the jobs ----------------------------------------------------------------
 
@@ -187,22 +184,25 @@ class SyncLog:
         """A fragment is on disk."""
         self.downloads.fragment_downloaded(size)
 
-    def fragment_emitted(self, records: int) -> None:
-        """A fragment's records were written: the totals line, if due."""
+    def fragment_emitted(self, records: int) -> bool:
+        """A fragment's records were written: the totals line, if due (see ``downloading``)."""
         self.downloads.fragment_emitted(records)
-        self.downloading(0)
+        return self.downloading(0)
 
-    def downloading(self, in_progress_bytes: int) -> None:
-        """Totals at most once per interval, when they moved; and a look at the queue then."""
+    def downloading(self, in_progress_bytes: int) -> bool:
+        """Totals at most once per interval, when they moved.
+
+        Returns whether the interval came round: the caller then takes its look at the export
+        queue (the log itself never calls the API), so the jobs ahead are seen Running too.
+        """
         if not self.totals_cadence.due():
-            return
+            return False
         totals = self.totals(in_progress_bytes)
         if totals.received_bytes > self._bytes_shown:
             self._bytes_shown = totals.received_bytes
             self.logger.info("%s", totals.describe())
             self.points.totals(totals, self.retries.retries)
-        if self.queue_look is not None:
-            self.queue_look()
+        return True
 
     def totals(self, in_progress_bytes: int = 0) -> Totals:
         """The download totals now, rates over the time spent downloading and emitting."""
