@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from tap_peopleai.api.client import PeopleAIClient
 from tap_peopleai.api.jobs import ApiJob
 from tap_peopleai.errors import ApiError, ExportJobError
-from tap_peopleai.export.adoption import adopt_existing_jobs
+from tap_peopleai.export.adoption import JobAdoption
 from tap_peopleai.export.job_watch import JobWatch
 from tap_peopleai.export.reuse import ReusePolicy
 from tap_peopleai.oplog.sync_log import SyncLog
@@ -70,26 +70,17 @@ class JobScheduler:
         self.runs: dict[ExportWindow, JobRun] = {}
         self.report = report
         self.watch = JobWatch(client, self.runs, report)
+        self.adoption = JobAdoption(sync, self.reuse, settings.activity_type, report)
         self.counters = {"jobs_created": 0, "jobs_reused": 0, "jobs_replaced": 0}
 
     # Start-up -----------------------------------------------------------------------------
 
     def adopt_existing_jobs(self, listed: list[ApiJob]) -> None:
         """Keep stored jobs that still match the plan and can be resumed; adopt orphans."""
-        adopt_existing_jobs(
-            self.sync,
-            self.reuse,
-            self.settings.activity_type,
-            listed,
-            self.client.server_now(),
-            self.report,
-            self._adopt,
-        )
-
-    def _adopt(self, job: JobInFlight, item: ApiJob) -> None:
-        self.runs[job.window] = JobRun(job, item.state)
-        self.counters["jobs_reused"] += 1
-        self.watch.first_seen(self.runs[job.window], item)
+        for job, item in self.adoption.jobs_taken_over(listed, self.client.server_now()):
+            self.runs[job.window] = JobRun(job, item.state)
+            self.counters["jobs_reused"] += 1
+            self.watch.first_seen(self.runs[job.window], item)
 
     # Creating -----------------------------------------------------------------------------
 
