@@ -1,16 +1,16 @@
 """The People.ai export API's endpoints: tokens, jobs and fragment downloads.
 
-What an answer means is decided in api_responses.py, how failures are retried in
-retry_policy.py, the server's clock in server_clock.py and how a body is streamed to disk in
-fragment_body.py; this module only says which call goes where, with which credentials.
+What an answer means is decided in responses.py, how failures are retried in retry_policy.py,
+how a request is sent (session, timeouts, certificates, the server's clock) in transport.py and
+how a body is streamed to disk in fragment_body.py; this module only says which call goes where,
+with which credentials.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
-from typing import IO, Any, TypeVar
+from typing import IO, Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -19,14 +19,10 @@ from tap_peopleai.api import responses as api_responses
 from tap_peopleai.api.auth import SecretRedactor, TokenProvider
 from tap_peopleai.api.fragment_body import stream_body
 from tap_peopleai.api.retry_policy import RetryPolicy
-from tap_peopleai.api.server_clock import ServerClock
+from tap_peopleai.api.transport import USER_AGENT, ApiTransport
 from tap_peopleai.errors import ApiError, AuthenticationError
-from tap_peopleai.oplog.retry_log import RetryLog
 
 JOBS_PATH = "/pull/v1/export/activities/jobs"
-USER_AGENT = "tap-peopleai/0.1 (+singer-sdk)"
-
-T = TypeVar("T")
 
 
 class PeopleAIClient:
@@ -44,41 +40,22 @@ class PeopleAIClient:
         session: requests.Session | None = None,
         logger: logging.Logger | None = None,
     ) -> None:
-        self.api_url = api_url.rstrip("/")
-        self.session = session or requests.Session()
-        self.session.headers["User-Agent"] = USER_AGENT
-        self.verify: bool | str = ca_bundle or True
-        self.timeout = (10.0, 60.0)
-        self.retry = retry or RetryPolicy()
-        self.logger = logger or logging.getLogger("tap-peopleai")
-        self.retry_log = RetryLog(self.logger)
         self.redactor = SecretRedactor()
         self.redactor.add(client_secret)
         self.redactor.add(access_token)
-        self.tokens = TokenProvider(self, client_id, client_secret, access_token)
-        self.server_clock = ServerClock()
+        self.http = ApiTransport(
+            api_url, self.redactor, ca_bundle=ca_bundle, retry=retry, session=session, logger=logger
+        )
+        self.tokens = TokenProvider(self.http, client_id, client_secret, access_token)
         # Redirect targets get a session of their own: no bearer token, no auth, ever.
         self._storage_session = requests.Session()
         self._storage_session.headers["User-Agent"] = USER_AGENT
 
-    def with_retries(self, call: Callable[[], T], doing: str) -> T:
-        """Run ``call`` with retries; transport failures that outlast them get a clear message."""
-        hook = self.retry_log.hook(doing, self.retry.max_tries)
-        return self.retry.run(call, doing, self.api_url, hook)
-
-    def url(self, path: str) -> str:
-        """Absolute URL of an API path."""
-        return f"{self.api_url}{path}"
-
     def server_now(self) -> dt.datetime:
         """The API server's current time (its Date header), or the local clock if it sent none."""
-        return self.server_clock.now()
+        return self.http.server_clock.now()
 
     # Requests -----------------------------------------------------------------------------
-
-    def raise_for_status(self, response: requests.Response, doing: str) -> None:
-        """Raise a readable ApiError (retriable for 429 and 5xx) unless the response succeeded."""
-        api_responses.raise_for_status(response, doing, self.redactor)
 
     def _authorized(
         self,
@@ -94,18 +71,15 @@ class PeopleAIClient:
         """One API call with a bearer token; a 401 renews the token once and retries."""
         for attempt in (1, 2):
             token = self.tokens.token()
-            response = self.session.request(
+            response = self.http.send(
                 method,
-                self.url(path),
+                path,
                 params=params,
                 json=json_body,
                 headers={"Authorization": f"Bearer {token}"},
-                timeout=self.timeout,
-                verify=self.verify,
                 stream=stream,
                 allow_redirects=allow_redirects,
             )
-            self.server_clock.note(response)
             if response.status_code != 401:
                 return response
             response.close()
@@ -134,10 +108,10 @@ class PeopleAIClient:
             response = self._authorized(method, path, doing, json_body=json_body)
             if not_found_ok and response.status_code == 404:
                 return None
-            self.raise_for_status(response, doing)
+            self.http.raise_for_status(response, doing)
             return api_responses.json_body(response, doing, self.redactor)
 
-        return self.with_retries(call, doing)
+        return self.http.with_retries(call, doing)
 
     # Jobs ---------------------------------------------------------------------------------
 
@@ -150,7 +124,7 @@ class PeopleAIClient:
             api_responses.raise_for_job_creation(response, doing, self.redactor)
             return api_responses.created_job(response, doing)
 
-        return self.with_retries(call, doing)
+        return self.http.with_retries(call, doing)
 
     def get_job(self, job_id: str) -> dict[str, Any] | None:
         """One job's status, or None when the API no longer knows it (expired or unknown)."""
@@ -192,11 +166,11 @@ class PeopleAIClient:
             with response:
                 if response.status_code == 404:
                     return False
-                self.raise_for_status(response, doing)
+                self.http.raise_for_status(response, doing)
                 stream_body(response, sink, doing, expected_bytes)
             return True
 
-        return self.with_retries(attempt, doing)
+        return self.http.with_retries(attempt, doing)
 
     def _storage_get(self, location: str) -> requests.Response:
         scheme = urlsplit(location).scheme
@@ -204,5 +178,9 @@ class PeopleAIClient:
             msg = f"The API redirected a download to an unsupported URL scheme: {scheme!r}"
             raise ApiError(msg, 302)
         return self._storage_session.get(
-            location, stream=True, timeout=self.timeout, verify=self.verify, allow_redirects=False
+            location,
+            stream=True,
+            timeout=self.http.timeout,
+            verify=self.http.verify,
+            allow_redirects=False,
         )

@@ -133,7 +133,9 @@ class ExportPipeline:
     ) -> None:
         self.sync = SyncContext(progress, windows, today, checkpoint, logger)
         self.listed_jobs = listed_jobs
-        self.report = SyncLog(logger, metrics_logger, settings.heartbeat_interval, client.retry_log)
+        self.report = SyncLog(
+            logger, metrics_logger, settings.heartbeat_interval, client.http.retry_log
+        )
         extra = {} if sleep is None else {"sleep": sleep}
         self.scheduler = JobScheduler(client, self.sync, settings, self.report, **extra)
         self.spool = SpoolDirectory(settings.temp_dir)
