@@ -9,6 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from tap_peopleai.settings.literals import whole_number
 from tap_peopleai.state.windows import ExportWindow
 
 # The vendor page says `fragment`; clients that parsed real answers saw `fragments`.
@@ -27,11 +28,6 @@ def parse_api_time(value: Any) -> dt.datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
-
-
-def _whole_number(value: Any) -> int | None:
-    text = str(value).strip()
-    return int(text) if text.isdigit() else None
 
 
 @dataclass(frozen=True)
@@ -63,8 +59,8 @@ class ApiJob:
             end_date=str(body.get("end_date", "")),
             activity_type=str(body.get("activity_type", "")).lower(),
             created=parse_api_time(body.get("job_created_time")),
-            fragments_reported=_whole_number(fragments) or 0,
-            results_size=_whole_number(body.get("results_size")),
+            fragments_reported=whole_number(fragments, low=0) or 0,
+            results_size=whole_number(body.get("results_size"), low=0),
         )
 
     @property

@@ -13,6 +13,8 @@ import datetime as dt
 import email.utils
 import re
 
+from tap_peopleai.settings.literals import iso_date
+
 _EXTENDED = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})"
     r"(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?"
@@ -135,11 +137,9 @@ def normalize_date(value: object) -> str:
 
     A timestamp is a date only when it is midnight UTC: any other time of day would be lost.
     """
-    if isinstance(value, str) and len(value) == 10:
-        try:
-            return dt.date.fromisoformat(value).isoformat()
-        except ValueError:
-            pass
+    day = iso_date(value) if isinstance(value, str) else None
+    if day is not None:
+        return day.isoformat()
     timestamp = normalize_timestamp(value)
     if timestamp[10:] != "T00:00:00Z":
         msg = f"not a date: {value!r} is {timestamp}, not midnight UTC"

@@ -7,25 +7,21 @@ progress.py.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from tap_peopleai.errors import StateError
+from tap_peopleai.settings.literals import iso_date
 from tap_peopleai.state.windows import ExportWindow
-
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def parse_date(value: Any, key: str) -> dt.date:
     """A date in the state; raises StateError naming ``key`` if it is not one."""
-    # Strictly YYYY-MM-DD: fromisoformat alone would also read 20260601 or 2026-W22-1.
-    if isinstance(value, str) and ISO_DATE.fullmatch(value):
-        with contextlib.suppress(ValueError):
-            return dt.date.fromisoformat(value)
-    raise StateError(key, f"{str(value)!r} is not a date (YYYY-MM-DD)")
+    day = iso_date(value) if isinstance(value, str) else None
+    if day is None:
+        raise StateError(key, f"{str(value)!r} is not a date (YYYY-MM-DD)")
+    return day
 
 
 def _object(value: Any, key: str) -> dict[str, Any]:
