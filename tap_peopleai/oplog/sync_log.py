@@ -33,6 +33,28 @@ if TYPE_CHECKING:
 PLAN_WINDOWS_SHOWN = 5
 
 
+def describe_plan(
+    windows: list[ExportWindow], existing: list[JobInFlight], today: dt.date, most: int
+) -> str:
+    """The plan line: the windows, the jobs to resume and to create, our share of the queue."""
+    if not windows:
+        return f"Plan: nothing to export (today is {today} by the API's clock)."
+    resumed = ", ".join(
+        f"{job.job_id} after {job.fragments_emitted} fragment(s)"
+        if job.fragments_emitted
+        else job.job_id
+        for job in existing
+    )
+    shown = ", ".join(w.describe() for w in windows[:PLAN_WINDOWS_SHOWN])
+    more = " …" if len(windows) > PLAN_WINDOWS_SHOWN else ""
+    return (
+        f"Plan: {len(windows)} {windows[0].export_type} window(s) (today is {today} by the "
+        f"API's clock): {shown}{more}. Jobs: {len(existing)} to resume"
+        f"{f' ({resumed})' if existing else ''}, {len(windows) - len(existing)} to create; at "
+        f"most {most} of them queued or running at once."
+    )
+
+
 class SyncLog:
     """Writes the progress lines (and, through ``MetricPoints``, the METRIC points) of a sync."""
 
@@ -72,29 +94,7 @@ class SyncLog:
         self, windows: list[ExportWindow], existing: list[JobInFlight], today: dt.date, most: int
     ) -> None:
         """The first line: the windows, the jobs to resume and to create, our queue share."""
-        if windows:
-            resumed = ", ".join(
-                f"{job.job_id} after {job.fragments_emitted} fragment(s)"
-                if job.fragments_emitted
-                else job.job_id
-                for job in existing
-            )
-            shown = ", ".join(w.describe() for w in windows[:PLAN_WINDOWS_SHOWN])
-            self.logger.info(
-                "Plan: %d %s window(s) (today is %s by the API's clock): %s%s. Jobs: %d to "
-                "resume%s, %d to create; at most %d of them queued or running at once.",
-                len(windows),
-                windows[0].export_type,
-                today,
-                shown,
-                " …" if len(windows) > PLAN_WINDOWS_SHOWN else "",
-                len(existing),
-                f" ({resumed})" if existing else "",
-                len(windows) - len(existing),
-                most,
-            )
-        else:
-            self.logger.info("Plan: nothing to export (today is %s by the API's clock).", today)
+        self.logger.info("%s", describe_plan(windows, existing, today, most))
         for message, args in self._held_notes or []:
             self.logger.info(message, *args)
         self._held_notes = None

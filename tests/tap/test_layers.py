@@ -34,6 +34,9 @@ LAYER_OF = {unit: depth for depth, units in enumerate(LAYERS) for unit in units}
 # Entry-point files that Python itself wants at the top; not counted as the package's parts.
 BOILERPLATE = {"__init__"}
 MAX_TOP_LEVEL_PARTS = 12
+# Sizes a reader takes in whole; past them a module or class is doing more than one thing.
+MAX_MODULE_LINES = 300
+MAX_CLASS_LINES = 200
 
 
 def modules() -> Iterator[Path]:
@@ -88,3 +91,18 @@ def test_subpackage_init_files_import_nothing() -> None:
     for init in PACKAGE.glob("*/__init__.py"):
         tree = ast.parse(init.read_text())
         assert not [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))], init
+
+
+def test_modules_and_classes_stay_small_enough_to_read_whole() -> None:
+    too_big = []
+    for path in modules():
+        text = path.read_text()
+        name = path.relative_to(PACKAGE.parent)
+        if len(text.splitlines()) > MAX_MODULE_LINES:
+            too_big.append(f"{name}: {len(text.splitlines())} lines (at most {MAX_MODULE_LINES})")
+        for node in ast.walk(ast.parse(text, str(path))):
+            if isinstance(node, ast.ClassDef) and node.end_lineno is not None:
+                lines = node.end_lineno - node.lineno + 1
+                if lines > MAX_CLASS_LINES:
+                    too_big.append(f"{name}:{node.lineno}: class {node.name}: {lines} lines")
+    assert not too_big, "split these:\n" + "\n".join(too_big)
