@@ -15,8 +15,8 @@ from tap_peopleai.state.entries import JobInFlight
 from tap_peopleai.state.windows import ExportWindow
 
 if TYPE_CHECKING:
+    from tap_peopleai.export.context import SyncContext
     from tap_peopleai.export.reuse import ReusePolicy
-    from tap_peopleai.export.scheduler import SyncContext
     from tap_peopleai.oplog.sync_log import SyncLog
 
 

@@ -15,7 +15,7 @@ from tap_peopleai.api.jobs import ApiJob
 
 if TYPE_CHECKING:
     from tap_peopleai.api.client import PeopleAIClient
-    from tap_peopleai.export.scheduler import JobRun
+    from tap_peopleai.export.context import JobRun
     from tap_peopleai.oplog.sync_log import SyncLog
     from tap_peopleai.state.windows import ExportWindow
 

@@ -19,8 +19,9 @@ from types import TracebackType
 from tap_peopleai.api.client import PeopleAIClient
 from tap_peopleai.api.jobs import ApiJob
 from tap_peopleai.errors import DamagedFragmentError, FragmentGoneError
+from tap_peopleai.export.context import SyncContext
 from tap_peopleai.export.downloads import FragmentDownloader, FragmentFile, SpoolDirectory
-from tap_peopleai.export.scheduler import JobScheduler, SyncContext
+from tap_peopleai.export.scheduler import JobScheduler
 from tap_peopleai.interrupts import GUARD
 from tap_peopleai.oplog.sync_log import SyncLog
 from tap_peopleai.settings.objects import PipelineSettings

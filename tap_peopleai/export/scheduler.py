@@ -7,46 +7,21 @@ and records every job in the sync progress before waiting on it, so a crash neve
 
 from __future__ import annotations
 
-import datetime as dt
-import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from tap_peopleai.api.client import PeopleAIClient
 from tap_peopleai.api.jobs import ApiJob
 from tap_peopleai.errors import ApiError, ExportJobError
 from tap_peopleai.export.adoption import JobAdoption
+from tap_peopleai.export.context import JobRun, SyncContext
 from tap_peopleai.export.job_watch import JobWatch
 from tap_peopleai.export.reuse import ReusePolicy
 from tap_peopleai.oplog.sync_log import SyncLog
 from tap_peopleai.settings.api_limits import MAX_QUEUED_JOBS
 from tap_peopleai.settings.objects import PipelineSettings
 from tap_peopleai.state.entries import JobInFlight
-from tap_peopleai.state.progress import SyncProgress
 from tap_peopleai.state.windows import ExportWindow
-
-
-@dataclass(frozen=True)
-class SyncContext:
-    """What one sync's export works on, shared by the pipeline and its scheduler."""
-
-    progress: SyncProgress
-    windows: list[ExportWindow]
-    today: dt.date
-    # Writes a STATE message with the progress as it is now.
-    checkpoint: Callable[[], None]
-    logger: logging.Logger
-
-
-@dataclass
-class JobRun:
-    """What the scheduler knows about one window's job during this sync."""
-
-    job: JobInFlight
-    state: str = "queued"
-    started_waiting: float = field(default_factory=time.monotonic)
-    replaced_ids: tuple[str, ...] = ()
 
 
 class JobScheduler:
