@@ -85,6 +85,40 @@ def test_imports_point_down_the_layers() -> None:
     assert not upward, "imports of a higher layer:\n" + "\n".join(upward)
 
 
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def test_no_import_cycle_between_modules() -> None:
+    # The layers keep packages apart; inside one, a cycle (even one made only for type
+    # checking) means two modules are one concern or want a third that both import.
+    imports: dict[str, set[str]] = {}
+    for path in modules():
+        named: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                named |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+            elif isinstance(node, ast.Import):
+                named |= {alias.name for alias in node.names}
+        imports[module_name(path)] = named
+    graph = {m: {n for n in named if n in imports and n != m} for m, named in imports.items()}
+
+    def reaches(start: str, goal: str) -> bool:
+        seen, todo = set(), list(graph[start])
+        while todo:
+            module = todo.pop()
+            if module == goal:
+                return True
+            if module not in seen:
+                seen.add(module)
+                todo += graph[module]
+        return False
+
+    cycles = sorted(f"{m} -> {n} -> ... -> {m}" for m in graph for n in graph[m] if reaches(n, m))
+    assert not cycles, "import cycles:\n" + "\n".join(cycles)
+
+
 def test_subpackage_init_files_import_nothing() -> None:
     # A subpackage's __init__ is its one-paragraph description: importing `tap_peopleai.api`
     # must not pull in anything else, or the layer order would not hold at run time.
