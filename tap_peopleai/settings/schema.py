@@ -18,12 +18,17 @@ from typing import Any
 
 from singer_sdk import typing as th
 
-from tap_peopleai.settings.api_limits import MAX_DELTA_DAYS, MAX_SNAPSHOT_DAYS
+from tap_peopleai.settings.api_limits import (
+    MAX_DELTA_DAYS,
+    MAX_QUEUED_JOBS,
+    MAX_RUNNING_JOBS,
+    MAX_SNAPSHOT_DAYS,
+)
 
 DEFAULT_API_URL = "https://api.people.ai"
 ACTIVITY_TYPES = ("email", "meeting", "call", "all")
-# Of the API's 10 queue slots, at least 2 stay the tap's: as many as the API runs at once.
-MAX_RESERVED_QUEUE_SLOTS = 8
+# Of the API's queue slots, as many as it runs at once always stay the tap's.
+MAX_RESERVED_QUEUE_SLOTS = MAX_QUEUED_JOBS - MAX_RUNNING_JOBS
 MAX_DOWNLOAD_WORKERS = 16
 
 
