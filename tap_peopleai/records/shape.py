@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import itertools
 import keyword
+import operator
 from typing import Annotated, Any, Union
 
 import msgspec
@@ -115,12 +115,16 @@ def line_shape() -> Any:
     return _struct(field_of(activity_schema()), "", str, top_level=True)
 
 
-# The key paths of the timestamps, split: the top-level ones are read with one C-level ``map``
-# per record; only the few nested ones take a Python loop. This runs for every record, and a
-# Python loop over all the paths cost as much as the msgspec check itself.
+# The key paths of the timestamps, split: the top-level ones are read with one C-level call per
+# record (``map`` of ``dict.get``, ``attrgetter``); only the few nested ones take a Python loop.
+# This runs for every record, and a Python loop over all the paths cost as much as the msgspec
+# check itself.
 _PATHS = _timestamp_paths(activity_fields())
 _TOP_LEVEL = tuple(first for first, *rest in _PATHS if not rest)
 _NESTED = tuple((first, tuple(rest)) for first, *rest in _PATHS if rest)
+# One C call for the top-level values of a decoded shape (a tuple: the schema has several).
+_top_level_attributes = operator.attrgetter(*_TOP_LEVEL)
+assert len(_TOP_LEVEL) > 1
 
 
 def _record_timestamps(record: dict[str, Any]) -> list[str]:
@@ -160,10 +164,12 @@ def fit_record(record: dict[str, Any]) -> int:
 
 def shape_timestamps_of(shape: Any) -> list[str]:
     """The timestamps of a decoded ``line_shape()``, as a list of texts."""
-    values = [*filter(None, map(getattr, itertools.repeat(shape), _TOP_LEVEL))]
+    values = [*filter(None, _top_level_attributes(shape))]
     for first, rest in _NESTED:
         node = getattr(shape, first)
         for key in rest:
+            if node is None:
+                break
             node = getattr(node, key, None)
         if node:
             values.append(node)
