@@ -38,7 +38,7 @@ help:
 	@echo "make bench      scripts/benchmark.py (BENCH_ARGS=--quick for a small run)"
 	@echo "make readme     regenerate README's settings table and sandbox switches, and the"
 	@echo "                Meltano plugin definition meltano-hub/tap-peopleai.yml"
-	@echo "make clean      remove output/ and Meltano's state/plugins (.meltano/)"
+	@echo "make clean      empty output/ and remove Meltano's state/plugins (.meltano/)"
 	@echo "make distclean  clean, and remove the virtual environments and tool caches"
 
 # --- set-up -------------------------------------------------------------------------------
@@ -82,7 +82,6 @@ PLUGINS_STAMP := .meltano/.plugins-installed
 $(PLUGINS_STAMP): $(STAMPS)/dev meltano.yml pyproject.toml
 	@echo "==> meltano install"
 	@$(BIN)/meltano install
-	@mkdir -p output
 	@touch $@
 
 plugins: $(PLUGINS_STAMP)
@@ -140,8 +139,10 @@ bench: dev
 readme: dev
 	$(BIN)/python scripts/sync_readme.py
 
+# output/ itself stays: its .gitignore is part of the project (meltano run writes there).
 clean:
-	rm -rf output .meltano
+	rm -rf .meltano
+	find output -mindepth 1 -maxdepth 1 ! -name .gitignore -exec rm -rf -- {} +
 
 distclean: clean
 	rm -rf $(VENV) .venv-py* .pytest_cache .mypy_cache .ruff_cache
