@@ -61,15 +61,17 @@ venv: $(BIN)/python
 # The project with its dev extras. uv (a PyPI package) installs in ~7 s what pip takes ~55 s
 # for on an empty cache; pip is the fallback if uv cannot be installed or fails.
 # The sandbox is a distribution of its own (sandbox/), installed beside the tap for the demo and
-# the tests only.
-$(STAMPS)/dev: $(BIN)/python pyproject.toml sandbox/pyproject.toml
+# the tests only; so is loaders/loader-preflight, which the tests import (Meltano installs it
+# beside target-postgres).
+$(STAMPS)/dev: $(BIN)/python pyproject.toml sandbox/pyproject.toml loaders/loader-preflight/pyproject.toml
 	@mkdir -p $(STAMPS)
 	@echo "==> installing tap-peopleai with its dev extras, and the sandbox, into $(VENV)"
 	@if $(BIN)/python -m pip install -q "uv==$(UV_VERSION)" \
-	    && $(BIN)/uv pip install -q --python $(BIN)/python -e '.[dev]' -e ./sandbox; then :; \
+	    && $(BIN)/uv pip install -q --python $(BIN)/python -e '.[dev]' -e ./sandbox \
+	         -e ./loaders/loader-preflight; then :; \
 	 else \
 	   echo "uv install failed; falling back to pip"; \
-	   $(BIN)/python -m pip install -q -e '.[dev]' -e ./sandbox; \
+	   $(BIN)/python -m pip install -q -e '.[dev]' -e ./sandbox -e ./loaders/loader-preflight; \
 	 fi
 	@touch $@
 
