@@ -64,9 +64,9 @@ def test_fresh_clone_runs_every_duckdb_pipeline_with_plain_meltano(
     env = _user_env(sandbox)
     logs: list[str] = []
 
-    def shell(command: str, stdin: str | None = None) -> str:
+    def shell(command: str, stdin: str | None = None, extra: dict[str, str] | None = None) -> str:
         proc = subprocess.run(
-            ["bash", "-c", command], cwd=clone, env=env, input=stdin,
+            ["bash", "-c", command], cwd=clone, env={**env, **(extra or {})}, input=stdin,
             capture_output=True, text=True, timeout=600, check=False,
         )  # fmt: skip
         output = proc.stdout + proc.stderr
@@ -86,7 +86,16 @@ def test_fresh_clone_runs_every_duckdb_pipeline_with_plain_meltano(
     uids = sorted(truth)
     sandbox.erase(uids=uids[:3])
     sandbox.advance(seconds=60)  # exports omit them once the erasure's time is past
-    shell("meltano run peopleai-reconcile")
+    # (with a misspelt setting in the environment: the one warning this test expects)
+    typo = {"TAP_PEOPLEAI_POLL_INTERVALL": "0.5"}
+    reconciled = shell("meltano run peopleai-reconcile", extra=typo)
+    (warning,) = [line for line in reconciled.splitlines() if "unknown setting" in line]
+    assert (
+        "`poll_intervall` (TAP_PEOPLEAI_POLL_INTERVALL, did you mean `poll_interval`?)" in warning
+    )
+    assert "reconcile_" not in warning
+    logs.remove(reconciled)
+    logs.append(reconciled.replace(warning, ""))
     truth = sandbox.backend.ground_truth(activity_from=START_DATE)
     assert not set(uids[:3]) & set(truth)
     assert duckdb_live_rows(db) == {uid: to_utc(row.ingest_timestamp) for uid, row in truth.items()}
