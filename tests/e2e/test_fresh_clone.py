@@ -1,15 +1,16 @@
 """A newcomer's first hour: a fresh clone, plain Meltano (no `make`), every DuckDB pipeline.
 
 The repository is cloned afresh (its committed HEAD) and used exactly as a Meltano user would:
-`meltano install`, then `meltano run tap-peopleai target-duckdb`, the reconciliation job and the
-load-and-models job, in the default `sandbox` environment, with nothing set but the sandbox's
-address (it listens on a free port instead of 8765). The tables must equal the sandbox's truth,
-and no log may warn about a setting nobody set. The install shares the machine's uv cache, and
-happens once.
+`meltano install`, then `meltano run tap-peopleai target-duckdb`, the reconciliation job, the
+load-and-models job and the other shipped pipelines, in the default `sandbox` environment, with
+nothing set but the sandbox's address (it listens on a free port instead of 8765). The tables
+must equal the sandbox's truth, and no log may warn about a setting nobody set. The install
+shares the machine's uv cache, and happens once.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -64,13 +65,15 @@ def test_fresh_clone_runs_every_duckdb_pipeline_with_plain_meltano(
     env = _user_env(sandbox)
     logs: list[str] = []
 
-    def shell(command: str, stdin: str | None = None, extra: dict[str, str] | None = None) -> str:
+    def shell(
+        command: str, stdin: str | None = None, extra: dict[str, str] | None = None, rc: int = 0
+    ) -> str:
         proc = subprocess.run(
             ["bash", "-c", command], cwd=clone, env={**env, **(extra or {})}, input=stdin,
             capture_output=True, text=True, timeout=600, check=False,
         )  # fmt: skip
         output = proc.stdout + proc.stderr
-        assert proc.returncode == 0, f"`{command}` exited {proc.returncode}:\n{output[-6000:]}"
+        assert proc.returncode == rc, f"`{command}` exited {proc.returncode}:\n{output[-6000:]}"
         logs.append(output)
         return output
 
@@ -110,6 +113,19 @@ def test_fresh_clone_runs_every_duckdb_pipeline_with_plain_meltano(
     (command,) = [c for c in readme_shell_commands() if c.startswith("meltano invoke duckdb")]
     shown = shell(command, stdin=readme_queries()[0])
     assert "week_start" in shown
+
+    # 5. the other pipelines: the scheduled job, JSON Lines, and PostgreSQL's job without its
+    #    settings (loaders/loader-preflight, installed from the clone's relative pip_url)
+    shell("meltano run peopleai-to-duckdb")
+    shell("meltano run tap-peopleai target-jsonl")
+    lines = (clone / "output" / "jsonl" / "activities.jsonl").read_text().splitlines()
+    assert {json.loads(line)["uid"] for line in lines} == set(
+        sandbox.backend.ground_truth(activity_from=START_DATE)
+    )
+    jobs = len(sandbox.backend.list_jobs())
+    stopped = shell("meltano run peopleai-to-postgres-models", rc=1)
+    assert "target-postgres: missing setting(s) host, user, password" in stopped
+    assert len(sandbox.backend.list_jobs()) == jobs, "the tap created an export job"
 
     warned = [
         line
