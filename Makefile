@@ -144,7 +144,7 @@ readme: dev
 # output/ itself stays: its .gitignore is part of the project (meltano run writes there).
 clean:
 	rm -rf .meltano
-	find output -mindepth 1 -maxdepth 1 ! -name .gitignore -exec rm -rf -- {} +
+	[ ! -d output ] || find output -mindepth 1 -maxdepth 1 ! -name .gitignore -exec rm -rf -- {} +
 
 distclean: clean
 	rm -rf $(VENV) .venv-py* .pytest_cache .mypy_cache .ruff_cache
