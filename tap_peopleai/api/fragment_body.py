@@ -10,6 +10,7 @@ import requests
 from tap_peopleai.errors import DownloadCancelledError, DownloadIncompleteError
 from tap_peopleai.interrupts import GUARD
 from tap_peopleai.settings.api_limits import DOWNLOAD_SECONDS_PER_BYTE
+from tap_peopleai.settings.literals import whole_number
 
 MIN_DOWNLOAD_SECONDS = 60.0
 CHUNK_BYTES = 1024 * 1024
@@ -19,8 +20,7 @@ def stream_body(
     response: requests.Response, sink: IO[bytes], doing: str, expected_bytes: int | None
 ) -> None:
     """Write the body to ``sink``; raises DownloadIncompleteError if it is cut short or slow."""
-    length_header = response.headers.get("Content-Length")
-    declared = int(length_header) if length_header and length_header.isdigit() else None
+    declared = whole_number(response.headers.get("Content-Length"), low=0)
     size = declared or expected_bytes or 0
     allowed = max(MIN_DOWNLOAD_SECONDS, size * DOWNLOAD_SECONDS_PER_BYTE)
     deadline = time.monotonic() + allowed
