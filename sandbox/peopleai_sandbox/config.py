@@ -14,6 +14,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from .erasures import ERASE_FLAG_FORMAT, Erasure
+from .hops import EMPTY_CHAIN_HOPS
+from .mutations import MUTATE_FLAG_FORMAT, Mutation
 
 UTC = timezone.utc
 
@@ -152,6 +154,18 @@ class Variants:
             raise ValueError("Variants.late_fields_after_days must be 0 or more")
 
 
+# Download faults that spoil a whole answer (faults.spoils_download draws them per resource),
+# and the job outcomes that spoil a job's state, each a rate field of Faults.
+DOWNLOAD_SPOILS = (
+    "empty_download_rate",
+    "short_download_rate",
+    "truncated_gzip_rate",
+    "endless_redirect_rate",
+    "empty_redirect_rate",
+)
+STATE_SPOILS = ("unknown_state_rate", "missing_state_rate")
+
+
 @dataclass(frozen=True)
 class Faults:
     """Injected failures; every decision is reproducible from the seed and a per-kind counter."""
@@ -179,6 +193,49 @@ class Faults:
     stuck_job_rate: float = option(
         0.0, "rate of jobs that stay Queued forever (they count towards the 10-job limit)"
     )
+    unknown_state_rate: float = option(
+        0.0, "rate of jobs that end in a state the documentation does not list (Expired)"
+    )
+    missing_state_rate: float = option(
+        0.0, "rate of jobs whose object has no state field once they have ended (no data)"
+    )
+    truncated_gzip_rate: float = option(
+        0.0,
+        "rate of downloads sent gzip-encoded and stopped at a flush point at a line boundary, "
+        "without the end of the gzip stream, Content-Length the bytes sent: every decoded line "
+        "is valid JSON",
+    )
+    empty_download_rate: float = option(
+        0.0, "rate of downloads answered 200 with an empty body although the job has data"
+    )
+    short_download_rate: float = option(
+        0.0,
+        "rate of downloads cut at a line boundary with a Content-Length that matches what is "
+        "sent: only the job's results_size shows that data is missing",
+    )
+    endless_redirect_rate: float = option(
+        0.0, "rate of downloads answered with a redirect chain that never ends"
+    )
+    empty_redirect_rate: float = option(
+        0.0,
+        f"rate of downloads answered with {EMPTY_CHAIN_HOPS} redirect hops whose last is a 302 "
+        "with an empty body and no Location",
+    )
+    persistent_download_faults: bool = option(
+        False,
+        "download faults strike every download of a fragment, not every other one (a client "
+        "that retries never gets it whole)",
+    )
+    mutations: tuple[Mutation, ...] = option(
+        (),
+        f"spoil chosen answers ({MUTATE_FLAG_FORMAT}: route, at, times, status, headers, "
+        "json_set, json_drop, cut, length, gzip, redirects; see mutations.py) (repeatable)",
+        flag="--mutate",
+        parse=Mutation.parse,
+        default_text="none",
+        repeat=True,
+        metavar="JSON",
+    )
 
     def __post_init__(self) -> None:
         for name in (
@@ -188,10 +245,15 @@ class Faults:
             "job_failure_rate",
             "job_cancel_rate",
             "stuck_job_rate",
+            *DOWNLOAD_SPOILS,
+            *STATE_SPOILS,
         ):
             _check_rate("Faults", name, float(getattr(self, name)))
-        if self.job_failure_rate + self.job_cancel_rate + self.stuck_job_rate > 1.0:
-            raise ValueError("Faults: job_failure_rate + job_cancel_rate + stuck_job_rate > 1")
+        job_rates = ("job_failure_rate", "job_cancel_rate", "stuck_job_rate", *STATE_SPOILS)
+        if sum(getattr(self, name) for name in job_rates) > 1.0:
+            raise ValueError(f"Faults: {' + '.join(job_rates)} > 1")
+        mutations = tuple(Mutation.from_mapping(item) for item in self.mutations)
+        object.__setattr__(self, "mutations", mutations)
         if self.bandwidth_bytes_per_second is not None and self.bandwidth_bytes_per_second <= 0:
             raise ValueError("Faults.bandwidth_bytes_per_second must be positive or None")
 
