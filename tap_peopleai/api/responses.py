@@ -81,9 +81,12 @@ def created_job(response: requests.Response, doing: str) -> dict[str, Any]:
         job = response.json()
     except ValueError:
         job = None
-    if not isinstance(job, dict) or "job_id" not in job:
-        msg = f"Unexpected answer while {doing}: no `job_id` in {response.text[:200]!r}"
+    job_id = job.get("job_id") if isinstance(job, dict) else None
+    readable = isinstance(job_id, (int, str)) and not isinstance(job_id, bool)
+    if not readable or not str(job_id).strip() or "/" in str(job_id):
+        msg = f"Unexpected answer while {doing}: no usable `job_id` in {response.text[:200]!r}"
         raise RetriableApiError(msg, response.status_code)
+    assert isinstance(job, dict)
     return job
 
 
