@@ -125,6 +125,8 @@ def test_a_job_whose_state_cannot_be_read_is_replaced_then_named(
         {"short_download_rate": 0.05},
         {"endless_redirect_rate": 1.0},
         {"empty_redirect_rate": 1.0},
+        # every download through 5 redirect hops (the most the tap follows) to its body
+        {"mutations": (Mutation("data", times=1000, redirects=5),)},
         # seed 2: three of the first five jobs end so, none of their replacements
         {"unknown_state_rate": 0.3, "seed": 2},
         {"missing_state_rate": 0.3, "seed": 2},

@@ -102,7 +102,7 @@ def _config(sandbox: Any) -> dict[str, Any]:
         "client_secret": sandbox.client_secret,
         "start_date": FIRST_DAY.isoformat(),
         "poll_interval": 0.02,
-        "job_timeout": 20,
+        "job_timeout": 3,
         "scheduled_horizon_days": 40,
         "snapshot_window_days": 40,
         "download_workers": 2,
@@ -140,7 +140,7 @@ def check_invariant(spoiled: tuple[Mutation, ...], gzip: bool) -> None:
 
 
 @settings(
-    max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", "12")),
+    max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", "8")),
     derandomize=True,
     database=None,
     deadline=None,
