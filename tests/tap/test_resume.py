@@ -143,8 +143,8 @@ def test_fault_soak_with_kills_and_days_passing_loses_nothing(
             short_download_rate=0.03,
             endless_redirect_rate=0.05,
             empty_redirect_rate=0.05,
-            unknown_state_rate=0.03,
-            missing_state_rate=0.03,
+            unknown_state_rate=0.1,
+            missing_state_rate=0.1,
         ),
     )
     config = tap_config(
