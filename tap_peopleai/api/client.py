@@ -78,9 +78,12 @@ class PeopleAIClient:
 
     # Requests -----------------------------------------------------------------------------
 
-    def raise_for_status(self, response: requests.Response, doing: str) -> None:
-        """Raise a readable ApiError (retriable for 429 and 5xx) unless the response succeeded."""
-        api_responses.raise_for_status(response, doing, self.redactor)
+    def raise_for_status(
+        self, response: requests.Response, doing: str, redirected: bool = False
+    ) -> None:
+        """Raise a readable ApiError (retriable for 429 and 5xx, any status of a redirect
+        target) unless the response succeeded."""
+        api_responses.raise_for_status(response, doing, self.redactor, redirected)
 
     def _authorized(
         self,
@@ -205,14 +208,10 @@ class PeopleAIClient:
                 status = response.status_code
                 if status == 404:
                     return None
-                if hops and status != 200:
-                    # a presigned URL may have expired: asking the API again gives a fresh one
-                    detail = api_responses.describe_error_body(response, self.redactor)
-                    msg = f"its redirect target answered HTTP {status} ({detail})"
-                    raise DownloadIncompleteError(msg)
-                self.raise_for_status(response, doing)
+                self.raise_for_status(response, doing, redirected=hops > 0)
                 if status != 200:
-                    msg = f"it answered HTTP {status} instead of 200 with the data"
+                    where = "its redirect target" if hops else "it"
+                    msg = f"{where} answered HTTP {status} instead of 200 with the data"
                     raise DownloadIncompleteError(msg)
                 receipt = stream_body(response, sink, doing, expected_bytes)
             if must_have_data and receipt.decoded_bytes == 0:

@@ -102,7 +102,7 @@ def stream_body(
         msg = f"the connection broke after {wire} bytes ({type(exc).__name__})"
         raise DownloadIncompleteError(msg) from exc
     if declared is not None and wire != declared:
-        msg = f"it ended after {wire} of the {declared} bytes its Content-Length announced"
+        msg = f"ended after {wire} of the {declared} bytes its Content-Length announced"
         raise DownloadIncompleteError(msg)
     if not decoder.complete:
         msg = (

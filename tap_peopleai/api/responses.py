@@ -35,19 +35,26 @@ def describe_error_body(response: requests.Response, redact: Redact) -> str:
     return redact(text[:500])
 
 
-def raise_for_status(response: requests.Response, doing: str, redact: Redact) -> None:
-    """Raise a readable ApiError (retriable for 429 and 5xx) unless the response succeeded."""
+def raise_for_status(
+    response: requests.Response, doing: str, redact: Redact, redirected: bool = False
+) -> None:
+    """Raise a readable ApiError unless the response succeeded: retriable for 429 and 5xx, and
+    for any status of the storage a download was ``redirected`` to (a presigned URL may have
+    expired, and asking the API again gives a fresh one)."""
     status = response.status_code
     if status < 400:
         return
     detail = describe_error_body(response, redact)
-    msg = f"HTTP {status} from the People.ai API while {doing}: {detail}"
-    if status == 403:
+    if redirected:  # object storage's error pages may echo the presigned URL: their kind only
+        detail = detail.split(":", 1)[0]
+    source = "the storage the API redirected to" if redirected else "the People.ai API"
+    msg = f"HTTP {status} from {source} while {doing}: {detail}"
+    if status == 403 and not redirected:
         msg += (
             ". The key may lack access to the export: it must be an *Activity* API key "
             "(Settings → API Key Management)"
         )
-    if status == 429 or status >= 500:
+    if redirected or status == 429 or status >= 500:
         raise RetriableApiError(msg, status, detail)
     raise ApiError(msg, status, detail)
 

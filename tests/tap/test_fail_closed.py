@@ -41,11 +41,11 @@ SPOILED_DOWNLOADS: dict[str, tuple[dict[str, Any], str]] = {
     ),
     "redirect-to-500": (
         {"mutations": (Mutation("data", times=1000, redirects=2, status=500),)},
-        "its redirect target answered HTTP 500",
+        "HTTP 500 from the storage the API redirected to while downloading fragment 0",
     ),
     "redirect-to-403": (
         {"mutations": (Mutation("data", times=1000, redirects=1, status=403),)},
-        "its redirect target answered HTTP 403",
+        "HTTP 403 from the storage the API redirected to while downloading fragment 0",
     ),
 }
 
