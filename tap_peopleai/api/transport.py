@@ -66,6 +66,9 @@ class ApiTransport:
         hook = self.retry_log.hook(doing, self.retry.max_tries)
         return self.retry.run(call, doing, self.api_url, hook)
 
-    def raise_for_status(self, response: requests.Response, doing: str) -> None:
-        """Raise a readable ApiError (retriable for 429 and 5xx) unless the response succeeded."""
-        api_responses.raise_for_status(response, doing, self.redactor)
+    def raise_for_status(
+        self, response: requests.Response, doing: str, redirected: bool = False
+    ) -> None:
+        """Raise a readable ApiError (retriable for 429 and 5xx, any status of a redirect
+        target) unless the response succeeded."""
+        api_responses.raise_for_status(response, doing, self.redactor, redirected)
