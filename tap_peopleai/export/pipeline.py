@@ -218,11 +218,12 @@ class ExportPipeline:
         """Record that the ``records`` of ``fragment`` were all emitted, and checkpoint."""
         done = self.acks.acknowledge(fragment)
         fragment.discard()
-        job = fragment.job
-        job.fragments_emitted = fragment.index + 1
-        if fragment.receipt is not None:
-            job.bytes_decoded += fragment.receipt.decoded_bytes
-            job.bytes_on_wire += fragment.receipt.wire_bytes
+        receipt = fragment.receipt
+        fragment.job.fragment_emitted(
+            fragment.index,
+            receipt.decoded_bytes if receipt is not None else 0,
+            receipt.wire_bytes if receipt is not None else 0,
+        )
         self.fragments_emitted += 1
         self.sync.checkpoint()
         if self.report.fragment_emitted(records):

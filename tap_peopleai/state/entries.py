@@ -51,6 +51,12 @@ class JobInFlight:
     bytes_decoded: int = 0
     bytes_on_wire: int = 0
 
+    def fragment_emitted(self, index: int, decoded_bytes: int, wire_bytes: int) -> None:
+        """Fragment ``index`` was emitted whole: a resumed sync starts after it."""
+        self.fragments_emitted = index + 1
+        self.bytes_decoded += decoded_bytes
+        self.bytes_on_wire += wire_bytes
+
     def to_state(self) -> dict[str, Any]:
         """Serialisable form for the state message."""
         return {
