@@ -11,13 +11,19 @@ to read whole.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.support.layers import (
+    bad_imports,
+    imported_modules,
+    init_files_with_imports,
+    modules,
+    unit_of,
+)
+
 PACKAGE = Path(__file__).resolve().parents[2] / "sandbox" / "peopleai_sandbox"
-NAME = PACKAGE.name
 
 # Bottom first. Each entry is a top-level module or subpackage of peopleai_sandbox.
 LAYERS: tuple[tuple[str, ...], ...] = (
@@ -38,61 +44,27 @@ MAX_MODULE_LINES = 300
 MAX_CLASS_LINES = 200
 
 
-def modules() -> Iterator[Path]:
-    yield from sorted(PACKAGE.rglob("*.py"))
-
-
-def unit_of(path: Path) -> str:
-    return path.relative_to(PACKAGE).parts[0].removesuffix(".py")
-
-
 def dotted(path: Path) -> str:
     parts = path.relative_to(PACKAGE).with_suffix("").parts
-    return ".".join((NAME, *parts)).removesuffix(".__init__")
-
-
-def imported_modules(path: Path) -> Iterator[tuple[int, str]]:
-    """(line, dotted module) for every import of the sandbox's modules in the file."""
-    tree = ast.parse(path.read_text(), str(path))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module:
-            if node.level:
-                pytest.fail(f"{path}:{node.lineno}: relative import; write {NAME}.…")
-            if node.module == NAME:
-                for alias in node.names:
-                    yield node.lineno, f"{NAME}.{alias.name}"
-            elif node.module.startswith(f"{NAME}."):
-                yield node.lineno, node.module
-        elif isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.name.startswith(f"{NAME}."):
-                    yield node.lineno, alias.name
+    return ".".join((PACKAGE.name, *parts)).removesuffix(".__init__")
 
 
 def test_every_part_of_the_package_has_a_layer() -> None:
-    parts = {unit_of(path) for path in modules()} - BOILERPLATE
+    parts = {unit_of(PACKAGE, path) for path in modules(PACKAGE)} - BOILERPLATE
     assert parts <= set(LAYER_OF), f"add to LAYERS: {sorted(parts - set(LAYER_OF))}"
 
 
 def test_imports_point_down_the_layers() -> None:
-    upward = []
-    for path in modules():
-        unit = unit_of(path)
-        if unit in BOILERPLATE:
-            continue
-        for line, target in imported_modules(path):
-            target_unit = target.split(".")[1]
-            if LAYER_OF[target_unit] > LAYER_OF[unit]:
-                upward.append(f"{path.relative_to(PACKAGE.parent)}:{line} imports {target}")
+    upward = bad_imports(PACKAGE, LAYER_OF, BOILERPLATE)
     assert not upward, "imports of a higher layer:\n" + "\n".join(upward)
 
 
 def test_no_import_cycle_between_modules() -> None:
     # Within a layer modules may import each other; the graph must still have no cycle.
     graph = {
-        dotted(path): {target for _, target in imported_modules(path)}
-        for path in modules()
-        if unit_of(path) not in BOILERPLATE
+        dotted(path): {target for _, target in imported_modules(path, PACKAGE.name)}
+        for path in modules(PACKAGE)
+        if unit_of(PACKAGE, path) not in BOILERPLATE
     }
     done: set[str] = set()
 
@@ -112,22 +84,20 @@ def test_no_import_cycle_between_modules() -> None:
 def test_subpackage_init_files_import_nothing() -> None:
     # A subpackage's __init__ is its one-paragraph description: importing one must not pull in
     # anything else, or the layer order would not hold at run time.
-    for init in PACKAGE.glob("*/__init__.py"):
-        tree = ast.parse(init.read_text())
-        assert not [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))], init
+    assert not init_files_with_imports(PACKAGE)
 
 
 def test_modules_and_classes_stay_small() -> None:
     too_big = []
-    for path in modules():
+    for path in modules(PACKAGE):
         text = path.read_text()
+        where = path.relative_to(PACKAGE.parent)
         lines = len(text.splitlines())
         if lines > MAX_MODULE_LINES:
-            too_big.append(f"{path.relative_to(PACKAGE.parent)}: {lines} lines")
+            too_big.append(f"{where}: {lines} lines")
         for node in ast.walk(ast.parse(text)):
             if isinstance(node, ast.ClassDef) and node.end_lineno is not None:
                 length = node.end_lineno - node.lineno + 1
                 if length > MAX_CLASS_LINES:
-                    where = path.relative_to(PACKAGE.parent)
                     too_big.append(f"{where}: class {node.name}, {length} lines")
     assert not too_big, "split these:\n" + "\n".join(too_big)
