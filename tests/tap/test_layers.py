@@ -8,11 +8,16 @@ checking (under ``if TYPE_CHECKING:``) are held to the same order.
 
 from __future__ import annotations
 
-import ast
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
+from tests.support.layers import (
+    bad_imports,
+    import_cycle,
+    init_files_with_imports,
+    modules,
+    oversized,
+    unit_of,
+)
 
 PACKAGE = Path(__file__).resolve().parents[2] / "tap_peopleai"
 
@@ -39,34 +44,8 @@ MAX_MODULE_LINES = 300
 MAX_CLASS_LINES = 200
 
 
-def modules() -> Iterator[Path]:
-    yield from sorted(PACKAGE.rglob("*.py"))
-
-
-def unit_of(path: Path) -> str:
-    return path.relative_to(PACKAGE).parts[0].removesuffix(".py")
-
-
-def imported_units(path: Path) -> Iterator[tuple[int, str]]:
-    """(line, unit) for every import of tap_peopleai's modules in the file."""
-    tree = ast.parse(path.read_text(), str(path))
-    for node in ast.walk(tree):
-        names: list[str] = []
-        if isinstance(node, ast.ImportFrom) and node.module:
-            if node.level:
-                pytest.fail(f"{path}:{node.lineno}: relative import; write tap_peopleai.…")
-            if node.module == "tap_peopleai":
-                names = [alias.name for alias in node.names]
-            elif node.module.startswith("tap_peopleai."):
-                names = [node.module.split(".")[1]]
-        elif isinstance(node, ast.Import):
-            names = [a.name.split(".")[1] for a in node.names if a.name.startswith("tap_peopleai.")]
-        for name in names:
-            yield node.lineno, name
-
-
 def test_every_part_of_the_package_has_a_layer() -> None:
-    parts = {unit_of(path) for path in modules()} - BOILERPLATE
+    parts = {unit_of(PACKAGE, path) for path in modules(PACKAGE)} - BOILERPLATE
     assert parts <= set(LAYER_OF), f"add to LAYERS: {sorted(parts - set(LAYER_OF))}"
     top = {p.name for p in PACKAGE.iterdir() if p.name != "__pycache__"}
     counted = {name.removesuffix(".py") for name in top} - BOILERPLATE - {"__main__"}
@@ -74,69 +53,23 @@ def test_every_part_of_the_package_has_a_layer() -> None:
 
 
 def test_imports_point_down_the_layers() -> None:
-    upward = []
-    for path in modules():
-        unit = unit_of(path)
-        if unit in BOILERPLATE:
-            continue
-        for line, target in imported_units(path):
-            if LAYER_OF[target] > LAYER_OF[unit]:
-                upward.append(f"{path.relative_to(PACKAGE.parent)}:{line} imports {target}")
+    upward = bad_imports(PACKAGE, LAYER_OF, BOILERPLATE)
     assert not upward, "imports of a higher layer:\n" + "\n".join(upward)
-
-
-def module_name(path: Path) -> str:
-    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
 def test_no_import_cycle_between_modules() -> None:
     # The layers keep packages apart; inside one, a cycle (even one made only for type
     # checking) means two modules are one concern or want a third that both import.
-    imports: dict[str, set[str]] = {}
-    for path in modules():
-        named: set[str] = set()
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            if isinstance(node, ast.ImportFrom) and node.module:
-                named |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
-            elif isinstance(node, ast.Import):
-                named |= {alias.name for alias in node.names}
-        imports[module_name(path)] = named
-    graph = {m: {n for n in named if n in imports and n != m} for m, named in imports.items()}
-
-    def reaches(start: str, goal: str) -> bool:
-        seen, todo = set(), list(graph[start])
-        while todo:
-            module = todo.pop()
-            if module == goal:
-                return True
-            if module not in seen:
-                seen.add(module)
-                todo += graph[module]
-        return False
-
-    cycles = sorted(f"{m} -> {n} -> ... -> {m}" for m in graph for n in graph[m] if reaches(n, m))
-    assert not cycles, "import cycles:\n" + "\n".join(cycles)
+    cycle = import_cycle(PACKAGE, BOILERPLATE)
+    assert not cycle, "import cycle: " + " -> ".join(cycle)
 
 
 def test_subpackage_init_files_import_nothing() -> None:
     # A subpackage's __init__ is its one-paragraph description: importing `tap_peopleai.api`
     # must not pull in anything else, or the layer order would not hold at run time.
-    for init in PACKAGE.glob("*/__init__.py"):
-        tree = ast.parse(init.read_text())
-        assert not [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))], init
+    assert not init_files_with_imports(PACKAGE)
 
 
 def test_modules_and_classes_stay_small_enough_to_read_whole() -> None:
-    too_big = []
-    for path in modules():
-        text = path.read_text()
-        name = path.relative_to(PACKAGE.parent)
-        if len(text.splitlines()) > MAX_MODULE_LINES:
-            too_big.append(f"{name}: {len(text.splitlines())} lines (at most {MAX_MODULE_LINES})")
-        for node in ast.walk(ast.parse(text, str(path))):
-            if isinstance(node, ast.ClassDef) and node.end_lineno is not None:
-                lines = node.end_lineno - node.lineno + 1
-                if lines > MAX_CLASS_LINES:
-                    too_big.append(f"{name}:{node.lineno}: class {node.name}: {lines} lines")
+    too_big = oversized(PACKAGE, MAX_MODULE_LINES, MAX_CLASS_LINES)
     assert not too_big, "split these:\n" + "\n".join(too_big)
