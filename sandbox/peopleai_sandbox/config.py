@@ -179,6 +179,12 @@ class Faults:
     stuck_job_rate: float = option(
         0.0, "rate of jobs that stay Queued forever (they count towards the 10-job limit)"
     )
+    echo_requests: bool = option(
+        False,
+        "error answers quote the request in their message: the token endpoint's the submitted "
+        "form (URL-encoded, and as JSON-escaped text), the other endpoints' the Authorization "
+        "header",
+    )
 
     def __post_init__(self) -> None:
         for name in (

@@ -18,6 +18,7 @@ import orjson
 
 from .backend import ExportBackend
 from .downloads import DownloadPlan
+from .echoes import with_echo
 from .errors import ApiError, ErrorRenderer
 from .faults import FaultInjector
 from .jobs import job_document
@@ -55,18 +56,34 @@ class ApiResponses:
         self.backend.count("requests")
         try:
             route, params = resolve(API_ROUTES, request.method, request.path)
-            injected = self._injector.http_error(route.name, request.path)
-            if injected is not None:
-                return injected
-            if route.name != "token":
-                self.backend.authenticate(request.header("Authorization"))
-            return self._handlers[route.name](request, params)
         except ApiError as error:
             return self._errors.response(error, request.path)
+        try:
+            answer = self._answer(route.name, request, params)
+        except ApiError as error:
+            answer = self._errors.response(error, request.path)
         except Exception as error:
             # a sandbox bug must surface as a clear 500, not as a dropped connection
             traceback.print_exc(file=sys.stderr)
             return self._errors.response(ApiError(500, "internal_error", repr(error)), request.path)
+        if (
+            isinstance(answer, Response)
+            and answer.status >= 400
+            and self.backend.faults.echo_requests
+        ):
+            self.backend.count_fault("echoed_request")
+            return with_echo(answer, route.name, request)
+        return answer
+
+    def _answer(
+        self, route: str, request: Request, params: Mapping[str, str]
+    ) -> Response | Download:
+        injected = self._injector.http_error(route, request.path)
+        if injected is not None:
+            return injected
+        if route != "token":
+            self.backend.authenticate(request.header("Authorization"))
+        return self._handlers[route](request, params)
 
     def token(self, request: Request, params: Mapping[str, str]) -> Response:
         """The OAuth2 client-credentials token endpoint (form-encoded, or HTTP Basic)."""

@@ -29,6 +29,8 @@ STAT_KEYS = (
     "fault_job_failed",
     "fault_job_canceled",
     "fault_stuck_job",
+    "fault_echoed_request",
+    "max_live_jobs",
     "storage_requests",
 )
 
@@ -51,6 +53,11 @@ class Counters:
             self._values["faults_injected"] += 1
             key = f"fault_{kind}"
             self._values[key] = self._values.get(key, 0) + 1
+
+    def note_max(self, name: str, value: int) -> None:
+        """Raise a high-water mark to ``value`` if it is higher."""
+        with self._lock:
+            self._values[name] = max(self._values.get(name, 0), value)
 
     def snapshot(self) -> dict[str, int]:
         """A copy of every counter."""
