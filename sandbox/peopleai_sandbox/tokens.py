@@ -68,6 +68,11 @@ class TokenStore:
         self._counters.count("tokens_issued")
         return {"access_token": token, "token_type": "bearer", "expires_in": math.ceil(self._ttl)}
 
+    def issued(self) -> list[str]:
+        """The tokens issued and still remembered (ground truth for tests of their secrecy)."""
+        with self._lock:
+            return list(self._issued)
+
     def authenticate(self, authorization: str | None) -> None:
         """Check an ``Authorization`` header; raise a 401 ApiError unless it holds a live token."""
         scheme, _, token = (authorization or "").partition(" ")
