@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import io
 import logging
 import os
 import sys
 from functools import cached_property
 from pathlib import PurePath
-from typing import Any, NoReturn
+from typing import IO, Any, NoReturn
 
 import click
 from singer_sdk import Stream
@@ -22,6 +23,7 @@ from tap_peopleai.api.retry_policy import RetryPolicy
 from tap_peopleai.errors import TapPeopleAIError
 from tap_peopleai.interrupts import GUARD, SyncInterrupted
 from tap_peopleai.sdk.writer import BufferedOrjsonWriter
+from tap_peopleai.settings.input_files import InputFileError, read_input_file
 from tap_peopleai.settings.objects import TapSettings, validate_settings
 from tap_peopleai.settings.schema import DEFAULT_API_URL, settings_schema
 from tap_peopleai.settings.values import (
@@ -31,6 +33,9 @@ from tap_peopleai.settings.values import (
 )
 from tap_peopleai.state.entries import check_state_shape
 from tap_peopleai.streams import ActivitiesStream, ReconciliationsStream, SettingsTap
+
+# The SDK's options that name an input file (besides --config), read by the tap first.
+INPUT_FILE_OPTIONS = ("state", "catalog")
 
 
 class TapPeopleAI(SettingsTap):
@@ -170,6 +175,50 @@ class TapPeopleAI(SettingsTap):
         except TapPeopleAIError as exc:
             cls._exit_with(exc)
         ctx.exit()
+
+    # Input files ---------------------------------------------------------------------------
+    # Each file is read by the tap before the SDK sees it, so that one it cannot use stops the
+    # tap with one line naming the file and what to do, instead of the SDK's traceback.
+
+    @classmethod
+    @override
+    def cb_config(cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]) -> Any:
+        for path in value:
+            if path != "ENV":
+                cls._read_input(path, "config")
+        return super().cb_config(ctx, param, value)
+
+    @classmethod
+    @override
+    def get_singer_command(cls) -> click.Command:
+        command = super().get_singer_command()
+        command.params = [
+            cls._input_file_option(option) if option.name in INPUT_FILE_OPTIONS else option
+            for option in command.params
+        ]
+        return command
+
+    @classmethod
+    def _input_file_option(cls, option: click.Parameter) -> click.Option:
+        """The SDK's --state or --catalog, read by the tap instead of opened by click."""
+        help_text = option.help if isinstance(option, click.Option) else None
+        return click.Option(option.opts, help=help_text, metavar="FILE", callback=cls.cb_input_file)
+
+    @classmethod
+    def cb_input_file(
+        cls, ctx: click.Context, param: click.Parameter, value: str | None
+    ) -> IO[str] | None:
+        """The checked text of a --state or --catalog file, as the open file the SDK reads."""
+        if value is None:
+            return None
+        return io.StringIO(cls._read_input(value, str(param.name)))
+
+    @classmethod
+    def _read_input(cls, path: str, kind: str) -> str:
+        try:
+            return read_input_file(path, kind)
+        except InputFileError as exc:
+            cls._exit_with(exc)
 
     @classmethod
     def _exit_with(cls, exc: TapPeopleAIError) -> NoReturn:
