@@ -18,7 +18,11 @@ from singer_sdk.tap_base import CliTestOptionValue
 from typing_extensions import override
 
 from tap_peopleai.api.client import PeopleAIClient
-from tap_peopleai.api.connection_check import check_connection
+from tap_peopleai.api.connection_check import (
+    CONNECTION_TEST_RETRY,
+    CONNECTION_TEST_TIMEOUT,
+    check_connection,
+)
 from tap_peopleai.api.retry_policy import RetryPolicy
 from tap_peopleai.errors import TapPeopleAIError
 from tap_peopleai.interrupts import GUARD, SyncInterrupted
@@ -116,14 +120,22 @@ class TapPeopleAI(SettingsTap):
         if not self._validates_settings:
             # Discovery reads no settings and never calls the API.
             return PeopleAIClient(DEFAULT_API_URL, logger=self.logger)
-        api, pipeline = self.settings.api, self.settings.pipeline
+        poll_interval = self.settings.pipeline.poll_interval
+        return self.new_client(RetryPolicy(base_seconds=min(poll_interval, 1.0)))
+
+    def new_client(
+        self, retry: RetryPolicy, timeout: tuple[float, float] = (10.0, 60.0)
+    ) -> PeopleAIClient:
+        """An API client for the settings, retrying and timing out as asked."""
+        api = self.settings.api
         return PeopleAIClient(
             api.api_url,
             client_id=api.client_id,
             client_secret=api.client_secret,
             access_token=api.access_token,
             ca_bundle=api.ca_bundle,
-            retry=RetryPolicy(base_seconds=min(pipeline.poll_interval, 1.0)),
+            retry=retry,
+            timeout=timeout,
             logger=self.logger,
         )
 
@@ -171,7 +183,8 @@ class TapPeopleAI(SettingsTap):
                 config=getattr(config, "config", None),
                 parse_env_config=bool(getattr(config, "parse_env", False)),
             )
-            check_connection(tap.client, tap.settings.pipeline.max_jobs_ahead, tap.logger)
+            client = tap.new_client(CONNECTION_TEST_RETRY, CONNECTION_TEST_TIMEOUT)
+            check_connection(client, tap.settings.pipeline.max_jobs_ahead, tap.logger)
         except TapPeopleAIError as exc:
             cls._exit_with(exc)
         ctx.exit()

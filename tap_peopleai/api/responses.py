@@ -7,17 +7,15 @@ body has, secrets redacted), and what a successful body must hold.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import requests
 
+from tap_peopleai.api.redaction import SecretRedactor
 from tap_peopleai.errors import ApiError, RetriableApiError
 
-Redact = Callable[[str], str]
 
-
-def describe_error_body(response: requests.Response, redact: Redact) -> str:
+def describe_error_body(response: requests.Response, redact: SecretRedactor) -> str:
     """A short readable account of an error body, whichever shape (or none) it has."""
     try:
         body = response.json()
@@ -27,15 +25,13 @@ def describe_error_body(response: requests.Response, redact: Redact) -> str:
         parts = [
             str(body[k]) for k in ("error", "code", "message") if body.get(k) not in (None, "")
         ]
-        text = ": ".join(parts) if parts else str(body)
-    else:
-        content_type = response.headers.get("Content-Type", "unknown content type")
-        raw = response.text.strip().replace("\n", " ")
-        text = f"non-JSON body ({content_type}): {raw[:200]}" if raw else "empty body"
-    return redact(text[:500])
+        return redact.excerpt(": ".join(parts) if parts else str(body), 500)
+    content_type = response.headers.get("Content-Type", "unknown content type")
+    raw = " ".join(response.text.split())  # one line, whatever line breaks (CR too) it has
+    return f"non-JSON body ({content_type}): {redact.excerpt(raw, 200)}" if raw else "empty body"
 
 
-def raise_for_status(response: requests.Response, doing: str, redact: Redact) -> None:
+def raise_for_status(response: requests.Response, doing: str, redact: SecretRedactor) -> None:
     """Raise a readable ApiError (retriable for 429 and 5xx) unless the response succeeded."""
     status = response.status_code
     if status < 400:
@@ -52,7 +48,7 @@ def raise_for_status(response: requests.Response, doing: str, redact: Redact) ->
     raise ApiError(msg, status, detail)
 
 
-def raise_for_job_creation(response: requests.Response, doing: str, redact: Redact) -> None:
+def raise_for_job_creation(response: requests.Response, doing: str, redact: SecretRedactor) -> None:
     """Like ``raise_for_status``, but 4xx and 429 are not retried: they may mean a full queue."""
     if response.status_code >= 500:
         raise_for_status(response, doing, redact)
@@ -63,7 +59,7 @@ def raise_for_job_creation(response: requests.Response, doing: str, redact: Reda
         raise ApiError(msg, response.status_code, detail)
 
 
-def json_body(response: requests.Response, doing: str, redact: Redact) -> Any:
+def json_body(response: requests.Response, doing: str, redact: SecretRedactor) -> Any:
     """The body of a successful answer; one that is not JSON is retried (a proxy's page)."""
     try:
         return response.json()
@@ -75,14 +71,15 @@ def json_body(response: requests.Response, doing: str, redact: Redact) -> Any:
         raise RetriableApiError(msg, response.status_code) from exc
 
 
-def created_job(response: requests.Response, doing: str) -> dict[str, Any]:
+def created_job(response: requests.Response, doing: str, redact: SecretRedactor) -> dict[str, Any]:
     """The job object of a successful creation; one without ``job_id`` is retried."""
     try:
         job = response.json()
     except ValueError:
         job = None
     if not isinstance(job, dict) or "job_id" not in job:
-        msg = f"Unexpected answer while {doing}: no `job_id` in {response.text[:200]!r}"
+        excerpt = redact.excerpt(response.text, 200)
+        msg = f"Unexpected answer while {doing}: no `job_id` in {excerpt!r}"
         raise RetriableApiError(msg, response.status_code)
     return job
 
