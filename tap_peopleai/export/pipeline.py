@@ -19,8 +19,9 @@ from types import TracebackType
 from tap_peopleai.api.client import PeopleAIClient
 from tap_peopleai.api.jobs import ApiJob
 from tap_peopleai.errors import DamagedFragmentError, FragmentGoneError
-from tap_peopleai.export.downloads import FragmentDownloader, FragmentFile, SpoolDirectory
+from tap_peopleai.export.downloads import FragmentDownloader, FragmentFile
 from tap_peopleai.export.scheduler import JobScheduler, SyncContext
+from tap_peopleai.export.spool import SpoolDirectory
 from tap_peopleai.interrupts import GUARD
 from tap_peopleai.oplog.sync_log import SyncLog
 from tap_peopleai.settings.objects import PipelineSettings
@@ -137,6 +138,13 @@ class ExportPipeline:
         extra = {} if sleep is None else {"sleep": sleep}
         self.scheduler = JobScheduler(client, self.sync, settings, self.report, **extra)
         self.spool = SpoolDirectory(settings.temp_dir)
+        if self.spool.removed:
+            logger.info(
+                "Removed %d spool directory(ies) of syncs that ended without cleaning up "
+                "(killed: SIGKILL, out of memory, a lost machine): %s.",
+                len(self.spool.removed),
+                "; ".join(removed.describe() for removed in self.spool.removed),
+            )
         self.downloader = FragmentDownloader(
             client, self.spool, settings.download_workers, self.report
         )
