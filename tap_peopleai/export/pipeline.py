@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -135,8 +136,9 @@ class ExportPipeline:
         self.sync = SyncContext(progress, windows, today, checkpoint, logger)
         self.listed_jobs = listed_jobs
         self.report = SyncLog(logger, metrics_logger, settings.heartbeat_interval, client.retry_log)
-        extra = {} if sleep is None else {"sleep": sleep}
-        self.scheduler = JobScheduler(client, self.sync, settings, self.report, **extra)
+        self.scheduler = JobScheduler(
+            client, self.sync, settings, self.report, sleep=sleep or time.sleep
+        )
         self.spool = SpoolDirectory(settings.temp_dir)
         if self.spool.removed:
             logger.info(
