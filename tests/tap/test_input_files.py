@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from peopleai_sandbox import RunningSandbox
-from tests.support.processes import TAP, CliRun, run_tap_process
-from tests.support.tap_runs import START, tap_config
+from tests.support.processes import TAP, CliRun, run_tap_process, run_with_env_config
+from tests.support.tap_runs import env_settings, tap_config
 from tests.tap.test_errors import assert_one_line_error
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -70,53 +70,23 @@ def test_a_config_file_the_tap_cannot_use_is_one_line(
     _assert_names_the_file(run, path, problem, "config")
 
 
+@pytest.mark.parametrize("kind", ["state", "catalog"])
 @pytest.mark.parametrize(("case", "make", "problem"), BROKEN_FILES, ids=IDS)
-def test_a_state_file_the_tap_cannot_use_is_one_line(
+def test_a_state_or_catalog_file_the_tap_cannot_use_is_one_line(
     make_sandbox: Callable[..., RunningSandbox],
     tmp_path: Path,
+    kind: str,
     case: str,
     make: Callable[[Path], None],
     problem: str,
 ) -> None:
     sandbox = make_sandbox()
     config = _write(tmp_path, "config.json", tap_config(sandbox))
-    path = tmp_path / "state.json"
+    path = tmp_path / f"{kind}.json"
     make(path)
-    run = run_tap_process("--config", str(config), "--state", str(path))
-    _assert_names_the_file(run, path, problem, "state")
+    run = run_tap_process("--config", str(config), f"--{kind}", str(path))
+    _assert_names_the_file(run, path, problem, kind)
     assert sandbox.backend.stats()["requests"] == 0
-
-
-@pytest.mark.parametrize(("case", "make", "problem"), BROKEN_FILES, ids=IDS)
-def test_a_catalog_file_the_tap_cannot_use_is_one_line(
-    make_sandbox: Callable[..., RunningSandbox],
-    tmp_path: Path,
-    case: str,
-    make: Callable[[Path], None],
-    problem: str,
-) -> None:
-    sandbox = make_sandbox()
-    config = _write(tmp_path, "config.json", tap_config(sandbox))
-    path = tmp_path / "catalog.json"
-    make(path)
-    run = run_tap_process("--config", str(config), "--catalog", str(path))
-    _assert_names_the_file(run, path, problem, "catalog")
-    assert sandbox.backend.stats()["requests"] == 0
-
-
-def _env_settings(sandbox: RunningSandbox) -> dict[str, str]:
-    settings = {
-        "api_url": sandbox.url,
-        "client_id": sandbox.client_id,
-        "client_secret": sandbox.client_secret,
-        "start_date": START.isoformat(),
-        "poll_interval": "0.02",
-        "scheduled_horizon_days": "60",
-    }
-    return {
-        **_env_without_tap_settings(),
-        **{f"TAP_PEOPLEAI_{name.upper()}": value for name, value in settings.items()},
-    }
 
 
 def test_with_config_env_a_truncated_state_file_is_one_line(
@@ -125,7 +95,7 @@ def test_with_config_env_a_truncated_state_file_is_one_line(
     sandbox = make_sandbox()
     path = tmp_path / "state.json"
     path.write_text('{"bookmarks": {"activities": {"cursor": "2026-')
-    run = run_tap_process("--config", "ENV", "--state", str(path), env=_env_settings(sandbox))
+    run = run_with_env_config(env_settings(sandbox), "--state", str(path))
     _assert_names_the_file(run, path, "it ends before", "state")
     assert sandbox.backend.stats()["requests"] == 0
 
@@ -135,7 +105,7 @@ def test_with_config_env_a_missing_extra_config_file_is_one_line(
 ) -> None:
     sandbox = make_sandbox()
     path = tmp_path / "overrides.json"
-    run = run_tap_process("--config", "ENV", "--config", str(path), env=_env_settings(sandbox))
+    run = run_with_env_config(env_settings(sandbox), "--config", str(path))
     _assert_names_the_file(run, path, "there is no such file", "config")
 
 
@@ -143,18 +113,12 @@ def test_with_config_env_and_good_files_the_sync_runs(
     make_sandbox: Callable[..., RunningSandbox], tmp_path: Path
 ) -> None:
     sandbox = make_sandbox()
-    discover = run_tap_process("--config", "ENV", "--discover", env=_env_settings(sandbox))
+    discover = run_with_env_config(env_settings(sandbox), "--discover")
     assert discover.returncode == 0, discover.stderr[-2000:]
     catalog = _write(tmp_path, "catalog.json", json.loads(discover.stdout))
     state = _write(tmp_path, "state.json", {})
-    run = run_tap_process(
-        "--config",
-        "ENV",
-        "--state",
-        str(state),
-        "--catalog",
-        str(catalog),
-        env=_env_settings(sandbox),
+    run = run_with_env_config(
+        env_settings(sandbox), "--state", str(state), "--catalog", str(catalog)
     )
     assert run.returncode == 0, run.stderr[-2000:]
     assert any(m["type"] == "RECORD" for m in run.messages)
