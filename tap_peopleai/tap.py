@@ -26,6 +26,7 @@ from tap_peopleai.api.connection_check import (
 from tap_peopleai.api.retry_policy import RetryPolicy
 from tap_peopleai.errors import TapPeopleAIError
 from tap_peopleai.interrupts import GUARD, SyncInterrupted
+from tap_peopleai.sdk.internals import read_input_files_with
 from tap_peopleai.sdk.writer import BufferedOrjsonWriter
 from tap_peopleai.settings.input_files import InputFileError, read_input_file
 from tap_peopleai.settings.objects import TapSettings, validate_settings
@@ -37,9 +38,6 @@ from tap_peopleai.settings.values import (
 )
 from tap_peopleai.state.entries import check_state_shape
 from tap_peopleai.streams import ActivitiesStream, ReconciliationsStream, SettingsTap
-
-# The SDK's options that name an input file (besides --config), read by the tap first.
-INPUT_FILE_OPTIONS = ("state", "catalog")
 
 
 class TapPeopleAI(SettingsTap):
@@ -204,18 +202,7 @@ class TapPeopleAI(SettingsTap):
     @classmethod
     @override
     def get_singer_command(cls) -> click.Command:
-        command = super().get_singer_command()
-        command.params = [
-            cls._input_file_option(option) if option.name in INPUT_FILE_OPTIONS else option
-            for option in command.params
-        ]
-        return command
-
-    @classmethod
-    def _input_file_option(cls, option: click.Parameter) -> click.Option:
-        """The SDK's --state or --catalog, read by the tap instead of opened by click."""
-        help_text = option.help if isinstance(option, click.Option) else None
-        return click.Option(option.opts, help=help_text, metavar="FILE", callback=cls.cb_input_file)
+        return read_input_files_with(super().get_singer_command(), cls.cb_input_file)
 
     @classmethod
     def cb_input_file(

@@ -10,8 +10,8 @@ import inspect
 
 import pytest
 
-from tap_peopleai.sdk.internals import INTERNALS
-from tap_peopleai.tap import INPUT_FILE_OPTIONS, TapPeopleAI
+from tap_peopleai.sdk.internals import INPUT_FILE_OPTIONS, INTERNALS
+from tap_peopleai.tap import TapPeopleAI
 
 
 @pytest.mark.parametrize(
