@@ -92,20 +92,25 @@ class SecretRedactor:
     """Removes every registered secret, in every form, from text before anyone sees it."""
 
     def __init__(self) -> None:
-        self._secrets: dict[str, _SecretPatterns] = {}
+        # Patterns are compiled when a text is first redacted, not when a secret is added: a
+        # token's pattern takes tens of milliseconds to compile, and tokens are fetched (and
+        # added) on the sync's path, while redacting happens on the rare error path.
+        self._secrets: dict[str, _SecretPatterns | None] = {}
         self._lock = threading.Lock()
 
     def add(self, secret: str | None) -> None:
         """Register a secret (ignores empty values and ones too short to recognise)."""
         if not secret or len(secret) < MIN_FRAGMENT:
             return
-        patterns = _SecretPatterns.of(secret)
         with self._lock:
-            self._secrets[secret] = patterns
+            self._secrets.setdefault(secret, None)
 
     def _patterns(self) -> list[_SecretPatterns]:
         with self._lock:
-            return list(self._secrets.values())
+            for secret, patterns in self._secrets.items():
+                if patterns is None:
+                    self._secrets[secret] = _SecretPatterns.of(secret)
+            return [patterns for patterns in self._secrets.values() if patterns is not None]
 
     def __call__(self, text: str) -> str:
         """``text`` with every form of every registered secret replaced."""
