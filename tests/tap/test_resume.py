@@ -14,6 +14,17 @@ from tests.support.secret_forms import SECRET, leaks
 from tests.support.tap_runs import NOW, START, run_tap, tap_config
 from tests.support.truth import Warehouse
 
+# The faults whose answers look whole and are not (counted as fault_<kind>).
+SPOILED_ANSWERS = (
+    "truncated_gzip",
+    "empty_download",
+    "short_download",
+    "endless_redirect",
+    "empty_redirect",
+    "unknown_state",
+    "missing_state",
+)
+
 
 def bookmark_of(state):  # type: ignore[no-untyped-def]
     return state["bookmarks"]["activities"]
@@ -129,6 +140,14 @@ def test_fault_soak_with_kills_and_days_passing_loses_nothing(
             stuck_job_rate=0.05,
             html_error_bodies=True,
             echo_requests=True,
+            # answers that look whole and are not (see README, What the tap promises)
+            truncated_gzip_rate=0.1,
+            empty_download_rate=0.05,
+            short_download_rate=0.03,
+            endless_redirect_rate=0.05,
+            empty_redirect_rate=0.05,
+            unknown_state_rate=0.1,
+            missing_state_rate=0.1,
         ),
     )
     spool = tmp_path / "spool"
@@ -186,6 +205,10 @@ def test_fault_soak_with_kills_and_days_passing_loses_nothing(
     assert stats["fault_echoed_request"] > 0
     for secret in (SECRET, *sandbox.backend.issued_tokens()):
         assert leaks(logs, secret) == []
+    spoiled = {kind: stats[f"fault_{kind}"] for kind in SPOILED_ANSWERS}
+    with capsys.disabled():
+        print(f"soak: answers that looked whole and were not: {spoiled}")
+    assert sum(spoiled.values()) >= 5
 
 
 def test_fragments_that_vanish_midway_make_the_tap_export_the_window_again(
