@@ -9,6 +9,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from peopleai_sandbox import Faults
 from tests.support.api_client import create_job_as_another_tool
 from tests.support.processes import TapProcess
 from tests.support.tap_runs import START, tap_config
@@ -33,9 +34,13 @@ def _config(sandbox, tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 def test_other_tools_jobs_count_against_the_syncs_share(make_sandbox, tmp_path: Path) -> None:
-    sandbox = _busy_sandbox(make_sandbox)
+    sandbox = make_sandbox(job_run_seconds=1.0, activities_per_day=10)
+    # Another tool's jobs that stay Queued for the whole sync: 4 of the 7 slots the sync may
+    # share. Its own first 3 jobs are created together (2 Running, 1 Queued behind them).
+    sandbox.set_faults(Faults(stuck_job_rate=1.0))
     for day in range(1, 5):
         assert create_job_as_another_tool(sandbox, "delta", f"2026-06-0{day}", "2026-06-10").ok
+    sandbox.set_faults(Faults())
     run = TapProcess(_config(sandbox, tmp_path), tmp_path / "sync")
     assert run.finish() == 0, run.stderr[-2000:]
     assert sandbox.backend.stats()["max_live_jobs"] == QUEUE - RESERVED
