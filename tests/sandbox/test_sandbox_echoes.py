@@ -8,8 +8,8 @@ from urllib.parse import quote_plus
 
 import requests
 
-from peopleai_sandbox.echoes import json_escaped
 from peopleai_sandbox.pytest_plugin import SandboxFactory
+from peopleai_sandbox.responses.echoes import json_escaped
 from tests.support.api_client import MakeClient
 
 SECRET = "s3cr3t/DO+NOT share=é"

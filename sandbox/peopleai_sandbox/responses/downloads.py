@@ -1,26 +1,26 @@
-"""What a data request serves: which fragments (the plan), then their bytes as segments.
+"""The bytes of a download: a plan's fragments (``models.downloads``) as segments.
 
 A download is assembled as a list of segments, each either bytes or a range of a fragment file,
 so that clean ranges go out with ``sendfile`` while faults splice in garbled or truncated lines,
-and line noise adds its prefix and suffix. ``transfer`` puts the segments on the wire.
+and line noise adds its prefix and suffix. ``wire.transfer`` puts the segments on the wire.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import orjson
 
-from .config import Faults, Variants
-from .errors import ApiError
-from .faults import FaultDice, FaultInjector
-from .jobs import Job
-from .mutations import gzip_body
-from .render import Fragment
-from .stats import Counters
+from peopleai_sandbox.models.downloads import DownloadPlan
+from peopleai_sandbox.models.fault_dice import FaultDice
+from peopleai_sandbox.models.fragments import Fragment
+from peopleai_sandbox.models.stats import Counters
+from peopleai_sandbox.responses.faults import FaultInjector
+from peopleai_sandbox.responses.mutations import gzip_body
+from peopleai_sandbox.settings.config import Variants
+from peopleai_sandbox.settings.faults import Faults
 
 # Line number (1-based) of the invalid line that Faults.persistent_bad_line puts in fragment 0.
 PERSISTENT_BAD_LINE = 3
@@ -29,16 +29,6 @@ NOISE_SUFFIX = b"\x00\x00\x00\x00"
 
 Segment = bytes | tuple[Path, int, int]
 _READ_CHUNK = 1 << 20
-
-
-@dataclass(frozen=True)
-class DownloadPlan:
-    """What one data request serves: which fragments, in order, of which job."""
-
-    job: Job
-    fragments: tuple[Fragment, ...]
-    fragment_index: int | None
-    whole: bool
 
 
 @dataclass(frozen=True)
@@ -52,38 +42,6 @@ class AssembledDownload:
     gzip: bool  # compressed on the fly, chunked
     # The segments are already encoded so (a truncated gzip stream), sent with Content-Length.
     content_encoding: str | None = None
-
-
-def plan_download(job: Job, fragment: str | None, data_without_fragment: str) -> DownloadPlan:
-    """Decide what a data request serves; raise 404/409/400 ApiErrors like the service."""
-    job_id = str(job.public_id)
-    if job.state != "Completed":
-        raise ApiError(
-            409,
-            "conflict",
-            f"export job {job_id} is {job.state or 'in no state'}: its data can be downloaded "
-            "once it is Completed",
-        )
-    fragments = tuple(job.fragments)
-    if fragment is None:
-        if data_without_fragment == "first":
-            return DownloadPlan(job, fragments[:1], None, whole=False)
-        return DownloadPlan(job, fragments, None, whole=True)
-    if not re.fullmatch(r"\d{1,9}", fragment):
-        raise ApiError(
-            400, "bad_request", f"fragment must be a non-negative integer, not {fragment!r}"
-        )
-    index = int(fragment)
-    if index == 0 and not fragments:
-        return DownloadPlan(job, (), 0, whole=False)
-    if index >= len(fragments):
-        raise ApiError(
-            404,
-            "not_found",
-            f"fragment {index} of export job {job_id} does not exist: the job has "
-            f"{len(fragments)} fragment(s), numbered 0 to {len(fragments) - 1}",
-        )
-    return DownloadPlan(job, (fragments[index],), index, whole=False)
 
 
 def assemble(

@@ -20,11 +20,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
-from .clock import SandboxClock
-from .downloads import AssembledDownload, DownloadPlan
-from .messages import Download, Request, Response
-from .stats import Counters
-from .transfer import send_download_body
+from peopleai_sandbox.models.clock import SandboxClock
+from peopleai_sandbox.models.downloads import DownloadPlan
+from peopleai_sandbox.models.stats import Counters
+from peopleai_sandbox.responses.downloads import AssembledDownload
+from peopleai_sandbox.responses.messages import Download, Request, Response
+from peopleai_sandbox.wire.transfer import send_download_body
 
 
 class Site(Protocol):

@@ -16,15 +16,17 @@ from urllib.parse import parse_qs
 
 import orjson
 
-from .backend import ExportBackend
-from .downloads import DownloadPlan
-from .echoes import with_echo
-from .errors import ApiError, ErrorRenderer
-from .faults import FaultInjector
-from .hops import EMPTY_CHAIN_HOPS, Chain, RedirectChains
-from .jobs import job_document
-from .messages import Download, Request, Response
-from .urls import API_ROUTES, resolve
+from peopleai_sandbox.errors import ApiError
+from peopleai_sandbox.models.backend import ExportBackend
+from peopleai_sandbox.models.downloads import DownloadPlan
+from peopleai_sandbox.models.jobs import job_document
+from peopleai_sandbox.responses.echoes import with_echo
+from peopleai_sandbox.responses.error_bodies import ErrorRenderer
+from peopleai_sandbox.responses.faults import FaultInjector
+from peopleai_sandbox.responses.hops import Chain, RedirectChains
+from peopleai_sandbox.responses.messages import Download, Request, Response
+from peopleai_sandbox.settings.faults import EMPTY_CHAIN_HOPS
+from peopleai_sandbox.urls import API_ROUTES, resolve
 
 Handler = Callable[[Request, Mapping[str, str]], "Response | Download"]
 # Spoils a route's answer when a mutation strikes it (see mutations.py).

@@ -6,9 +6,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from .hops import EMPTY_CHAIN_HOPS
-from .mutations import MUTATE_FLAG_FORMAT, Mutation
-from .options import check_rate, option
+from peopleai_sandbox.settings.mutations import MUTATE_FLAG_FORMAT, Mutation
+from peopleai_sandbox.settings.options import check_rate, option
 
 # Download faults that spoil a whole answer (faults.spoils_download draws them per resource),
 # and the job outcomes that spoil a job's state, each a rate field of Faults.
@@ -20,6 +19,9 @@ DOWNLOAD_SPOILS = (
     "empty_redirect_rate",
 )
 STATE_SPOILS = ("unknown_state_rate", "missing_state_rate")
+
+# Hops of a redirect chain before an empty last 302.
+EMPTY_CHAIN_HOPS = 3
 
 
 @dataclass(frozen=True)

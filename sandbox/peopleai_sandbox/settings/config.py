@@ -12,9 +12,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from .erasures import ERASE_FLAG_FORMAT, Erasure
-from .fault_settings import Faults
-from .options import UTC, check_choice, check_rate, option, parse_days, parse_timestamp
+from peopleai_sandbox.settings.erasures import ERASE_FLAG_FORMAT, Erasure
+from peopleai_sandbox.settings.faults import Faults
+from peopleai_sandbox.settings.options import (
+    UTC,
+    check_choice,
+    check_rate,
+    option,
+    parse_days,
+    parse_timestamp,
+)
 
 # Faults, option and parse_timestamp live in modules of their own; the CLI and the rest of the
 # sandbox read every setting from here.

@@ -15,14 +15,12 @@ import re
 import threading
 from dataclasses import dataclass
 
-from .errors import xml_error
-from .messages import Download, Request, Response
+from peopleai_sandbox.responses.error_bodies import xml_error
+from peopleai_sandbox.responses.messages import Download, Request, Response
 
 HOPS_PREFIX = "/_hops/"
 _HOP_PATH = re.compile(r"/_hops/(?P<chain>\d+)/(?P<hop>\d+)")
 CHAIN_KINDS = ("answer", "endless", "empty")
-# Hops of a chain before an empty last 302.
-EMPTY_CHAIN_HOPS = 3
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from typing import Protocol
 
-from .downloads import AssembledDownload, Segment, iter_chunks
+from peopleai_sandbox.responses.downloads import AssembledDownload, Segment, iter_chunks
 
 
 class Writer(Protocol):

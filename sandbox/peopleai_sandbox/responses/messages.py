@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 if TYPE_CHECKING:
-    from .downloads import DownloadPlan
+    from peopleai_sandbox.models.downloads import DownloadPlan
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl
 
 import orjson
 
-from .messages import Request, Response
+from peopleai_sandbox.responses.messages import Request, Response
 
 
 def json_escaped(text: str) -> str:
