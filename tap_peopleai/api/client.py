@@ -16,8 +16,9 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 from tap_peopleai.api import responses as api_responses
-from tap_peopleai.api.auth import SecretRedactor, TokenProvider
+from tap_peopleai.api.auth import TokenProvider
 from tap_peopleai.api.fragment_body import BodyReceipt, stream_body
+from tap_peopleai.api.redaction import SecretRedactor
 from tap_peopleai.api.retry_policy import RetryPolicy
 from tap_peopleai.api.transport import USER_AGENT, ApiTransport
 from tap_peopleai.errors import ApiError, AuthenticationError, DownloadIncompleteError
@@ -39,6 +40,7 @@ class PeopleAIClient:
         access_token: str | None = None,
         ca_bundle: str | None = None,
         retry: RetryPolicy | None = None,
+        timeout: tuple[float, float] = (10.0, 60.0),
         session: requests.Session | None = None,
         logger: logging.Logger | None = None,
     ) -> None:
@@ -46,7 +48,13 @@ class PeopleAIClient:
         self.redactor.add(client_secret)
         self.redactor.add(access_token)
         self.http = ApiTransport(
-            api_url, self.redactor, ca_bundle=ca_bundle, retry=retry, session=session, logger=logger
+            api_url,
+            self.redactor,
+            ca_bundle=ca_bundle,
+            retry=retry,
+            timeout=timeout,
+            session=session,
+            logger=logger,
         )
         self.tokens = TokenProvider(self.http, client_id, client_secret, access_token)
         # Redirect targets get a session of their own: no bearer token, no auth, ever.
@@ -124,7 +132,7 @@ class PeopleAIClient:
         def call() -> dict[str, Any]:
             response = self._authorized("POST", JOBS_PATH, doing, json_body=body)
             api_responses.raise_for_job_creation(response, doing, self.redactor)
-            return api_responses.created_job(response, doing)
+            return api_responses.created_job(response, doing, self.redactor)
 
         return self.http.with_retries(call, doing)
 

@@ -14,14 +14,12 @@ from typing import Any, TypeVar
 import requests
 
 from tap_peopleai.api import responses as api_responses
-from tap_peopleai.api.auth import SecretRedactor
+from tap_peopleai.api.redaction import SecretRedactor
 from tap_peopleai.api.retry_policy import RetryPolicy
 from tap_peopleai.api.server_clock import ServerClock
 from tap_peopleai.oplog.retry_log import RetryLog
 
 USER_AGENT = "tap-peopleai/0.1 (+singer-sdk)"
-# (connect, read) seconds of one request.
-TIMEOUT = (10.0, 60.0)
 
 T = TypeVar("T")
 
@@ -36,6 +34,7 @@ class ApiTransport:
         *,
         ca_bundle: str | None = None,
         retry: RetryPolicy | None = None,
+        timeout: tuple[float, float] = (10.0, 60.0),
         session: requests.Session | None = None,
         logger: logging.Logger | None = None,
     ) -> None:
@@ -44,7 +43,7 @@ class ApiTransport:
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
         self.verify: bool | str = ca_bundle or True
-        self.timeout = TIMEOUT
+        self.timeout = timeout  # (connect, read) seconds
         self.retry = retry or RetryPolicy()
         self.retry_log = RetryLog(logger or logging.getLogger("tap-peopleai"))
         self.server_clock = ServerClock()
