@@ -9,7 +9,6 @@ with which credentials.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from typing import IO, Any
 from urllib.parse import urljoin, urlsplit
 
@@ -18,8 +17,6 @@ import requests
 from tap_peopleai.api import responses as api_responses
 from tap_peopleai.api.auth import TokenProvider
 from tap_peopleai.api.fragment_body import BodyReceipt, stream_body
-from tap_peopleai.api.redaction import SecretRedactor
-from tap_peopleai.api.retry_policy import RetryPolicy
 from tap_peopleai.api.transport import USER_AGENT, ApiTransport
 from tap_peopleai.errors import ApiError, AuthenticationError, DownloadIncompleteError
 
@@ -33,30 +30,17 @@ class PeopleAIClient:
 
     def __init__(
         self,
-        api_url: str,
+        http: ApiTransport,
         *,
         client_id: str | None = None,
         client_secret: str | None = None,
         access_token: str | None = None,
-        ca_bundle: str | None = None,
-        retry: RetryPolicy | None = None,
-        timeout: tuple[float, float] = (10.0, 60.0),
-        session: requests.Session | None = None,
-        logger: logging.Logger | None = None,
     ) -> None:
-        self.redactor = SecretRedactor()
+        self.http = http
+        self.redactor = http.redactor
         self.redactor.add(client_secret)
         self.redactor.add(access_token)
-        self.http = ApiTransport(
-            api_url,
-            self.redactor,
-            ca_bundle=ca_bundle,
-            retry=retry,
-            timeout=timeout,
-            session=session,
-            logger=logger,
-        )
-        self.tokens = TokenProvider(self.http, client_id, client_secret, access_token)
+        self.tokens = TokenProvider(http, client_id, client_secret, access_token)
         # Redirect targets get a session of their own: no bearer token, no auth, ever.
         self._storage_session = requests.Session()
         self._storage_session.headers["User-Agent"] = USER_AGENT

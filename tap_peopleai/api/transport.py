@@ -30,7 +30,6 @@ class ApiTransport:
     def __init__(
         self,
         api_url: str,
-        redactor: SecretRedactor,
         *,
         ca_bundle: str | None = None,
         retry: RetryPolicy | None = None,
@@ -39,7 +38,8 @@ class ApiTransport:
         logger: logging.Logger | None = None,
     ) -> None:
         self.api_url = api_url.rstrip("/")
-        self.redactor = redactor
+        # Every secret the client and the token provider know, kept out of messages.
+        self.redactor = SecretRedactor()
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
         self.verify: bool | str = ca_bundle or True
