@@ -36,7 +36,7 @@ help:
 	@echo "make pythons    the tap's fast tests on the oldest and newest claimed Python found here"
 	@echo "make e2e        only the end-to-end Meltano/warehouse tests"
 	@echo "make bench      scripts/benchmark.py (BENCH_ARGS=--quick for a small run)"
-	@echo "make readme     regenerate README's settings table and sandbox switches, and the"
+	@echo "make readme     regenerate README's settings table, sandbox/README.md's switches, and the"
 	@echo "                Meltano plugin definition meltano-hub/tap-peopleai.yml"
 	@echo "make clean      remove output/ and Meltano's state/plugins (.meltano/)"
 	@echo "make distclean  clean, and remove the virtual environments and tool caches"
@@ -45,7 +45,7 @@ help:
 
 # The virtual environment. Debian's python3 lacks ensurepip until python3-venv is installed.
 $(BIN)/python:
-	@echo "==> creating the virtual environment $(VENV) with $(PYTHON) (about 5 s)"
+	@echo "==> creating the virtual environment $(VENV) with $(PYTHON) (about 7 s)"
 	@if ! $(PYTHON) -m venv $(VENV) >/dev/null 2>&1; then \
 	  echo "python3 -m venv failed; installing python3-venv with apt-get"; \
 	  rm -rf $(VENV); \
@@ -66,7 +66,7 @@ venv: $(BIN)/python
 $(STAMPS)/dev: $(BIN)/python pyproject.toml sandbox/pyproject.toml
 	@mkdir -p $(STAMPS)
 	@echo "==> installing tap-peopleai with its dev extras, and the sandbox, into $(VENV)" \
-	  "(about 20 s with empty caches)"
+	  "(about 7 s with empty caches)"
 	@if $(BIN)/python -m pip install -q "uv==$(UV_VERSION)" \
 	    && $(BIN)/uv pip install -q --python $(BIN)/python -e '.[dev]' -e ./sandbox; then :; \
 	 else \
@@ -83,7 +83,7 @@ PLUGINS_STAMP := .meltano/.plugins-installed
 
 $(PLUGINS_STAMP): $(STAMPS)/dev meltano.yml pyproject.toml
 	@echo "==> meltano install: 8 plugins, each in its own venv under .meltano/" \
-	  "(about 30 s with empty caches)"
+	  "(about 15 s with empty caches)"
 	@$(BIN)/meltano install
 	@mkdir -p output
 	@touch $@
@@ -138,7 +138,7 @@ test: lint typecheck pythons pytest
 bench: dev
 	@$(BIN)/python scripts/benchmark.py $(BENCH_ARGS)
 
-# README's settings table and sandbox switches, and the plugin definition in meltano-hub/, from the
+# README's settings table, sandbox/README.md's switches, and the plugin definition in meltano-hub/, from the
 # code (a test checks they are current).
 readme: dev
 	$(BIN)/python scripts/sync_readme.py
