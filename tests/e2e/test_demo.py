@@ -5,6 +5,8 @@ same project (the repository itself, as a user runs both). The demo keeps its ow
 file, so the walkthrough neither moves the demo's cursor nor writes into its table: the second
 demo is an incremental run whose table still equals the truth. The walkthrough's own table equals
 the truth of its sandbox, and its log has no terminal escape codes (dbt's colours are off).
+Last, a row written into the demo's table by another tool makes the next demo fail, naming that
+cause and the command that starts afresh.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
 from peopleai_sandbox import SandboxConfig, run_sandbox
@@ -41,7 +44,7 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _make_demo(port: int) -> str:
+def _make_demo(port: int, *, expect_ok: bool = True) -> str:
     # The demo's own port variable: 8765 may be a developer's running demo.
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TAP_PEOPLEAI_", "MELTANO_"))}
     env["DEMO_SANDBOX_PORT"] = str(port)
@@ -54,7 +57,11 @@ def _make_demo(port: int) -> str:
         timeout=840,
         check=False,
     )
-    assert proc.returncode == 0, f"make demo failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-3000:]}"
+    output = f"{proc.stdout[-6000:]}\n{proc.stderr[-3000:]}"
+    if not expect_ok:
+        assert proc.returncode != 0, f"make demo succeeded:\n{output}"
+        return proc.stdout
+    assert proc.returncode == 0, f"make demo failed:\n{output}"
     assert "MISMATCH" not in proc.stdout
     assert "OK: the table equals the sandbox's ground truth" in proc.stdout
     return proc.stdout
@@ -101,3 +108,22 @@ def test_demo_then_the_readme_walkthrough_then_the_demo_again(repository_project
     assert "changed since the last `make demo`" not in second
     assert "Run `make demo` again for an incremental run." not in second
     assert "another incremental run" in second
+
+    # Another tool writes a row into the demo's table: the next demo fails and says so.
+    con = duckdb.connect(str(OUTPUT / "demo.duckdb"))
+    try:
+        con.execute(
+            "insert into peopleai.activities "
+            "select * replace ('written-by-another-run' as uid) from peopleai.activities limit 1"
+        )
+    finally:
+        con.close()
+    try:
+        third = _make_demo(port, expect_ok=False)
+    finally:
+        (OUTPUT / "demo.duckdb").unlink()  # the next `make demo` starts afresh
+    assert "MISMATCH" in third
+    assert "1 unexpected" in third
+    assert "Cause: the table output/demo.duckdb changed since the last `make demo`" in third
+    assert "`rm output/demo.duckdb && make demo` starts afresh" in third
+    assert "sandbox's data changed" not in third
