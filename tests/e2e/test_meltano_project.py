@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tap_peopleai.settings_schema import tap_setting_names
+from tap_peopleai.settings.schema import tap_setting_names
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TAP = str(Path(sys.executable).parent / "tap-peopleai")

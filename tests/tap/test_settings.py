@@ -15,14 +15,14 @@ from typing import Any
 
 import pytest
 
-from tap_peopleai.setting_values import (
+from tap_peopleai.settings.objects import TapSettings, validate_settings
+from tap_peopleai.settings.schema import DEFAULT_API_URL, settings_schema, tap_setting_names
+from tap_peopleai.settings.values import (
     SettingsError,
     environment_values,
     parse_values,
     unknown_settings_warning,
 )
-from tap_peopleai.settings import TapSettings, validate_settings
-from tap_peopleai.settings_schema import DEFAULT_API_URL, settings_schema, tap_setting_names
 from tap_peopleai.tap import TapPeopleAI
 
 TODAY = dt.date(2026, 6, 15)
@@ -208,7 +208,7 @@ def test_unset_settings_take_the_schema_defaults() -> None:
     assert settings.api.allow_insecure_http is properties["allow_insecure_http"]["default"]
     assert settings.api.client_id is None
     assert settings.plan.end_date is None
-    assert settings.plan.activity_type == settings.pipeline.activity_type == "all"
+    assert settings.pipeline.activity_type == "all"
     typed = {
         "poll_interval": settings.pipeline.poll_interval,
         "job_timeout": settings.pipeline.job_timeout,
