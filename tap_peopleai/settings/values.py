@@ -28,7 +28,6 @@ ENV_PREFIX = "TAP_PEOPLEAI_"
 # Environment variables with the tap's prefix that are not settings: the SDK reads LOGLEVEL
 # itself, and Meltano passes its extras as TAP_PEOPLEAI__SELECT, TAP_PEOPLEAI__METADATA, ...
 SDK_VARIABLES = frozenset({"LOGLEVEL"})
-MELTANO_EXTRA_PREFIX = ENV_PREFIX + "_"
 TRUE_WORDS = ("true", "yes", "on", "1")
 FALSE_WORDS = ("false", "no", "off", "0")
 WHOLE_NUMBER = re.compile(r"[+-]?\d+")
@@ -180,16 +179,28 @@ def parse_values(config: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
+def own_prefixes(environ: Mapping[str, str]) -> tuple[str, ...]:
+    """Prefixes of the variables that hold the tap's settings, longest first: TAP_PEOPLEAI_, and
+    under Meltano also its plugin's own name's (MELTANO_EXTRACTOR_NAME). Meltano exports an
+    inherited plugin's settings under its name too: tap-peopleai-reconcile's start_date also as
+    TAP_PEOPLEAI_RECONCILE_START_DATE, which is no setting `reconcile_start_date`."""
+    plugin = environ.get("MELTANO_EXTRACTOR_NAME", "")
+    own = plugin.upper().replace("-", "_") + "_"
+    return (own, ENV_PREFIX) if own.startswith(ENV_PREFIX) and own != ENV_PREFIX else (ENV_PREFIX,)
+
+
 def unknown_settings_warning(
     config_keys: Iterable[str], environ: Mapping[str, str], known: Iterable[str]
 ) -> str | None:
     """One line naming every setting given that the tap does not have, or None."""
     known_names = set(known)
     sources: dict[str, str | None] = {key: None for key in config_keys if key not in known_names}
+    prefixes = own_prefixes(environ)
     for variable in environ:
-        if not variable.startswith(ENV_PREFIX) or variable.startswith(MELTANO_EXTRA_PREFIX):
+        prefix = next((p for p in prefixes if variable.startswith(p)), None)
+        if prefix is None or variable.startswith(prefix + "_"):  # not ours, or Meltano's extras
             continue
-        suffix = variable[len(ENV_PREFIX) :]
+        suffix = variable[len(prefix) :]
         if suffix not in SDK_VARIABLES and suffix.lower() not in known_names:
             sources[suffix.lower()] = variable
     if not sources:
