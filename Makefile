@@ -45,7 +45,7 @@ help:
 
 # The virtual environment. Debian's python3 lacks ensurepip until python3-venv is installed.
 $(BIN)/python:
-	@echo "==> creating the virtual environment $(VENV) with $(PYTHON) (about 7 s)"
+	@echo "==> creating the virtual environment $(VENV) with $(PYTHON) (about 10 s)"
 	@if ! $(PYTHON) -m venv $(VENV) >/dev/null 2>&1; then \
 	  echo "python3 -m venv failed; installing python3-venv with apt-get"; \
 	  rm -rf $(VENV); \
@@ -67,7 +67,7 @@ venv: $(BIN)/python
 $(STAMPS)/dev: $(BIN)/python pyproject.toml sandbox/pyproject.toml loaders/loader-preflight/pyproject.toml
 	@mkdir -p $(STAMPS)
 	@echo "==> installing tap-peopleai with its dev extras, and the sandbox, into $(VENV)" \
-	  "(about 7 s with empty caches)"
+	  "(about 20 s with empty caches)"
 	@if $(BIN)/python -m pip install -q "uv==$(UV_VERSION)" \
 	    && $(BIN)/uv pip install -q --python $(BIN)/python -e '.[dev]' -e ./sandbox \
 	         -e ./loaders/loader-preflight; then :; \
@@ -84,8 +84,8 @@ dev: $(STAMPS)/dev
 PLUGINS_STAMP := .meltano/.plugins-installed
 
 $(PLUGINS_STAMP): $(STAMPS)/dev meltano.yml pyproject.toml
-	@echo "==> meltano install: 8 plugins, each in its own venv under .meltano/" \
-	  "(about 15 s with empty caches)"
+	@echo "==> meltano install: 9 plugins, each in its own venv under .meltano/" \
+	  "(about 45 s with empty caches)"
 	@$(BIN)/meltano install
 	@touch $@
 

@@ -57,7 +57,7 @@ STATE_SUFFIX = "demo"
 STATE_ID = f"sandbox:tap-peopleai-to-target-duckdb:{STATE_SUFFIX}"
 SCHEMA, TABLE = "peopleai", "activities"
 # How long each wait of the demo takes, as measured (docs/performance.md), for its progress lines.
-WAITS = {"sandbox": "1 s", "first": "10 s", "incremental": "15 s", "dbt": "20 s"}
+WAITS = {"sandbox": "1 s", "first": "20 s", "incremental": "10 s", "dbt": "30 s"}
 
 
 def say(message: str = "") -> None:
