@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import orjson
@@ -18,6 +18,7 @@ from .config import Faults, Variants
 from .errors import ApiError
 from .faults import FaultDice, FaultInjector
 from .jobs import Job
+from .mutations import gzip_body
 from .render import Fragment
 from .stats import Counters
 
@@ -27,6 +28,7 @@ NOISE_PREFIX = b"\xef\xbb\xbf"
 NOISE_SUFFIX = b"\x00\x00\x00\x00"
 
 Segment = bytes | tuple[Path, int, int]
+_READ_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,9 @@ class AssembledDownload:
     total: int
     cut_after: int | None  # a dropped connection: bytes sent before hanging up
     bandwidth: int | None
-    gzip: bool
+    gzip: bool  # compressed on the fly, chunked
+    # The segments are already encoded so (a truncated gzip stream), sent with Content-Length.
+    content_encoding: str | None = None
 
 
 def plan_download(job: Job, fragment: str | None, data_without_fragment: str) -> DownloadPlan:
@@ -57,7 +61,8 @@ def plan_download(job: Job, fragment: str | None, data_without_fragment: str) ->
         raise ApiError(
             409,
             "conflict",
-            f"export job {job_id} is {job.state}: its data can be downloaded once it is Completed",
+            f"export job {job_id} is {job.state or 'in no state'}: its data can be downloaded "
+            "once it is Completed",
         )
     fragments = tuple(job.fragments)
     if fragment is None:
@@ -128,7 +133,78 @@ def assemble(
     bandwidth = faults.bandwidth_bytes_per_second
     if bandwidth is not None:
         counters.count_fault("throttled_download")
-    return AssembledDownload(segments, total, cut_after, bandwidth, variants.gzip)
+    assembled = AssembledDownload(segments, total, cut_after, bandwidth, variants.gzip)
+    return spoil_whole(assembled, faults, injector, dice, counters, resource)
+
+
+def spoil_whole(
+    download: AssembledDownload,
+    faults: Faults,
+    injector: FaultInjector,
+    dice: FaultDice,
+    counters: Counters,
+    resource: tuple[str, str],
+) -> AssembledDownload:
+    """An empty body, a body cut at a line boundary with a matching Content-Length, or one sent
+    gzip-encoded and stopped at a flush point, when those faults are drawn (built in memory)."""
+    empty = injector.spoils_download("empty_download", faults.empty_download_rate, resource)
+    short = injector.spoils_download("short_download", faults.short_download_rate, resource)
+    gzipped = injector.spoils_download("truncated_gzip", faults.truncated_gzip_rate, resource)
+    if download.total == 0 or not (empty or short or gzipped):
+        return download
+    body = b"".join(iter_chunks(download.segments, None))
+    if empty:
+        counters.count_fault("empty_download")
+        return replace(download, segments=[], total=0, cut_after=None)
+    kept = body[: line_boundary(body, 0.2 + 0.6 * dice.roll("short_at"))]
+    if short:
+        counters.count_fault("short_download")
+        return replace(download, segments=[kept], total=len(kept), cut_after=None)
+    counters.count_fault("truncated_gzip")
+    encoded = gzip_body(kept, finish=False)
+    return replace(
+        download,
+        segments=[encoded],
+        total=len(encoded),
+        cut_after=None,
+        gzip=False,
+        content_encoding="gzip",
+    )
+
+
+def line_boundary(body: bytes, fraction: float) -> int:
+    """The end of a line near ``fraction`` of the body, short of its end (0: no line fits)."""
+    return body.rfind(b"\n", 0, min(len(body) - 1, int(len(body) * fraction))) + 1
+
+
+def iter_chunks(segments: list[Segment], limit: int | None) -> Iterator[bytes]:
+    """The bytes of the segments, at most ``limit`` of them."""
+    remaining = limit
+    for segment in segments:
+        if isinstance(segment, bytes):
+            pieces: Iterator[bytes] = iter((segment,))
+        else:
+            pieces = _file_chunks(*segment)
+        for piece in pieces:
+            if remaining is None:
+                yield piece
+                continue
+            if remaining <= 0:
+                return
+            allowed = piece[:remaining]
+            remaining -= len(allowed)
+            yield allowed
+
+
+def _file_chunks(path: Path, offset: int, length: int) -> Iterator[bytes]:
+    with path.open("rb") as handle:
+        handle.seek(offset)
+        while length > 0:
+            piece = handle.read(min(_READ_CHUNK, length))
+            if not piece:
+                return
+            length -= len(piece)
+            yield piece
 
 
 def _read_line(fragment: Fragment, line: int) -> bytes:

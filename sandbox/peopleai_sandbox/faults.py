@@ -23,8 +23,10 @@ _API_MESSAGES = {
     502: "Bad gateway",
     503: "Service temporarily unavailable",
 }
-# what a job's fault draw makes of it; "stuck" jobs stay Queued forever
-JOB_OUTCOMES = ("Failed", "Canceled", "stuck", "Completed")
+# what a job's fault draw makes of it; "stuck" jobs stay Queued forever; "Expired" is a state
+# nobody documented, "stateless" a job whose object loses its state field once it has ended
+JOB_OUTCOMES = ("Failed", "Canceled", "stuck", "Expired", "stateless", "Completed")
+UNDOCUMENTED_STATE = "Expired"
 
 
 class FaultDice:
@@ -45,14 +47,19 @@ class FaultDice:
 
 
 def job_outcome(faults: Faults, draw: float) -> str:
-    """How a new job will end, from one draw: Failed, Canceled, stuck (Queued forever) or
-    Completed."""
-    if draw < faults.job_failure_rate:
-        return "Failed"
-    if draw < faults.job_failure_rate + faults.job_cancel_rate:
-        return "Canceled"
-    if draw < faults.job_failure_rate + faults.job_cancel_rate + faults.stuck_job_rate:
-        return "stuck"
+    """How a new job will end, from one draw: one of ``JOB_OUTCOMES``."""
+    rates = (
+        faults.job_failure_rate,
+        faults.job_cancel_rate,
+        faults.stuck_job_rate,
+        faults.unknown_state_rate,
+        faults.missing_state_rate,
+    )
+    bound = 0.0
+    for outcome, rate in zip(JOB_OUTCOMES[:-1], rates, strict=True):
+        bound += rate
+        if draw < bound:
+            return outcome
     return "Completed"
 
 
@@ -104,10 +111,13 @@ class FaultInjector:
     def spoils_download(self, kind: str, rate: float, resource: tuple[str, str]) -> bool:
         """Whether this download of ``resource`` (job id, fragment) suffers fault ``kind``.
 
-        A faulted download is always followed by a clean one of the same resource.
+        A faulted download is followed by a clean one of the same resource, unless the
+        download faults are persistent.
         """
         draw = self._dice.roll(kind)
         key = (kind, *resource)
+        if self._settings().persistent_download_faults:
+            return draw < rate
         with self._lock:
             if key in self._faulted_downloads:
                 self._faulted_downloads.discard(key)

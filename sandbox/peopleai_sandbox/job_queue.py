@@ -19,7 +19,7 @@ from pathlib import Path
 from .clock import SandboxClock
 from .config import Faults, SandboxConfig
 from .errors import ApiError
-from .faults import FaultDice, job_outcome
+from .faults import UNDOCUMENTED_STATE, FaultDice, job_outcome
 from .jobs import ExportRequest, Job
 from .render import render_fragments
 from .stats import Counters
@@ -172,6 +172,12 @@ class JobQueue:
             job.state = "Canceled"
             self._counters.count("jobs_canceled")
             self._counters.count_fault("job_canceled")
+        elif job.outcome == UNDOCUMENTED_STATE:
+            job.state = UNDOCUMENTED_STATE
+            self._counters.count_fault("unknown_state")
+        elif job.outcome == "stateless":
+            job.state = ""  # the job object has no state field from now on
+            self._counters.count_fault("missing_state")
         else:
             job.state = "Completed"
             job.results_size = sum(fragment.size for fragment in job.fragments)

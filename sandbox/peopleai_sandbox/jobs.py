@@ -155,6 +155,8 @@ def job_document(job: Job, variants: Variants) -> dict[str, Any]:
         "job_end_time": _rfc3339(job.ended_at),
         "results_size": job.results_size,
     }
+    if not job.state:  # a fault: the job object lost its state field
+        del document["state"]
     if job.state == "Completed":
         count = job.fragment_count
         if count == 0:
