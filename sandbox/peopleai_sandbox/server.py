@@ -1,8 +1,8 @@
 """The running emulator: the backend, the API origin and (redirected downloads) the storage origin.
 
-``SandboxServer`` wires the parts together — models (``backend``), request handling
-(``responses``, ``control``, ``storage``), route tables (``urls``), faults, download assembly
-and HTTP plumbing (``httpd``) — and starts and stops the servers.
+``SandboxServer`` wires the parts together — models (``models.backend``), request handling
+(``responses.api``, ``responses.control``, ``responses.storage``), route tables (``urls``),
+faults, download assembly and HTTP plumbing (``wire.httpd``) — and starts and stops the servers.
 """
 
 from __future__ import annotations
@@ -10,21 +10,22 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from .backend import ExportBackend
-from .clock import SandboxClock
-from .config import SandboxConfig
-from .control import ControlResponses
-from .downloads import AssembledDownload, DownloadPlan, assemble, iter_chunks
-from .errors import ErrorRenderer
-from .faults import FaultInjector
-from .hops import HOPS_PREFIX, Chain, RedirectChains
-from .httpd import HttpServer
-from .messages import Download, Request, Response
-from .mutations import Mutator, gzip_body, mutate
-from .responses import ApiResponses
-from .stats import Counters
-from .storage import Presigner, StorageResponses
-from .urls import CONTROL_PREFIX
+from peopleai_sandbox.models.backend import ExportBackend
+from peopleai_sandbox.models.clock import SandboxClock
+from peopleai_sandbox.models.downloads import DownloadPlan
+from peopleai_sandbox.models.stats import Counters
+from peopleai_sandbox.responses.api import ApiResponses
+from peopleai_sandbox.responses.control import ControlResponses
+from peopleai_sandbox.responses.downloads import AssembledDownload, assemble, iter_chunks
+from peopleai_sandbox.responses.error_bodies import ErrorRenderer
+from peopleai_sandbox.responses.faults import FaultInjector
+from peopleai_sandbox.responses.hops import HOPS_PREFIX, Chain, RedirectChains
+from peopleai_sandbox.responses.messages import Download, Request, Response
+from peopleai_sandbox.responses.mutations import Mutator, gzip_body, mutate
+from peopleai_sandbox.responses.storage import Presigner, StorageResponses
+from peopleai_sandbox.settings.config import SandboxConfig
+from peopleai_sandbox.urls import CONTROL_PREFIX
+from peopleai_sandbox.wire.httpd import HttpServer
 
 
 class _Origin:

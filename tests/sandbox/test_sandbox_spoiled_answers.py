@@ -13,9 +13,9 @@ import requests
 
 from peopleai_sandbox import Faults
 from peopleai_sandbox.cli import build_parser, config_from_args
-from peopleai_sandbox.hops import EMPTY_CHAIN_HOPS
-from peopleai_sandbox.mutations import Mutation
 from peopleai_sandbox.pytest_plugin import SandboxFactory
+from peopleai_sandbox.settings.faults import EMPTY_CHAIN_HOPS
+from peopleai_sandbox.settings.mutations import Mutation
 from tests.support.api_client import ApiClient, MakeClient, records_of
 from tests.support.truth import observed_rows, truth_rows
 

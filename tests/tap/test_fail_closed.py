@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from peopleai_sandbox import Faults
-from peopleai_sandbox.mutations import Mutation
+from peopleai_sandbox.settings.mutations import Mutation
 from tests.support.processes import CliRun, one_error_line, run_tap_cli
 from tests.support.tap_runs import START, tap_config
 from tests.support.truth import Warehouse

@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from peopleai_sandbox import Faults, SandboxConfig, run_sandbox
-from peopleai_sandbox.mutations import GZIP_MODES, LENGTHS, Mutation
+from peopleai_sandbox.settings.mutations import GZIP_MODES, LENGTHS, Mutation
 from tests.support.processes import CliRun, one_error_line, run_tap_cli
 from tests.support.tap_runs import NOW
 from tests.support.truth import Warehouse
