@@ -167,6 +167,13 @@ def meltano_project(tmp_path_factory: pytest.TempPathFactory) -> MeltanoProject:
     return project
 
 
+@pytest.fixture
+def repository_project() -> MeltanoProject:
+    """The repository's own Meltano project, as `make demo` and a user's shell use it (its
+    `.meltano/` and `output/`), with the tests' environment free of a developer's settings."""
+    return project_at(REPO_ROOT)
+
+
 ProjectCopier = Callable[[str], MeltanoProject]
 
 

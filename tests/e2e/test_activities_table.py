@@ -40,16 +40,16 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
 Read = Callable[[], tuple[dict[str, Any], dict[str, str]]]
 Query = Callable[[str], list[Any]]
-README = Path(__file__).resolve().parents[2] / "README.md"
+DATA_DOC = Path(__file__).resolve().parents[2] / "docs" / "data.md"
 
 
-def readme_queries() -> list[str]:
-    """The SQL statements of the README's section "The activities table"."""
-    text = README.read_text()
+def documented_queries() -> list[str]:
+    """The SQL statements of docs/data.md's section "The activities table"."""
+    text = DATA_DOC.read_text()
     section = text[text.index("## The activities table") :]
     section = section[: section.index("\n## ", 1)]
     blocks = re.findall(r"```sql\n(.*?)```", section, flags=re.DOTALL)
-    assert blocks, "the README's activities table section shows its queries in ```sql blocks"
+    assert blocks, "docs/data.md's activities table section shows its queries in ```sql blocks"
     statements = [part.strip() for block in blocks for part in block.split(";")]
     return [statement for statement in statements if statement]
 
@@ -109,8 +109,8 @@ def _scenario(
     log = _sync_and_check(meltano_project, loader, env, served, read)
     for name in LATE_NAMES:
         assert log.count(f"New field '{name}' (not in the schema) first seen in job ") == 1, name
-    # The README's queries run as shown, and find what they say they find.
-    for statement in readme_queries():
+    # docs/data.md's queries run as shown, and find what they say they find.
+    for statement in documented_queries():
         assert query(statement), statement
 
 

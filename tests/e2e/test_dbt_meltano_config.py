@@ -80,8 +80,8 @@ def test_dbt_duckdb_reads_the_file_target_duckdb_writes_in_each_environment() ->
     for name, path in filepaths.items():
         stem = Path(path).stem
         if name == "sandbox":
-            assert stem == "demo", path
-            assert "('demo' if env_var('MELTANO_ENVIRONMENT', '') == 'sandbox'" in profile
+            assert stem == "sandbox", path
+            assert "('sandbox' if env_var('MELTANO_ENVIRONMENT', '') == 'sandbox'" in profile
         else:
             assert stem == "peopleai", f"{name or 'base config'}: {path}"
             assert "else 'peopleai')" in profile

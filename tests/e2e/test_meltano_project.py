@@ -178,7 +178,7 @@ def test_environments_job_and_schedule() -> None:
 
 
 def test_readme_generated_parts_are_current() -> None:
-    """README's settings table and sandbox switches equal what the code prints."""
+    """README's settings table and sandbox/README.md's switch list equal what the code prints."""
     proc = subprocess.run(
         [sys.executable, str(REPO_ROOT / "scripts" / "sync_readme.py"), "--check"],
         capture_output=True,
