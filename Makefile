@@ -61,15 +61,18 @@ venv: $(BIN)/python
 # The project with its dev extras. uv (a PyPI package) installs in ~7 s what pip takes ~55 s
 # for on an empty cache; pip is the fallback if uv cannot be installed or fails.
 # The sandbox is a distribution of its own (sandbox/), installed beside the tap for the demo and
-# the tests only.
-$(STAMPS)/dev: $(BIN)/python pyproject.toml sandbox/pyproject.toml
+# the tests only; so is the PostgreSQL loader (loaders/target-postgres-bulk/), whose tests load
+# in-process.
+$(STAMPS)/dev: $(BIN)/python pyproject.toml sandbox/pyproject.toml \
+		loaders/target-postgres-bulk/pyproject.toml
 	@mkdir -p $(STAMPS)
 	@echo "==> installing tap-peopleai with its dev extras, and the sandbox, into $(VENV)"
 	@if $(BIN)/python -m pip install -q "uv==$(UV_VERSION)" \
-	    && $(BIN)/uv pip install -q --python $(BIN)/python -e '.[dev]' -e ./sandbox; then :; \
+	    && $(BIN)/uv pip install -q --python $(BIN)/python -e '.[dev]' -e ./sandbox \
+	         -e ./loaders/target-postgres-bulk; then :; \
 	 else \
 	   echo "uv install failed; falling back to pip"; \
-	   $(BIN)/python -m pip install -q -e '.[dev]' -e ./sandbox; \
+	   $(BIN)/python -m pip install -q -e '.[dev]' -e ./sandbox -e ./loaders/target-postgres-bulk; \
 	 fi
 	@touch $@
 
@@ -79,7 +82,7 @@ dev: $(STAMPS)/dev
 # stamp lives in .meltano/ itself, so deleting .meltano/ means "install again".
 PLUGINS_STAMP := .meltano/.plugins-installed
 
-$(PLUGINS_STAMP): $(STAMPS)/dev meltano.yml pyproject.toml
+$(PLUGINS_STAMP): $(STAMPS)/dev meltano.yml pyproject.toml loaders/target-postgres-bulk/pyproject.toml
 	@echo "==> meltano install"
 	@$(BIN)/meltano install
 	@mkdir -p output
