@@ -30,8 +30,29 @@ def _has_key_index(table: sqlalchemy.Table, keys: Sequence[str]) -> bool:
     return any({column.name for column in index.columns} == wanted for index in indexes)
 
 
+class StagedLines:
+    """Which file each staging line came from: staging numbers lines 1, 2, ... across files."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._files: list[tuple[int, BatchFile]] = []  # (first staging line, file)
+
+    def add(self, source: BatchFile, lines: int) -> None:
+        self._files.append((self.count + 1, source))
+        self.count += lines
+
+    def where(self, line: int, problem: str) -> str:
+        """``problem`` at staging line ``line``, said as file and line number in it."""
+        first, source = max((f for f in self._files if f[0] <= line), key=lambda f: f[0])
+        return f"batch file {source.url}, line {line - first + 1}: {problem}"
+
+
 class BulkPostgresSink(PostgresSink):
     """PostgresSink whose BATCH files go through COPY into staging and one upsert."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._bulk_table: sqlalchemy.Table | None = None
 
     def process_batch_files(self, encoding: BaseBatchFileEncoding, files: Sequence[str]) -> None:
         """Load a BATCH message's files in one transaction, then remove them."""
@@ -39,25 +60,31 @@ class BulkPostgresSink(PostgresSink):
         storage = self.batch_config.storage if self.batch_config else None
         sources = batch_files(encoding, list(files), storage)
         with self.connector._connect() as connection, connection.begin():
-            table = self.connector.prepare_table(
+            table = self._prepared_table(connection)
+            plan = self.upsert_plan(table, connection.dialect, received)
+            cursor = connection.connection.cursor()
+            cursor.execute(staging.CREATE_STAGING)
+            lines = StagedLines()
+            for source in sources:
+                lines.add(source, self._copy_file(cursor, source))
+            self._write(cursor, plan, lines)
+        self.record_counter_metric.increment(lines.count)
+        if not self.config.get("keep_batch_files", False):
+            remove_all(sources, self.logger.warning)
+
+    def _prepared_table(self, connection: sqlalchemy.engine.Connection) -> sqlalchemy.Table:
+        """The target table, created or widened for this sink's schema once (a new SCHEMA
+        message makes a new sink): reflecting it for every batch would cost more than some
+        batches take to load."""
+        if self._bulk_table is None:
+            self._bulk_table = self.connector.prepare_table(
                 full_table_name=self.full_table_name,
                 schema=self.schema,
                 primary_keys=self.key_properties,
                 as_temp_table=False,
                 connection=connection,
             )
-            plan = self.upsert_plan(table, connection.dialect, received)
-            cursor = connection.connection.cursor()
-            cursor.execute(staging.CREATE_STAGING)
-            first_lines = [self._copy_file(cursor, source) for source in sources]
-            bad = cursor.execute(plan.bad_line()).fetchone()
-            if bad is not None:
-                raise BulkLoadError(self._at_line(sources, first_lines, bad[0], bad[1]))
-            self._write(cursor, plan, sources, first_lines)
-            lines = cursor.execute(staging.LAST_LINE).fetchone()
-        self.record_counter_metric.increment(lines[0] if lines else 0)
-        if not self.config.get("keep_batch_files", False):
-            remove_all(sources, self.logger.warning)
+        return self._bulk_table
 
     def upsert_plan(
         self, table: sqlalchemy.Table, dialect: Any, received: dt.datetime
@@ -86,36 +113,48 @@ class BulkPostgresSink(PostgresSink):
             on_conflict=_has_key_index(table, keys),
         )
 
-    def _write(
-        self,
-        cursor: Any,
-        plan: staging.UpsertPlan,
-        sources: list[BatchFile],
-        first_lines: list[int],
-    ) -> None:
-        """Run the plan's statements; a value that does not fit its column names its line."""
-        cursor.execute("savepoint target_postgres_bulk")
-        try:
-            for statement in plan.statements():
-                cursor.execute(statement)
-        except psycopg.errors.DataError as exc:
-            cursor.execute("rollback to savepoint target_postgres_bulk")
+    def _write(self, cursor: Any, plan: staging.UpsertPlan, lines: StagedLines) -> None:
+        """Run the plan, deduplicated if the batch holds a key twice; a bad line is named."""
+        if plan.key_types and not plan.on_conflict:
+            # Without a key index, a line lacking its key would not fail on its own.
+            self._check_lines(cursor, plan, lines)
+        for deduplicate in (False, True):
+            cursor.execute("savepoint target_postgres_bulk")
             try:
-                cursor.execute(plan.find_untypable_line())
-            except psycopg.errors.RaiseException as found:
-                text = found.diag.message_primary or ""
-                line, _, reason = text.removeprefix(f"{staging.PROBE_FAILED} ").partition(": ")
-                problem = f"has a value that does not fit its column ({reason})"
-                raise BulkLoadError(
-                    self._at_line(sources, first_lines, int(line), problem)
-                ) from None
-            msg = f"stream {self.stream_name!r}: the batch could not be written ({exc})"
-            raise BulkLoadError(msg) from None
+                for statement in plan.statements(deduplicate=deduplicate):
+                    cursor.execute(statement)
+            except psycopg.errors.CardinalityViolation:
+                cursor.execute("rollback to savepoint target_postgres_bulk")
+                continue
+            except (psycopg.errors.DataError, psycopg.errors.IntegrityError) as exc:
+                cursor.execute("rollback to savepoint target_postgres_bulk")
+                self._check_lines(cursor, plan, lines)
+                self._probe_lines(cursor, plan, lines)
+                msg = f"stream {self.stream_name!r}: the batch could not be written ({exc})"
+                raise BulkLoadError(msg) from None
+            return
+
+    @staticmethod
+    def _check_lines(cursor: Any, plan: staging.UpsertPlan, lines: StagedLines) -> None:
+        """BulkLoadError naming the first line that is not an object or lacks its key."""
+        bad = cursor.execute(plan.bad_line()).fetchone()
+        if bad is not None:
+            raise BulkLoadError(lines.where(bad[0], f"the line {bad[1]}"))
+
+    @staticmethod
+    def _probe_lines(cursor: Any, plan: staging.UpsertPlan, lines: StagedLines) -> None:
+        """BulkLoadError naming the first line with a value its column cannot take."""
+        try:
+            cursor.execute(plan.find_untypable_line())
+        except psycopg.errors.RaiseException as found:
+            text = found.diag.message_primary or ""
+            line, _, reason = text.removeprefix(f"{staging.PROBE_FAILED} ").partition(": ")
+            problem = f"the line has a value that does not fit its column ({reason})"
+            raise BulkLoadError(lines.where(int(line), problem)) from None
 
     @staticmethod
     def _copy_file(cursor: Any, source: BatchFile) -> int:
-        """COPY the file's lines into staging; the staging line number of its first line."""
-        first = int(cursor.execute(staging.LAST_LINE).fetchone()[0]) + 1
+        """COPY the file's lines into staging; how many (blank ones included)."""
         try:
             with cursor.copy(staging.COPY_LINES) as copy:
                 for chunk in source.chunks():
@@ -129,11 +168,4 @@ class BulkPostgresSink(PostgresSink):
                 f"({exc.diag.message_primary}{'; ' + detail if detail else ''})"
             )
             raise BulkLoadError(msg) from None
-        return first
-
-    @staticmethod
-    def _at_line(sources: list[BatchFile], first_lines: list[int], line: int, problem: str) -> str:
-        """The file and line number of staging line ``line``."""
-        index = max(i for i, first in enumerate(first_lines) if first <= line)
-        number = line - first_lines[index] + 1
-        return f"batch file {sources[index].url}, line {number}: the line {problem}"
+        return int(cursor.rowcount)

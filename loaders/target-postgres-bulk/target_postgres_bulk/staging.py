@@ -31,8 +31,6 @@ CREATE_STAGING = (
 # The first words of the error find_untypable_line() raises.
 PROBE_FAILED = "untypable line"
 
-LAST_LINE = f"select coalesce(max(line), 0) from {STAGING}"
-
 
 def quote_ident(name: str) -> str:
     """An SQL identifier, quoted."""
@@ -74,13 +72,14 @@ class UpsertPlan:
             values.append(f"{value} as {quote_ident(column)}")
         return ", ".join(values)
 
-    def _typed_lines(self) -> str:
-        """The FROM clause of the staged lines typed as target rows, last line per key only."""
+    def _typed_lines(self, last_of_each_key: bool) -> str:
+        """The FROM clause of the staged lines typed as target rows (the last line of each key
+        only, if asked)."""
         typed = (
             f"from {STAGING} s cross join lateral "
             f"jsonb_populate_record(null::{self.target}, s.doc) r where s.doc is not null"
         )
-        if not self.key_types:
+        if not last_of_each_key:
             return typed
         keys = ", ".join(
             f"(doc ->> {quote_literal(key)})::{sql_type}"
@@ -119,21 +118,28 @@ class UpsertPlan:
             "end; end loop; end $probe$"
         )
 
-    def statements(self) -> list[str]:
-        """The statements that write the staged lines into the target table."""
+    def statements(self, *, deduplicate: bool) -> list[str]:
+        """The statements that write the staged lines into the target table.
+
+        Without ``deduplicate``, a batch holding a key twice makes the ON CONFLICT statement
+        fail (cardinality_violation): the caller then runs it again deduplicated. Only a batch
+        that needs it pays for the deduplication, and no duplicate can pass unnoticed.
+        """
         names = ", ".join(quote_ident(column) for column in self.columns)
-        select = f"select {self._values()} {self._typed_lines()}"
         insert = f"insert into {self.target} as t ({names}) "
         if not self.key_types:
-            return [f"{insert}{select} order by s.line"]
+            return [f"{insert}select {self._values()} {self._typed_lines(False)} order by s.line"]
         keys = [quote_ident(key) for key in self.key_types]
         if self.on_conflict:
+            select = f"select {self._values()} {self._typed_lines(deduplicate)}"
             updates = ", ".join(
                 f"{quote_ident(c)} = excluded.{quote_ident(c)}" for c in self.columns
             )
             return [f"{insert}{select} on conflict ({', '.join(keys)}) do update set {updates}"]
         # No unique index on the keys (a table made before its keys were declared): the base
         # loader's merge shape, an update of the matching rows, then an insert of the others.
+        # Nothing here would notice a duplicate key: always deduplicated.
+        select = f"select {self._values()} {self._typed_lines(True)}"
         match = " and ".join(f"t.{key} = w.{key}" for key in keys)
         updates = ", ".join(f"{quote_ident(c)} = w.{quote_ident(c)}" for c in self.columns)
         return [
