@@ -59,12 +59,15 @@ class MeltanoProject:
         env: Mapping[str, str] | None = None,
         timeout: float = 300,
         check: bool = True,
+        input: str | None = None,
     ) -> subprocess.CompletedProcess[str]:
-        """Run `meltano ARGS` in the project root; on failure show the tail of its output."""
+        """Run `meltano ARGS` in the project root (``input`` on its stdin); on failure show
+        the tail of its output."""
         proc = subprocess.run(
             [MELTANO, *args],
             cwd=self.root,
             env=self.env(env),
+            input=input,
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -129,10 +132,11 @@ def project_at(root: Path) -> MeltanoProject:
 def copy_project(root: Path) -> MeltanoProject:
     """A fresh copy of the repository's Meltano project in ROOT, nothing installed yet.
 
-    The copy differs only in the tap's `pip_url`s (`-e .`, `-e .[s3]`: the repository's
-    absolute path instead of `.`); the dbt project `transform/` is copied beside it, where the
-    dbt utilities look for it (${MELTANO_PROJECT_ROOT}/transform), so that dbt's target/ and
-    logs/ stay out of the repository.
+    The copy differs only in the `pip_url`s installed from the repository (`-e .`, `-e .[s3]`,
+    `-e ./loaders/...`: the repository's absolute path instead of `.`); the dbt project
+    `transform/` is copied beside it, where the dbt utilities look for it
+    (${MELTANO_PROJECT_ROOT}/transform), so that dbt's target/ and logs/ stay out of the
+    repository.
     """
     project = project_at(root)
     text = (REPO_ROOT / "meltano.yml").read_text()

@@ -155,7 +155,9 @@ def test_plugins_install_from_the_package_index_alone() -> None:
     pins = {p["name"]: p["pip_url"].split() for p in data["plugins"]["loaders"]}
     # newer DuckDB makes target-duckdb 0.8.0 silently drop the first row of every batch
     assert pins["target-duckdb"] == ["target-duckdb==0.8.0", "duckdb==1.2.2"]
-    assert pins["target-postgres"] == ["meltanolabs-target-postgres==0.8.1"]
+    # this repository's loader (loaders/target-postgres-bulk), which pins the base loader
+    assert pins["target-postgres"] == ["-e", "./loaders/target-postgres-bulk"]
+    assert pins["target-postgres-s3"] == ["-e", "./loaders/target-postgres-bulk[s3]"]
     assert pins["target-jsonl"] == ["target-jsonl==0.1.4"]
 
 
