@@ -105,49 +105,33 @@ def _connection(server: Any) -> Iterator[psycopg.Connection[Any]]:
         yield connection
 
 
-def _upsert_waiting(connection: psycopg.Connection[Any]) -> bool:
-    """Is a loader's upsert waiting on a lock (its staging table filled, not committed)?"""
+def _upsert_waiting(connection: psycopg.Connection[Any], table: str) -> bool:
+    """Is a loader's upsert waiting for its write lock on ``table`` (its lines staged)?"""
     row = connection.execute(
-        "select count(*) from pg_stat_activity where wait_event_type = 'Lock' "
-        "and query like 'insert into %target_postgres_bulk_lines%'"
+        "select count(*) from pg_locks where relation = to_regclass(%s) and not granted "
+        "and mode = 'RowExclusiveLock'",
+        [table],
     ).fetchone()
     return bool(row and row[0])
 
 
-def _kill_loader_mid_batch(run: Any, server: Any, schema: str, log: Path) -> int:
-    """Once a first batch is committed, hold the next upsert on a table lock and SIGKILL the
-    loader while it waits: mid-batch, staging filled. Returns the rows committed by then."""
+def _until(condition: Callable[[], bool], run: Any, log: Path) -> None:
     deadline = time.monotonic() + 240
-    with _connection(server) as watcher:
-        while time.monotonic() < deadline and run.poll() is None:
-            exists = watcher.execute("select to_regclass(%s)", [f"{schema}.activities"])
-            if (row := exists.fetchone()) and row[0]:
-                committed = watcher.execute(f"select count(*) from {schema}.activities")  # noqa: S608
-                if (count := committed.fetchone()) and count[0]:
-                    break
-            watcher.rollback()
-            time.sleep(0.05)
-        watcher.rollback()
-        # SHARE mode lets readers in and keeps the upsert (ROW EXCLUSIVE) waiting.
-        watcher.execute(f"lock table {schema}.activities in share mode")
-        committed_rows = watcher.execute(f"select count(*) from {schema}.activities").fetchone()  # noqa: S608
-        with _connection(server) as observer:
-            observer.autocommit = True
-            while time.monotonic() < deadline and run.poll() is None:
-                if _upsert_waiting(observer):
-                    break
-                time.sleep(0.02)
-            assert _upsert_waiting(observer), f"no upsert waited:\n{log.read_text()[-4000:]}"
-            loaders = [
-                process
-                for process in psutil.Process(run.pid).children(recursive=True)
-                if any("target-postgres-bulk" in part for part in process.cmdline())
-            ]
-            assert len(loaders) == 1, loaders
-            loaders[0].send_signal(signal.SIGKILL)
-            loaders[0].wait(30)
-        watcher.rollback()
-    return int(committed_rows[0]) if committed_rows else 0
+    while not condition():
+        assert run.poll() is None, f"meltano run ended:\n{log.read_text()[-4000:]}"
+        assert time.monotonic() < deadline, f"timed out:\n{log.read_text()[-4000:]}"
+        time.sleep(0.02)
+
+
+def _kill_loader(run: Any) -> None:
+    loaders = [
+        process
+        for process in psutil.Process(run.pid).children(recursive=True)
+        if any("target-postgres-bulk" in part for part in process.cmdline())
+    ]
+    assert len(loaders) == 1, loaders
+    loaders[0].send_signal(signal.SIGKILL)
+    loaders[0].wait(30)
 
 
 def test_loader_killed_mid_batch_then_rerun_loses_and_duplicates_nothing(
@@ -156,29 +140,51 @@ def test_loader_killed_mid_batch_then_rerun_loses_and_duplicates_nothing(
     postgres_server: Any,
     tmp_path: Path,
 ) -> None:
-    # Export jobs of 5 days that take 2 s each: BATCH messages arrive over several seconds.
+    """A first sync, then an incremental one whose loader is SIGKILLed in its second batch.
+
+    A table lock held by the test stops each upsert after its lines are staged: released once
+    so that the first batch commits, and taken again before the second batch's upsert (lock
+    requests queue in order), which is then waiting when the loader is killed.
+    """
     sandbox = sandbox_factory(
-        now=SANDBOX_NOW, activities_per_day=100, seed=29, fragment_records=300, job_run_seconds=2
+        now=SANDBOX_NOW, activities_per_day=100, seed=29, fragment_records=100
     )
     schema = "peopleai_batch_killed"
-    small_windows = {"TAP_PEOPLEAI_SNAPSHOT_WINDOW_DAYS": "5", **postgres_server.loader_env(schema)}
-    env = meltano_env(sandbox, START_DATE, small_windows)
+    one_day_deltas = {"TAP_PEOPLEAI_DELTA_WINDOW_DAYS": "1", **postgres_server.loader_env(schema)}
+    env = meltano_env(sandbox, START_DATE, one_day_deltas)
     _fresh(meltano_project, postgres_server, schema, env)
+    meltano_project.run("run", *PIPELINE, env=env)
+    before = postgres_rows(postgres_server, schema, "activities")
+    sandbox.clock.advance(timedelta(days=2))
+    truth = _truth(sandbox)
+    assert compare(before, truth), "scenario: the second sync has rows to add and update"
+
     log = tmp_path / "killed.log"
-    with log.open("w") as stderr:
+    with (
+        _connection(postgres_server) as lock,
+        _connection(postgres_server) as observer,
+        log.open("w") as stderr,
+    ):
+        observer.autocommit = True
+        # SHARE mode lets readers in and keeps the upsert (ROW EXCLUSIVE) waiting.
+        table = f"{schema}.activities"
+        lock.execute(f"lock table {table} in share mode")
         run = meltano_project.start("run", *PIPELINE, env=env, stderr=stderr)
         try:
-            committed = _kill_loader_mid_batch(run, postgres_server, schema, log)
+            _until(lambda: _upsert_waiting(observer, table), run, log)
+            lock.commit()
+            lock.execute(f"lock table {table} in share mode")
+            _until(lambda: _upsert_waiting(observer, table), run, log)
+            _kill_loader(run)
+            lock.rollback()
             assert run.wait(120) != 0, "meltano run fails when its loader is killed"
         finally:
             if run.poll() is None:
                 run.kill()
                 run.wait()
-    truth = _truth(sandbox)
-    rows = postgres_rows(postgres_server, schema, "activities")
-    assert 0 < committed == len(rows) < len(truth), "the killed batch left nothing behind"
-    saved = meltano_project.state(STATE_ID, env=env, missing_ok=True)
-    assert saved, "Meltano holds the state the loader passed on after its committed batches"
+    first_batch = postgres_rows(postgres_server, schema, "activities")
+    assert compare(first_batch, truth), "the killed batch is not in the table"
+    assert first_batch != before, "the first batch of the killed run was committed"
 
     meltano_project.run("run", *PIPELINE, env=env)
     problems = compare(postgres_rows(postgres_server, schema, "activities"), truth)
