@@ -14,6 +14,7 @@ import io
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -272,6 +273,38 @@ def test_state_is_passed_on_only_once_the_batch_before_it_is_committed(
     assert [json.loads(line) for line in out.getvalue().splitlines()] == [{"at": 1}]
     assert [row["id"] for row in table(postgres_server, fresh, "things")] == ["a"]
     assert bad.exists(), "a batch file that failed to load is kept"
+
+
+def test_activate_version_keeps_batch_rows_loaded_after_the_version_began(
+    postgres_server: Any, fresh: str, tmp_path: Path
+) -> None:
+    """BATCH rows carry the time they were loaded as their version (Singer versions are
+    milliseconds): a sync's ACTIVATE_VERSION deletes what was loaded before the sync began and
+    not delivered again, and keeps what was loaded since."""
+    before = rows_file(tmp_path / "before.jsonl.gz", [{"id": "a"}, {"id": "b"}])
+    first = [schema_message("things", ["id"]), batch_message("things", before)]
+    load(postgres_server, fresh, first)
+    version = int(time.time() * 1000) + 1
+    time.sleep(0.01)
+    since = rows_file(tmp_path / "since.jsonl.gz", [{"id": "c"}])
+    again = {"type": "RECORD", "stream": "things", "record": {"id": "a"}, "version": version}
+    activate = {"type": "ACTIVATE_VERSION", "stream": "things", "version": version}
+    load(
+        postgres_server,
+        fresh,
+        [
+            schema_message("things", ["id"]),
+            json.dumps(again),
+            batch_message("things", since),
+            json.dumps(activate),
+        ],
+        activate_version=True,
+        hard_delete=False,
+    )
+    deleted = postgres_server.psql(
+        f"select id, _sdc_deleted_at is not null from {fresh}.things order by id"  # noqa: S608
+    )
+    assert deleted == [["a", "f"], ["b", "t"], ["c", "f"]]
 
 
 def test_batch_files_are_kept_when_asked(postgres_server: Any, fresh: str, tmp_path: Path) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -96,12 +95,18 @@ class BulkPostgresSink(PostgresSink):
             # What the base loader's RECORD path stamps on every row; BATCH files carry no
             # message around each record, so its time of arrival stands for the extraction.
             now = dt.datetime.now(dt.timezone.utc)
+            loaded_ms = str(round(now.timestamp() * 1000))
             stamps = {
                 "_sdc_extracted_at": staging.quote_literal(received.isoformat()),
                 "_sdc_received_at": staging.quote_literal(received.isoformat()),
                 "_sdc_batched_at": staging.quote_literal(now.isoformat()),
-                "_sdc_sequence": str(round(time.time() * 1000)),
+                "_sdc_sequence": loaded_ms,
                 "_sdc_sync_started_at": str(int(self.sync_started_at)),
+                # Nor a version: the time of loading, in the milliseconds Singer versions are
+                # counted in. An ACTIVATE_VERSION from a sync that started earlier keeps these
+                # rows (they are newer than it); one that started later deletes them unless it
+                # delivered them again. A NULL version would be deleted by every one.
+                "_sdc_table_version": loaded_ms,
             }
         keys = list(self.key_properties)
         return staging.UpsertPlan(
