@@ -22,23 +22,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench_pipeline import NOW, sandbox_config, sandbox_tap_config
 from bench_postgres import Postgres, postgres_server
 from bench_runs import BIN, REPO, ensure_plugins, native_postgres, run_tap_alone, say
-from peopleai_sandbox import SandboxConfig, run_sandbox
-
-NOW = dt.datetime(2026, 6, 15, 12, 0, tzinfo=dt.timezone.utc)
-
-
-def sandbox_tap_config(running: Any, start: dt.date) -> dict[str, Any]:
-    """The tap's settings for a sandbox export from ``start`` to NOW (no scheduled horizon)."""
-    return {
-        "api_url": running.url,
-        "client_id": running.client_id,
-        "client_secret": running.client_secret,
-        "start_date": start.isoformat(),
-        "poll_interval": 0.05,
-        "scheduled_horizon_days": 0,
-    }
+from peopleai_sandbox import run_sandbox
 
 
 def tap_env(tap_config: dict[str, Any]) -> dict[str, str]:
@@ -98,14 +85,7 @@ def measure(activities_per_day: int, days: int, fragment_records: int) -> list[s
     workdir = Path(tempfile.mkdtemp(prefix="tap-peopleai-pg-load-"))
     os.chmod(workdir, 0o755)  # noqa: S103 - the PostgreSQL server reads the files
     start = NOW.date() - dt.timedelta(days=days - 1)
-    config = SandboxConfig(
-        seed=13,
-        now=NOW,
-        activities_per_day=activities_per_day,
-        fragment_records=fragment_records,
-        job_run_seconds=0.05,
-        data_dir=str(workdir / "sandbox"),
-    )
+    config = sandbox_config(workdir, activities_per_day, fragment_records)
     try:
         with run_sandbox(config) as running, postgres_server(workdir) as server:
             truth = len(running.backend.ground_truth(activity_from=start, activity_to=NOW.date()))
