@@ -38,7 +38,7 @@ help:
 	@echo "make bench      scripts/benchmark.py (BENCH_ARGS=--quick for a small run)"
 	@echo "make readme     regenerate README's settings table and sandbox switches, and the"
 	@echo "                Meltano plugin definition meltano-hub/tap-peopleai.yml"
-	@echo "make clean      remove output/ and Meltano's state/plugins (.meltano/)"
+	@echo "make clean      empty output/ and remove Meltano's state/plugins (.meltano/)"
 	@echo "make distclean  clean, and remove the virtual environments and tool caches"
 
 # --- set-up -------------------------------------------------------------------------------
@@ -61,18 +61,20 @@ venv: $(BIN)/python
 # The project with its dev extras. uv (a PyPI package) installs in ~7 s what pip takes ~55 s
 # for on an empty cache; pip is the fallback if uv cannot be installed or fails.
 # The sandbox is a distribution of its own (sandbox/), installed beside the tap for the demo and
-# the tests only; so is the PostgreSQL loader (loaders/target-postgres-bulk/), whose tests load
-# in-process.
+# the tests only; so are the repository's loaders (loaders/): target-postgres-bulk, whose tests
+# load in-process, and loader-preflight, which the tests import (Meltano installs both beside
+# target-postgres).
 $(STAMPS)/dev: $(BIN)/python pyproject.toml sandbox/pyproject.toml \
-		loaders/target-postgres-bulk/pyproject.toml
+		loaders/target-postgres-bulk/pyproject.toml loaders/loader-preflight/pyproject.toml
 	@mkdir -p $(STAMPS)
 	@echo "==> installing tap-peopleai with its dev extras, and the sandbox, into $(VENV)"
 	@if $(BIN)/python -m pip install -q "uv==$(UV_VERSION)" \
 	    && $(BIN)/uv pip install -q --python $(BIN)/python -e '.[dev]' -e ./sandbox \
-	         -e ./loaders/target-postgres-bulk; then :; \
+	         -e ./loaders/target-postgres-bulk -e ./loaders/loader-preflight; then :; \
 	 else \
 	   echo "uv install failed; falling back to pip"; \
-	   $(BIN)/python -m pip install -q -e '.[dev]' -e ./sandbox -e ./loaders/target-postgres-bulk; \
+	   $(BIN)/python -m pip install -q -e '.[dev]' -e ./sandbox -e ./loaders/target-postgres-bulk \
+	     -e ./loaders/loader-preflight; \
 	 fi
 	@touch $@
 
@@ -85,7 +87,6 @@ PLUGINS_STAMP := .meltano/.plugins-installed
 $(PLUGINS_STAMP): $(STAMPS)/dev meltano.yml pyproject.toml loaders/target-postgres-bulk/pyproject.toml
 	@echo "==> meltano install"
 	@$(BIN)/meltano install
-	@mkdir -p output
 	@touch $@
 
 plugins: $(PLUGINS_STAMP)
@@ -143,8 +144,10 @@ bench: dev
 readme: dev
 	$(BIN)/python scripts/sync_readme.py
 
+# output/ itself stays: its .gitignore is part of the project (meltano run writes there).
 clean:
-	rm -rf output .meltano
+	rm -rf .meltano
+	[ ! -d output ] || find output -mindepth 1 -maxdepth 1 ! -name .gitignore -exec rm -rf -- {} +
 
 distclean: clean
 	rm -rf $(VENV) .venv-py* .pytest_cache .mypy_cache .ruff_cache

@@ -2,36 +2,50 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
-import json
 import uuid
+from abc import abstractmethod
 from collections.abc import Callable, Generator, Iterable, Iterator
 from functools import cached_property
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from singer_sdk.mapper import RemoveRecordTransform
 from singer_sdk.singerlib import ActivateVersionMessage, StateMessage
 from singer_sdk.streams import Stream
+from singer_sdk.tap_base import Tap
 from typing_extensions import override
 
 from tap_peopleai.errors import FragmentDataError, TapPeopleAIError
-from tap_peopleai.export import ExportPipeline, PipelineSettings, list_api_jobs
-from tap_peopleai.field_notes import FieldReport
+from tap_peopleai.export.pipeline import ExportPipeline, list_api_jobs
 from tap_peopleai.interrupts import GUARD, SyncInterrupted
-from tap_peopleai.progress import PlanSettings, SyncProgress
-from tap_peopleai.reconciliation import RECONCILE_HORIZON, RowVersions
-from tap_peopleai.records import iter_fragment_lines, parse_activity, within_dates
-from tap_peopleai.sdk_internals import FastRecordPath, HideUnhandledErrorNotice, plain_record_path
+from tap_peopleai.records.field_notes import FieldReport
+from tap_peopleai.records.parsing import iter_fragment_lines, parse_activity, within_dates
+from tap_peopleai.records.schema import stream_schema
+from tap_peopleai.sdk.internals import FastRecordPath, HideUnhandledErrorNotice, plain_record_path
+from tap_peopleai.settings.objects import PipelineSettings, PlanSettings, TapSettings
+from tap_peopleai.state.progress import SyncProgress
+from tap_peopleai.state.reconciliation import RECONCILE_HORIZON, RowVersions
 
 if TYPE_CHECKING:
     from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchConfig
     from singer_sdk.helpers.types import Context, Record
-    from singer_sdk.tap_base import Tap
 
-    from tap_peopleai.client import PeopleAIClient
-    from tap_peopleai.downloads import FragmentFile
-    from tap_peopleai.tap import TapPeopleAI
+    from tap_peopleai.api.client import PeopleAIClient
+    from tap_peopleai.export.downloads import FragmentFile
+
+
+class SettingsTap(Tap):
+    """A tap whose streams read its typed settings when a sync starts (discovery parses none).
+
+    The streams' view of TapPeopleAI: typing them with it would make this module import the
+    module that imports it.
+    """
+
+    @property
+    @abstractmethod
+    def settings(self) -> TapSettings:
+        """The tap's settings, parsed once."""
 
 
 class ActivitiesStream(FastRecordPath):
@@ -44,9 +58,8 @@ class ActivitiesStream(FastRecordPath):
     # One bookmark for the stream: state stays bounded.
     state_partitioning_keys: list[str] = []  # noqa: RUF012
 
-    def __init__(self, tap: TapPeopleAI, client: PeopleAIClient) -> None:
-        schema = resources.files("tap_peopleai.schemas").joinpath("activities.json").read_text()
-        super().__init__(tap, schema=json.loads(schema))
+    def __init__(self, tap: SettingsTap, client: PeopleAIClient) -> None:
+        super().__init__(tap, schema=copy.deepcopy(stream_schema(self.name)))
         self.client = client
         self.owner = tap
         self.logger.addFilter(HideUnhandledErrorNotice((TapPeopleAIError, SyncInterrupted)))
@@ -202,7 +215,7 @@ class ActivitiesStream(FastRecordPath):
             )
             raise TapPeopleAIError(msg)
         # Imported only here: RECORD mode needs neither the worker pool nor ISA-L's gzip.
-        from tap_peopleai.batch_export import BatchExporter  # noqa: PLC0415
+        from tap_peopleai.batch.exporter import BatchExporter  # noqa: PLC0415
 
         sync_id = f"{self.tap_name}--{self.name}-{uuid.uuid4()}"
         exporter = BatchExporter(
@@ -225,8 +238,7 @@ class ReconciliationsStream(Stream):
     replication_key = None
 
     def __init__(self, tap: Tap, activities: ActivitiesStream) -> None:
-        schema = resources.files("tap_peopleai.schemas").joinpath("reconciliations.json")
-        super().__init__(tap, schema=json.loads(schema.read_text()))
+        super().__init__(tap, schema=copy.deepcopy(stream_schema(self.name)))
         self.activities = activities
 
     @override

@@ -12,28 +12,28 @@ from pathlib import PurePath
 from typing import Any, NoReturn
 
 import click
-from singer_sdk import Stream, Tap
+from singer_sdk import Stream
 from singer_sdk.tap_base import CliTestOptionValue
 from typing_extensions import override
 
-from tap_peopleai.client import PeopleAIClient
-from tap_peopleai.connection_check import check_connection
+from tap_peopleai.api.client import PeopleAIClient
+from tap_peopleai.api.connection_check import check_connection
+from tap_peopleai.api.retry_policy import RetryPolicy
 from tap_peopleai.errors import TapPeopleAIError
 from tap_peopleai.interrupts import GUARD, SyncInterrupted
-from tap_peopleai.retry_policy import RetryPolicy
-from tap_peopleai.setting_values import (
+from tap_peopleai.sdk.writer import BufferedOrjsonWriter
+from tap_peopleai.settings.objects import TapSettings, validate_settings
+from tap_peopleai.settings.schema import DEFAULT_API_URL, settings_schema
+from tap_peopleai.settings.values import (
     SettingsError,
     environment_values,
     unknown_settings_warning,
 )
-from tap_peopleai.settings import TapSettings, validate_settings
-from tap_peopleai.settings_schema import DEFAULT_API_URL, settings_schema
-from tap_peopleai.state_entries import check_state_shape
-from tap_peopleai.streams import ActivitiesStream, ReconciliationsStream
-from tap_peopleai.writer import BufferedOrjsonWriter
+from tap_peopleai.state.entries import check_state_shape
+from tap_peopleai.streams import ActivitiesStream, ReconciliationsStream, SettingsTap
 
 
-class TapPeopleAI(Tap):
+class TapPeopleAI(SettingsTap):
     """Sales activities (emails, meetings, calls) from People.ai's bulk Raw Activity Data export."""
 
     name = "tap-peopleai"
@@ -166,7 +166,7 @@ class TapPeopleAI(Tap):
                 config=getattr(config, "config", None),
                 parse_env_config=bool(getattr(config, "parse_env", False)),
             )
-            check_connection(tap.client, tap.settings.pipeline.scheduler.max_jobs_ahead, tap.logger)
+            check_connection(tap.client, tap.settings.pipeline.max_jobs_ahead, tap.logger)
         except TapPeopleAIError as exc:
             cls._exit_with(exc)
         ctx.exit()

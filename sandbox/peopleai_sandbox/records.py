@@ -14,15 +14,14 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
+from .crm import ACCOUNTS, Account
 from .pools import (
-    COMPANIES,
     FILE_NAMES,
     FIRST_NAMES,
     LAST_NAMES,
     LOCATIONS,
     MEETING_STATUSES,
     PARTICIPANT_STATUSES,
-    STAGES,
     SUBJECTS,
     SUMMARY_WORDS,
     TEAMS,
@@ -62,7 +61,8 @@ def build_record(
     rng = FastRandom(mix(seed, index, 2))
     activity_us = skeleton.timestamps[version - 1]
     ingest_us = skeleton.ingests[version - 1]
-    company, domain = COMPANIES[rng.randrange(len(COMPANIES))]
+    account = ACCOUNTS[rng.randrange(len(ACCOUNTS))]
+    company, domain = account.name, account.domain
 
     def stamp(value: int) -> str:
         return format_timestamp(value, style)
@@ -133,9 +133,9 @@ def build_record(
     rec["stats"] = stats
     rec["campaigns"] = _campaigns(rng) if rng.random() < 0.2 else []
     rec["participants"] = participants
-    rec["crm_status"] = _crm_status(rng, company, ingest_us, stamp)
+    rec["crm_status"] = _crm_status(rng, account, ingest_us, stamp)
     if rng.random() < 0.2:
-        rec["experimental"] = {"internal_match_status": _crm_status(rng, company, None, stamp)}
+        rec["experimental"] = {"internal_match_status": _crm_status(rng, account, None, stamp)}
     for number in range(2, version + 1):
         _reprocess(
             rec,
@@ -222,7 +222,7 @@ def _campaigns(rng: random.Random) -> list[dict[str, Any]]:
 
 
 def _crm_status(
-    rng: random.Random, company: str, ingest_us: int | None, stamp: Any
+    rng: random.Random, account: Account, ingest_us: int | None, stamp: Any
 ) -> dict[str, Any]:
     matched_to = rng.choice(("account", "opportunity", "opportunity", "lead", "none"))
     pushed = matched_to != "none" and rng.random() < 0.6
@@ -230,22 +230,23 @@ def _crm_status(
     if pushed and ingest_us is not None:
         status["push_time"] = stamp(ingest_us + rng.randrange(60, 7200) * SECOND_US)
         status["crm_id"] = f"00T{rng.randrange(10**12):012d}"
-    account = {
-        "crm_id": f"001{zlib.crc32(company.encode()):012d}",
-        "name": company,
-        "parent_account_crm_id": None,
-        "parent_account_name": None,
-    }
+    company = account.name
     if matched_to in ("account", "opportunity"):
-        status["account"] = account
+        status["account"] = {
+            "crm_id": account.crm_id,
+            "name": company,
+            "parent_account_crm_id": None,
+            "parent_account_name": None,
+        }
     if matched_to == "opportunity":
-        stage, rank = STAGES[rng.randrange(len(STAGES))]
+        # one of the account's own opportunities: the same id, name and stage every time
+        deal = account.opportunities[rng.randrange(len(account.opportunities))]
         status["opportunity"] = {
-            "crm_id": f"006{rng.randrange(10**12):012d}",
-            "name": f"{company} — expansion",
-            "stage_name": stage,
-            "stage_rank": rank,
-            "account": {"crm_id": account["crm_id"], "name": company},
+            "crm_id": deal.crm_id,
+            "name": deal.name,
+            "stage_name": deal.stage_name,
+            "stage_rank": deal.stage_rank,
+            "account": {"crm_id": account.crm_id, "name": company},
         }
     elif matched_to == "lead":
         status["lead"] = {

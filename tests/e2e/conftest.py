@@ -132,16 +132,21 @@ def project_at(root: Path) -> MeltanoProject:
 def copy_project(root: Path) -> MeltanoProject:
     """A fresh copy of the repository's Meltano project in ROOT, nothing installed yet.
 
-    The copy differs only in the `pip_url`s installed from the repository (`-e .`, `-e .[s3]`,
-    `-e ./loaders/...`: the repository's absolute path instead of `.`); the dbt project
-    `transform/` is copied beside it, where the dbt utilities look for it
-    (${MELTANO_PROJECT_ROOT}/transform), so that dbt's target/ and logs/ stay out of the
-    repository.
+    The copy differs only in the `pip_url`s of the repository's own packages (`-e .`, `-e .[s3]`,
+    `-e ./loaders/...`: the repository's absolute path instead of `.`); `output/` (empty but for
+    its .gitignore) and the dbt project `transform/` are copied beside it, the latter where the
+    dbt utilities look for it (${MELTANO_PROJECT_ROOT}/transform), so that dbt's target/ and
+    logs/ stay out of the repository.
     """
     project = project_at(root)
     text = (REPO_ROOT / "meltano.yml").read_text()
     assert "pip_url: -e .\n" in text, "expected the tap's `pip_url: -e .` in meltano.yml"
-    (root / "meltano.yml").write_text(text.replace("pip_url: -e .", f"pip_url: -e {REPO_ROOT}"))
+    text = text.replace("pip_url: -e .", f"pip_url: -e {REPO_ROOT}")
+    text = text.replace("-e ./loaders/", f"-e {REPO_ROOT}/loaders/")
+    (root / "meltano.yml").write_text(text)
+    # output/ with its .gitignore, as a clone has it: the loaders write there.
+    (root / "output").mkdir()
+    shutil.copy2(REPO_ROOT / "output" / ".gitignore", root / "output" / ".gitignore")
     shutil.copytree(
         REPO_ROOT / "transform",
         root / "transform",

@@ -184,4 +184,66 @@ def compare_marts(query: Query, expected: Marts, schema: str = ANALYTICS) -> lis
         loaded_touches = {row[0]: row[1:] for row in select(query, table, key, *TOUCH_COLUMNS)}
         want = {k: _touches(t, expected.as_of) for k, t in wanted_touches.items()}
         problems += _diff(table, loaded_touches, want)
+    names = expected.names
+    for table, columns, wanted_names in (
+        ("peopleai__account_daily_activity", NAME_COLUMNS["accounts"], names.accounts),
+        ("peopleai__accounts", NAME_COLUMNS["accounts"], names.accounts),
+        ("peopleai__opportunities", NAME_COLUMNS["opportunities"], names.opportunities),
+        ("peopleai__user_daily_activity", NAME_COLUMNS["users"], names.users),
+    ):
+        named = set(select(query, table, *columns))
+        want_named = {
+            (key, *(_text(v) for v in (value if isinstance(value, tuple) else (value,))))
+            for key, value in wanted_names.items()
+        }
+        problems += _diff(f"{table} (names)", named, want_named)
+    return problems
+
+
+# The key and the names each mart carries for it.
+NAME_COLUMNS = {
+    "accounts": ("account_crm_id", "account_name"),
+    "opportunities": (
+        "opportunity_crm_id",
+        "opportunity_name",
+        "opportunity_stage_name",
+        "account_crm_id",
+        "account_name",
+    ),
+    "users": ("peopleai_id", "user_name", "user_email", "team_name"),
+}
+
+# What an analyst's tools should see, by column name, in every model: times with their zone,
+# whole counts as BIGINT (not DuckDB's HUGEINT nor PostgreSQL's numeric), days as dates.
+TIMESTAMPTZ, BIGINT, DATE = "timestamp with time zone", "bigint", "date"
+TYPE_BY_SUFFIX = (
+    ("_at", TIMESTAMPTZ),
+    ("_count", BIGINT),
+    ("_seconds", BIGINT),
+    ("_days", BIGINT),
+    ("_participants", BIGINT),
+    ("_index", BIGINT),
+    ("_rank", BIGINT),
+    ("_version", BIGINT),
+    ("_date", DATE),
+    ("date_day", DATE),
+)
+WIDE_NUMBERS = ("hugeint", "int128", "numeric", "decimal")
+
+
+def column_types(query: Query, schema: str = ANALYTICS) -> dict[tuple[str, str], str]:
+    """(model, column) -> its type as information_schema names it, lower case."""
+    columns = "select table_name, column_name, lower(data_type) from information_schema.columns"
+    rows = query(f"{columns} where table_schema = '{schema}'")
+    return {(table, column): kind for table, column, kind in rows}
+
+
+def column_type_problems(query: Query, schema: str = ANALYTICS) -> list[str]:
+    """Columns whose type is not the one their name promises, or a wide number type."""
+    problems = []
+    for (table, column), kind in sorted(column_types(query, schema).items()):
+        wanted = "boolean" if column.startswith("is_") else None
+        wanted = wanted or next((t for end, t in TYPE_BY_SUFFIX if column.endswith(end)), None)
+        if (wanted is not None and kind != wanted) or kind.startswith(WIDE_NUMBERS):
+            problems.append(f"{table}.{column} is {kind}, expected {wanted or 'no wide number'}")
     return problems

@@ -8,6 +8,7 @@ API serves it, and the figures are plain Python loops over those records.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -41,7 +42,10 @@ class Activity:
     day: date
     ingested: datetime
     account: str | None
+    account_name: str | None
     opportunity: str | None
+    opportunity_name: str | None
+    opportunity_stage: str | None
     participants: list[dict[str, Any]]
     campaigns: list[dict[str, Any]]
     crm_matches: dict[str, str | None]
@@ -51,10 +55,9 @@ def activities_of(records: dict[str, dict[str, Any]]) -> dict[str, Activity]:
     out = {}
     for uid, record in records.items():
         crm = record.get("crm_status") or {}
-        account = (crm.get("account") or {}).get("crm_id")
         opportunity = crm.get("opportunity") or {}
-        if account is None:
-            account = (opportunity.get("account") or {}).get("crm_id")
+        # the matched account, else the matched opportunity's (field by field, as staging does)
+        accounts = (crm.get("account") or {}, opportunity.get("account") or {})
         at = to_utc(record["timestamp"])
         out[uid] = Activity(
             uid=uid,
@@ -62,8 +65,11 @@ def activities_of(records: dict[str, dict[str, Any]]) -> dict[str, Activity]:
             at=at,
             day=at.date(),
             ingested=to_utc(record["ingest_timestamp"]),
-            account=account,
+            account=_first(account.get("crm_id") for account in accounts),
+            account_name=_first(account.get("name") for account in accounts),
             opportunity=opportunity.get("crm_id"),
+            opportunity_name=opportunity.get("name"),
+            opportunity_stage=opportunity.get("stage_name"),
             participants=list(record.get("participants") or []),
             campaigns=list(record.get("campaigns") or []),
             crm_matches={
@@ -73,6 +79,11 @@ def activities_of(records: dict[str, dict[str, Any]]) -> dict[str, Activity]:
             },
         )
     return out
+
+
+def _first(values: Iterable[Any]) -> Any:
+    """The first value that is not None (SQL's coalesce)."""
+    return next((value for value in values if value is not None), None)
 
 
 @dataclass
@@ -100,6 +111,44 @@ class Marts:
     user_daily: dict[tuple[str, date, str], int]
     opportunities: dict[str, Touches]
     accounts: dict[str, Touches]
+    names: Names
+
+
+@dataclass
+class Names:
+    """What the marts name each key by: the latest processed activity's values (by ingest time,
+    then uid, as the models rank them)."""
+
+    accounts: dict[str, str | None] = field(default_factory=dict)
+    # opportunity -> (name, stage, account id, account name)
+    opportunities: dict[str, tuple[str | None, ...]] = field(default_factory=dict)
+    # internal user -> (name, email, team name)
+    users: dict[str, tuple[str | None, str | None, str | None]] = field(default_factory=dict)
+
+
+def latest_names(activities: dict[str, Activity]) -> Names:
+    names = Names()
+    # oldest first, so that the latest activity writes last; a user listed twice in one activity
+    # is named by the first listing
+    for activity in sorted(activities.values(), key=lambda a: (a.ingested, a.uid)):
+        if activity.account is not None:
+            names.accounts[activity.account] = activity.account_name
+        if activity.opportunity is not None:
+            names.opportunities[activity.opportunity] = (
+                activity.opportunity_name,
+                activity.opportunity_stage,
+                activity.account,
+                activity.account_name,
+            )
+        for person in reversed(activity.participants):
+            if person.get("type") == "internal" and person.get("peopleai_id") is not None:
+                team = person.get("team") or {}
+                names.users[str(person["peopleai_id"])] = (
+                    person.get("name"),
+                    person.get("email"),
+                    team.get("name"),
+                )
+    return names
 
 
 def _dense(
@@ -184,4 +233,5 @@ def expected_marts(records: dict[str, dict[str, Any]]) -> Marts:
         user_daily=_dense(user_counts, set(user_days), user_days),
         opportunities={key: _touches(acts, as_of) for key, acts in by_opportunity.items()},
         accounts={key: _touches(acts, as_of) for key, acts in by_account.items()},
+        names=latest_names(activities),
     )

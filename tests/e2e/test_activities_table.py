@@ -20,7 +20,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from tap_peopleai.record_schema import activity_fields, activity_schema
+from tap_peopleai.records.schema import activity_fields, activity_schema
 from tests.support.fidelity import fidelity_problems
 from tests.support.tap_runs import meltano_env
 from tests.support.warehouse_rows import duckdb_records, postgres_records

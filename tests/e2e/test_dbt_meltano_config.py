@@ -26,7 +26,8 @@ def _plugins(kind: str) -> dict[str, dict[str, Any]]:
 
 def test_dbt_utilities_install_pinned_from_the_package_index() -> None:
     utilities = _plugins("utilities")
-    assert set(utilities) == {"dbt-duckdb", "dbt-postgres"}
+    assert set(utilities) == {"dbt-duckdb", "dbt-postgres", "duckdb"}
+    del utilities["duckdb"]  # DuckDB's shell: test_duckdb_shell_reads_what_the_loader_writes
     loader_duckdb = {
         p.split("==")[0]: p for p in _plugins("loaders")["target-duckdb"]["pip_url"].split()
     }
@@ -84,3 +85,31 @@ def test_dbt_duckdb_reads_the_file_target_duckdb_writes_in_each_environment() ->
         else:
             assert stem == "peopleai", f"{name or 'base config'}: {path}"
             assert "else 'peopleai')" in profile
+
+
+def test_duckdb_shell_reads_what_the_loader_writes() -> None:
+    """The `duckdb` utility (DuckDB's CLI) is at least as new as every DuckDB that writes the
+    file: a DuckDB reads older files, not newer ones."""
+    shell = _plugins("utilities")["duckdb"]
+    (cli,) = shell["pip_url"].split()
+    assert cli.startswith("duckdb-cli==")
+    writers = [
+        package.split("==")[1]
+        for kind in ("loaders", "utilities")
+        for plugin in _plugins(kind).values()
+        for package in plugin.get("pip_url", "").split()
+        if package.startswith("duckdb==")
+    ]
+    assert writers
+    version = tuple(int(part) for part in cli.split("==")[1].split("."))
+    assert all(version >= tuple(int(p) for p in w.split(".")) for w in writers), writers
+
+
+def test_every_model_states_its_grain() -> None:
+    described = {}
+    for path in (REPO_ROOT / "transform" / "models").rglob("*.yml"):
+        data = yaml.safe_load(path.read_text()) or {}
+        described |= {m["name"]: m.get("description", "") for m in data.get("models", [])}
+    models = {path.stem for path in (REPO_ROOT / "transform" / "models").rglob("*.sql")}
+    assert models == set(described)
+    assert all(text.startswith("Grain: ") for text in described.values()), described

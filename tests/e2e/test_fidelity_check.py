@@ -13,8 +13,8 @@ from typing import Any
 import orjson
 import pytest
 
-from tap_peopleai.record_schema import activity_schema
-from tap_peopleai.records import parse_activity
+from tap_peopleai.records.parsing import parse_activity
+from tap_peopleai.records.schema import activity_schema
 from tests.support.fidelity import fidelity_problems
 
 

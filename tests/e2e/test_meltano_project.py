@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tap_peopleai.settings_schema import tap_setting_names
+from tap_peopleai.settings.schema import tap_setting_names
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TAP = str(Path(sys.executable).parent / "tap-peopleai")
@@ -155,9 +155,14 @@ def test_plugins_install_from_the_package_index_alone() -> None:
     pins = {p["name"]: p["pip_url"].split() for p in data["plugins"]["loaders"]}
     # newer DuckDB makes target-duckdb 0.8.0 silently drop the first row of every batch
     assert pins["target-duckdb"] == ["target-duckdb==0.8.0", "duckdb==1.2.2"]
-    # this repository's loader (loaders/target-postgres-bulk), which pins the base loader
-    assert pins["target-postgres"] == ["-e", "./loaders/target-postgres-bulk"]
-    assert pins["target-postgres-s3"] == ["-e", "./loaders/target-postgres-bulk[s3]"]
+    # this repository's loader (loaders/target-postgres-bulk, which pins the base loader), and
+    # beside it the repository's own settings check (loaders/loader-preflight)
+    assert pins["target-postgres"] == [
+        "-e",
+        "./loaders/target-postgres-bulk",
+        "-e",
+        "./loaders/loader-preflight",
+    ]
     assert pins["target-jsonl"] == ["target-jsonl==0.1.4"]
 
 

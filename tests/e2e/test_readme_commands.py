@@ -107,6 +107,14 @@ HOW: dict[str, str] = {
     "meltano run peopleai-to-postgres-models": (
         "tests/e2e/test_dbt_models.py::test_postgres_models_equal_truth"
     ),
+    "meltano invoke duckdb -readonly output/demo.duckdb": (
+        "tests/e2e/test_fresh_clone.py::"
+        "test_fresh_clone_runs_every_duckdb_pipeline_with_plain_meltano"
+    ),
+    'psql -h "$TARGET_POSTGRES_HOST" -p "$TARGET_POSTGRES_PORT" -U "$TARGET_POSTGRES_USER" '
+    '"$TARGET_POSTGRES_DATABASE"': (
+        "tests/e2e/test_dbt_models.py::test_postgres_models_equal_truth"
+    ),
     **dict.fromkeys(INLINE_COMMANDS, RUN),
 }
 
@@ -240,8 +248,6 @@ def runner(meltano_project: Any) -> Iterator[ReadmeRunner]:
         "production:tap-peopleai-to-target-duckdb",
     ):
         meltano_project.run("state", "clear", "--force", state_id, check=False)
-    # `make plugins` (which the README's Meltano section follows) creates output/.
-    (Path(meltano_project.root) / "output").mkdir(exist_ok=True)
     # `meltano config set` writes into meltano.yml: the session's other tests get it back.
     config = Path(meltano_project.root) / "meltano.yml"
     original = config.read_text()

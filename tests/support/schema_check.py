@@ -12,7 +12,7 @@ from typing import Any
 
 from jsonschema import Draft7Validator, FormatChecker
 
-from tap_peopleai.record_schema import activity_schema
+from tap_peopleai.records.schema import activity_schema
 
 _UTC_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z")
 FORMATS = FormatChecker(["date"])

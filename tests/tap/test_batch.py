@@ -18,10 +18,10 @@ import orjson
 import pytest
 
 from peopleai_sandbox import Faults, Variants
-from tap_peopleai.batches import normalize_block
+from tap_peopleai.batch.files import normalize_block
 from tap_peopleai.errors import FragmentDataError
-from tap_peopleai.field_notes import FieldNotes
-from tap_peopleai.records import (
+from tap_peopleai.records.field_notes import FieldNotes
+from tap_peopleai.records.parsing import (
     Block,
     iter_fragment_blocks,
     iter_fragment_lines,
@@ -157,7 +157,7 @@ def test_batch_mode_refuses_other_encodings(make_sandbox, tmp_path) -> None:
 
 
 def test_batch_lines_needing_no_change_are_copied_and_others_rewritten(tmp_path) -> None:
-    from tap_peopleai.batches import BatchFileTask, write_batch_file
+    from tap_peopleai.batch.files import BatchFileTask, write_batch_file
 
     source = tmp_path / "fragment.jsonl"
     source.write_bytes(
@@ -192,7 +192,7 @@ def test_batch_lines_needing_no_change_are_copied_and_others_rewritten(tmp_path)
 
 
 def test_batch_file_reports_the_bad_line(tmp_path) -> None:
-    from tap_peopleai.batches import BatchFileTask, write_batch_file
+    from tap_peopleai.batch.files import BatchFileTask, write_batch_file
 
     source = tmp_path / "fragment.jsonl"
     source.write_bytes(b'{"uid": "a"}\n{"uid": "b", "timestamp": 7}\n{"uid": \n')
@@ -215,7 +215,7 @@ def test_batch_file_reports_the_bad_line(tmp_path) -> None:
 
 
 def test_parts_cover_the_fragment_and_are_cut_after_newlines(tmp_path) -> None:
-    from tap_peopleai.batches import MIN_PART_BYTES, plan_parts
+    from tap_peopleai.batch.files import MIN_PART_BYTES, plan_parts
 
     source = tmp_path / "fragment.jsonl"
     line = b'{"uid": "%06d", "pad": "' + b"x" * 900 + b'"}\n'
@@ -235,7 +235,7 @@ def test_parts_cover_the_fragment_and_are_cut_after_newlines(tmp_path) -> None:
 
 
 def test_parts_written_apart_hold_what_the_whole_fragment_holds(tmp_path) -> None:
-    from tap_peopleai.batches import BatchFileTask, plan_parts, write_batch_file
+    from tap_peopleai.batch.files import BatchFileTask, plan_parts, write_batch_file
 
     source = tmp_path / "fragment.jsonl"
     line = b'{"uid": "%06d", "timestamp": "2026-01-02T03:04:%02d", "pad": "' + b"y" * 1200 + b'"}\n'
@@ -270,7 +270,7 @@ def test_parts_written_apart_hold_what_the_whole_fragment_holds(tmp_path) -> Non
 
 
 def test_a_bad_line_in_a_later_part_is_named_by_its_line_in_the_fragment(tmp_path) -> None:
-    from tap_peopleai.batches import BatchFileTask, plan_parts, write_batch_file
+    from tap_peopleai.batch.files import BatchFileTask, plan_parts, write_batch_file
 
     source = tmp_path / "fragment.jsonl"
     line = b'{"uid": "%06d", "pad": "' + b"z" * 1000 + b'"}\n'
@@ -297,9 +297,9 @@ def test_a_bad_line_in_a_later_part_is_named_by_its_line_in_the_fragment(tmp_pat
 
 
 def test_workers_are_forked_only_while_no_other_thread_runs() -> None:
-    from tap_peopleai.batches import worker_start_method
+    from tap_peopleai.batch.files import worker_start_method
 
-    probe = "from tap_peopleai.batches import worker_start_method; print(worker_start_method())"
+    probe = "from tap_peopleai.batch.files import worker_start_method; print(worker_start_method())"
     alone = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     )

@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from tap_peopleai.export import PipelineSettings
-from tap_peopleai.jobs import ApiJob, parse_api_time
-from tap_peopleai.planning import ExportWindow
+from tap_peopleai.api.jobs import ApiJob, parse_api_time
+from tap_peopleai.settings.objects import PipelineSettings
+from tap_peopleai.state.windows import ExportWindow
 
 
 @pytest.mark.parametrize(
@@ -55,5 +55,5 @@ def test_unreadable_job_times_are_none() -> None:
 
 def test_reserved_queue_slots_bound_the_jobs_kept_ahead() -> None:
     settings = PipelineSettings("all", 1.0, 60.0, reserved_queue_slots=2, download_workers=4)
-    assert settings.scheduler.max_jobs_ahead == 8
-    assert PipelineSettings("all", 1.0, 60.0, 9, 4).scheduler.max_jobs_ahead == 1
+    assert settings.max_jobs_ahead == 8
+    assert PipelineSettings("all", 1.0, 60.0, 9, 4).max_jobs_ahead == 1

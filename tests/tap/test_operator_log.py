@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from peopleai_sandbox import Faults, Variants
-from tap_peopleai.retry_log import RETRY_LINES_PER_MINUTE
+from tap_peopleai.oplog.retry_log import RETRY_LINES_PER_MINUTE
 from tests.support.api_client import create_job_as_another_tool
 from tests.support.processes import TapProcess, run_tap_cli
 from tests.support.tap_runs import NOW, tap_config

@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from tap_peopleai.planning import (
+from tap_peopleai.state.windows import (
     ExportWindow,
     cursor_after,
     plan_delta_windows,

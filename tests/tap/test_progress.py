@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tap_peopleai.planning import ExportWindow
-from tap_peopleai.progress import PlanSettings, SyncProgress
-from tap_peopleai.state_entries import JobInFlight
+from tap_peopleai.settings.objects import PlanSettings
+from tap_peopleai.state.entries import JobInFlight
+from tap_peopleai.state.progress import SyncProgress
+from tap_peopleai.state.windows import ExportWindow
 
 D = dt.date
 SETTINGS = PlanSettings(
     start_date=D(2025, 1, 1),
     end_date=None,
-    activity_type="all",
     snapshot_window_days=365,
     delta_window_days=14,
     scheduled_horizon_days=30,
@@ -95,7 +95,7 @@ def test_jobs_that_no_longer_match_the_plan_are_dropped() -> None:
 
 
 def test_backfill_leaves_the_delta_cursor_alone() -> None:
-    settings = PlanSettings(D(2024, 1, 1), D(2024, 3, 31), "all", 30, 14, 30)
+    settings = PlanSettings(D(2024, 1, 1), D(2024, 3, 31), 30, 14, 30)
     progress = SyncProgress(cursor=D(2026, 6, 1))
     windows = progress.plan(settings, D(2026, 6, 5))
     assert [w.export_type for w in windows] == ["snapshot"] * 4

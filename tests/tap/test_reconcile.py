@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from tap_peopleai.reconciliation import RECONCILE_HORIZON, ReconciliationProgress, RowVersions
+from tap_peopleai.state.reconciliation import RECONCILE_HORIZON, ReconciliationProgress, RowVersions
 from tests.support.processes import TapProcess
 from tests.support.tap_runs import START, run_tap, tap_config
 from tests.support.times import parse_emitted

@@ -16,11 +16,11 @@ from typing import Any
 import orjson
 import pytest
 
-from tap_peopleai.conformance import RecordConformer
 from tap_peopleai.errors import FragmentDataError
-from tap_peopleai.field_notes import WARNINGS_PER_FIELD, FieldNotes, FieldReport
-from tap_peopleai.record_shape import fit_record
-from tap_peopleai.records import parse_activity
+from tap_peopleai.records.conformance import RecordConformer
+from tap_peopleai.records.field_notes import WARNINGS_PER_FIELD, FieldNotes, FieldReport
+from tap_peopleai.records.parsing import parse_activity
+from tap_peopleai.records.shape import fit_record
 from tests.support.schema_check import schema_violations, undeclared_top_level
 
 WHERE = "job 7 (delta 2026-03-01..2026-03-14), fragment 2"

@@ -12,13 +12,13 @@ import itertools
 import pytest
 
 from tap_peopleai.errors import FragmentDataError
-from tap_peopleai.records import (
+from tap_peopleai.records.parsing import (
     iter_fragment_blocks,
     iter_fragment_lines,
     normalize_timestamp,
     parse_activity,
 )
-from tap_peopleai.timestamps import normalize_date
+from tap_peopleai.records.timestamps import normalize_date
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,14 @@ import threading
 
 import pytest
 
-from tap_peopleai.download_totals import DownloadTotals, Totals, format_mb
-from tap_peopleai.reporting import Cadence, JobStates, LineBudget, PhaseClock, format_duration
+from tap_peopleai.oplog.bookkeeping import (
+    Cadence,
+    JobStates,
+    LineBudget,
+    PhaseClock,
+    format_duration,
+)
+from tap_peopleai.oplog.download_totals import DownloadTotals, Totals, format_mb
 from tests.support.fake_clock import FakeClock
 
 

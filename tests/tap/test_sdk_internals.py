@@ -1,7 +1,7 @@
 """The singer-sdk internals the tap relies on still exist with the shape it expects.
 
 When an SDK upgrade removes or changes one of them, the test that fails names it; see
-``tap_peopleai/sdk_internals.py`` for why each is needed.
+``tap_peopleai/sdk/internals.py`` for why each is needed.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import inspect
 
 import pytest
 
-from tap_peopleai.sdk_internals import INTERNALS
+from tap_peopleai.sdk.internals import INTERNALS
 from tap_peopleai.tap import TapPeopleAI
 
 

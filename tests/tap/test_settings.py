@@ -15,14 +15,14 @@ from typing import Any
 
 import pytest
 
-from tap_peopleai.setting_values import (
+from tap_peopleai.settings.objects import TapSettings, validate_settings
+from tap_peopleai.settings.schema import DEFAULT_API_URL, settings_schema, tap_setting_names
+from tap_peopleai.settings.values import (
     SettingsError,
     environment_values,
     parse_values,
     unknown_settings_warning,
 )
-from tap_peopleai.settings import TapSettings, validate_settings
-from tap_peopleai.settings_schema import DEFAULT_API_URL, settings_schema, tap_setting_names
 from tap_peopleai.tap import TapPeopleAI
 
 TODAY = dt.date(2026, 6, 15)
@@ -208,7 +208,7 @@ def test_unset_settings_take_the_schema_defaults() -> None:
     assert settings.api.allow_insecure_http is properties["allow_insecure_http"]["default"]
     assert settings.api.client_id is None
     assert settings.plan.end_date is None
-    assert settings.plan.activity_type == settings.pipeline.activity_type == "all"
+    assert settings.pipeline.activity_type == "all"
     typed = {
         "poll_interval": settings.pipeline.poll_interval,
         "job_timeout": settings.pipeline.job_timeout,
@@ -300,6 +300,31 @@ def test_unknown_setting_names_get_one_warning_naming_them() -> None:
     assert (
         unknown_settings_warning({"start_date": "x"}, {"TAP_PEOPLEAI__STATE": "{}"}, known) is None
     )
+
+
+def test_an_inherited_plugins_own_variables_are_its_settings() -> None:
+    """Meltano exports tap-peopleai-reconcile's settings as TAP_PEOPLEAI_RECONCILE_* too (and its
+    extras as TAP_PEOPLEAI_RECONCILE__*): settings, not unknown ones; a typo still is one."""
+    known = tap_setting_names()
+    meltano = {
+        "MELTANO_EXTRACTOR_NAME": "tap-peopleai-reconcile",
+        "TAP_PEOPLEAI_RECONCILE_RECONCILE": "true",
+        "TAP_PEOPLEAI_RECONCILE_START_DATE": "2026-01-01",
+        "TAP_PEOPLEAI_RECONCILE_CLIENT_SECRET": "s",
+        "TAP_PEOPLEAI_RECONCILE__LOAD_SCHEMA": "tap_peopleai_reconcile",
+        "TAP_PEOPLEAI_START_DATE": "2026-01-01",
+        "TAP_PEOPLEAI__SELECT": "[]",
+    }
+    assert unknown_settings_warning({}, meltano, known) is None
+    typos = {**meltano, "TAP_PEOPLEAI_RECONCILE_POLL_INTERVALL": "1", "TAP_PEOPLEAI_BOGUS": "1"}
+    warning = unknown_settings_warning({}, typos, known)
+    assert warning is not None
+    assert "`poll_intervall` (TAP_PEOPLEAI_RECONCILE_POLL_INTERVALL" in warning
+    assert "`bogus` (TAP_PEOPLEAI_BOGUS)" in warning
+    assert "reconcile_" not in warning
+    # another plugin's variables are the tap's own only in that plugin's process
+    plain = {**meltano, "MELTANO_EXTRACTOR_NAME": "tap-peopleai"}
+    assert "`reconcile_start_date`" in (unknown_settings_warning({}, plain, known) or "")
 
 
 def test_environment_values_are_the_taps_own_settings_as_text() -> None:

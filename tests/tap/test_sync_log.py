@@ -11,11 +11,11 @@ import pytest
 import requests
 
 from tap_peopleai.errors import ApiError, DownloadIncompleteError, RetriableApiError
-from tap_peopleai.planning import ExportWindow
-from tap_peopleai.reporting import PHASES
-from tap_peopleai.retry_log import RETRY_LINES_PER_MINUTE, RetryLog, describe_failure
-from tap_peopleai.state_entries import JobInFlight
-from tap_peopleai.sync_log import SyncLog
+from tap_peopleai.oplog.bookkeeping import PHASES
+from tap_peopleai.oplog.retry_log import RETRY_LINES_PER_MINUTE, RetryLog, describe_failure
+from tap_peopleai.oplog.sync_log import SyncLog
+from tap_peopleai.state.entries import JobInFlight
+from tap_peopleai.state.windows import ExportWindow
 from tests.support.fake_clock import FakeClock
 
 WINDOW = ExportWindow("delta", dt.date(2026, 6, 1), dt.date(2026, 6, 14))

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tap_peopleai.client import PeopleAIClient
+from tap_peopleai.api.client import PeopleAIClient
+from tap_peopleai.api.retry_policy import RetryPolicy
 from tap_peopleai.errors import ApiError, AuthenticationError, TapPeopleAIError
-from tap_peopleai.retry_policy import RetryPolicy
 from tests.support.tap_runs import run_tap, tap_config
 
 

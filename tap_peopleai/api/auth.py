@@ -1,0 +1,122 @@
+"""Credentials: tokens renewed before they expire, and secrets kept out of every text."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import TYPE_CHECKING
+
+import requests
+
+from tap_peopleai.errors import AuthenticationError
+
+if TYPE_CHECKING:
+    from tap_peopleai.api.client import PeopleAIClient
+
+TOKEN_PATH = "/auth/v1/tokens"  # noqa: S105 - a path, not a password
+# A token is renewed once this share of its lifetime has passed, long before the API rejects it.
+TOKEN_REFRESH_SHARE = 0.8
+
+
+class SecretRedactor:
+    """Removes every known secret from text before it can reach a log or an error message."""
+
+    def __init__(self) -> None:
+        self._secrets: set[str] = set()
+        self._lock = threading.Lock()
+
+    def add(self, secret: str | None) -> None:
+        """Register a secret (ignores empty values)."""
+        if secret:
+            with self._lock:
+                self._secrets.add(secret)
+
+    def __call__(self, text: str) -> str:
+        """Return ``text`` with every registered secret replaced."""
+        with self._lock:
+            secrets = sorted(self._secrets, key=len, reverse=True)
+        for secret in secrets:
+            text = text.replace(secret, "[redacted]")
+        return text
+
+
+class TokenProvider:
+    """Bearer tokens: a configured one, or client-credentials tokens renewed before they expire."""
+
+    def __init__(
+        self,
+        client: PeopleAIClient,
+        client_id: str | None,
+        client_secret: str | None,
+        access_token: str | None,
+    ) -> None:
+        self._client = client
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self._static_token = access_token
+        self._token: str | None = None
+        self._renew_at = 0.0
+        self._lock = threading.Lock()
+
+    @property
+    def can_refresh(self) -> bool:
+        """Whether a rejected token can be replaced by a fresh one."""
+        return bool(self._client_id and self._client_secret)
+
+    def token(self) -> str:
+        """A token valid for a while yet."""
+        with self._lock:
+            if self.can_refresh:
+                if self._token is None or time.monotonic() >= self._renew_at:
+                    self._fetch()
+                assert self._token is not None
+                return self._token
+            assert self._static_token is not None
+            return self._static_token
+
+    def invalidate(self, token: str) -> None:
+        """Forget ``token`` after the API rejected it, so the next call fetches another."""
+        with self._lock:
+            if token == self._token:
+                self._token = None
+
+    def _fetch(self) -> None:
+        data = {
+            "grant_type": "client_credentials",
+            "client_id": self._client_id,
+            "client_secret": self._client_secret,
+        }
+
+        def post() -> requests.Response:
+            response = self._client.session.post(
+                self._client.url(TOKEN_PATH),
+                data=data,
+                timeout=self._client.timeout,
+                verify=self._client.verify,
+            )
+            self._client.server_clock.note(response)
+            if response.status_code in (401, 403):
+                msg = (
+                    f"The API rejected the credentials (HTTP {response.status_code} from "
+                    f"{TOKEN_PATH}). Check `client_id` and `client_secret`, and that the key is an "
+                    "*Activity* API key (People.ai: Settings → API Key Management), not one for "
+                    "another API type."
+                )
+                raise AuthenticationError(msg)
+            self._client.raise_for_status(response, "requesting an access token")
+            return response
+
+        response = self._client.with_retries(post, f"requesting an access token from {TOKEN_PATH}")
+        try:
+            body = response.json()
+            token = str(body["access_token"])
+            lifetime = float(body.get("expires_in") or 3600)
+        except (ValueError, KeyError, TypeError) as exc:
+            msg = (
+                f"The token endpoint {TOKEN_PATH} answered HTTP {response.status_code} without an "
+                "`access_token`. Check `api_url` points at the People.ai API."
+            )
+            raise AuthenticationError(msg) from exc
+        self._client.redactor.add(token)
+        self._token = token
+        self._renew_at = time.monotonic() + lifetime * TOKEN_REFRESH_SHARE

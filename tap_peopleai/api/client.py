@@ -1,0 +1,208 @@
+"""The People.ai export API's endpoints: tokens, jobs and fragment downloads.
+
+What an answer means is decided in api_responses.py, how failures are retried in
+retry_policy.py, the server's clock in server_clock.py and how a body is streamed to disk in
+fragment_body.py; this module only says which call goes where, with which credentials.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from typing import IO, Any, TypeVar
+from urllib.parse import urljoin, urlsplit
+
+import requests
+
+from tap_peopleai.api import responses as api_responses
+from tap_peopleai.api.auth import SecretRedactor, TokenProvider
+from tap_peopleai.api.fragment_body import stream_body
+from tap_peopleai.api.retry_policy import RetryPolicy
+from tap_peopleai.api.server_clock import ServerClock
+from tap_peopleai.errors import ApiError, AuthenticationError
+from tap_peopleai.oplog.retry_log import RetryLog
+
+JOBS_PATH = "/pull/v1/export/activities/jobs"
+USER_AGENT = "tap-peopleai/0.1 (+singer-sdk)"
+
+T = TypeVar("T")
+
+
+class PeopleAIClient:
+    """Calls the export API: jobs and streamed downloads, with retries and token renewal."""
+
+    def __init__(
+        self,
+        api_url: str,
+        *,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        access_token: str | None = None,
+        ca_bundle: str | None = None,
+        retry: RetryPolicy | None = None,
+        session: requests.Session | None = None,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        self.api_url = api_url.rstrip("/")
+        self.session = session or requests.Session()
+        self.session.headers["User-Agent"] = USER_AGENT
+        self.verify: bool | str = ca_bundle or True
+        self.timeout = (10.0, 60.0)
+        self.retry = retry or RetryPolicy()
+        self.logger = logger or logging.getLogger("tap-peopleai")
+        self.retry_log = RetryLog(self.logger)
+        self.redactor = SecretRedactor()
+        self.redactor.add(client_secret)
+        self.redactor.add(access_token)
+        self.tokens = TokenProvider(self, client_id, client_secret, access_token)
+        self.server_clock = ServerClock()
+        # Redirect targets get a session of their own: no bearer token, no auth, ever.
+        self._storage_session = requests.Session()
+        self._storage_session.headers["User-Agent"] = USER_AGENT
+
+    def with_retries(self, call: Callable[[], T], doing: str) -> T:
+        """Run ``call`` with retries; transport failures that outlast them get a clear message."""
+        hook = self.retry_log.hook(doing, self.retry.max_tries)
+        return self.retry.run(call, doing, self.api_url, hook)
+
+    def url(self, path: str) -> str:
+        """Absolute URL of an API path."""
+        return f"{self.api_url}{path}"
+
+    def server_now(self) -> dt.datetime:
+        """The API server's current time (its Date header), or the local clock if it sent none."""
+        return self.server_clock.now()
+
+    # Requests -----------------------------------------------------------------------------
+
+    def raise_for_status(self, response: requests.Response, doing: str) -> None:
+        """Raise a readable ApiError (retriable for 429 and 5xx) unless the response succeeded."""
+        api_responses.raise_for_status(response, doing, self.redactor)
+
+    def _authorized(
+        self,
+        method: str,
+        path: str,
+        doing: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json_body: Any = None,
+        stream: bool = False,
+        allow_redirects: bool = True,
+    ) -> requests.Response:
+        """One API call with a bearer token; a 401 renews the token once and retries."""
+        for attempt in (1, 2):
+            token = self.tokens.token()
+            response = self.session.request(
+                method,
+                self.url(path),
+                params=params,
+                json=json_body,
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=self.timeout,
+                verify=self.verify,
+                stream=stream,
+                allow_redirects=allow_redirects,
+            )
+            self.server_clock.note(response)
+            if response.status_code != 401:
+                return response
+            response.close()
+            self.tokens.invalidate(token)
+            if attempt == 2 or not self.tokens.can_refresh:
+                break
+        msg = f"The API rejected the access token (HTTP 401) while {doing}. " + (
+            "A fresh token was rejected too: check that the key is an *Activity* API key "
+            "and still active."
+            if self.tokens.can_refresh
+            else "The configured `access_token` is invalid or expired: renew it, or set "
+            "`client_id` and `client_secret` so the tap can renew tokens itself."
+        )
+        raise AuthenticationError(msg)
+
+    def _call_json(
+        self,
+        method: str,
+        path: str,
+        doing: str,
+        *,
+        json_body: Any = None,
+        not_found_ok: bool = False,
+    ) -> Any:
+        def call() -> Any:
+            response = self._authorized(method, path, doing, json_body=json_body)
+            if not_found_ok and response.status_code == 404:
+                return None
+            self.raise_for_status(response, doing)
+            return api_responses.json_body(response, doing, self.redactor)
+
+        return self.with_retries(call, doing)
+
+    # Jobs ---------------------------------------------------------------------------------
+
+    def create_job(self, body: dict[str, str]) -> dict[str, Any]:
+        """Create an export job. Limit errors (429, or 400/409 when the queue is full) propagate."""
+        doing = f"creating a {body['export_type']} job for {body['start_date']}..{body['end_date']}"
+
+        def call() -> dict[str, Any]:
+            response = self._authorized("POST", JOBS_PATH, doing, json_body=body)
+            api_responses.raise_for_job_creation(response, doing, self.redactor)
+            return api_responses.created_job(response, doing)
+
+        return self.with_retries(call, doing)
+
+    def get_job(self, job_id: str) -> dict[str, Any] | None:
+        """One job's status, or None when the API no longer knows it (expired or unknown)."""
+        job = self._call_json(
+            "GET", f"{JOBS_PATH}/{job_id}", f"reading the status of job {job_id}", not_found_ok=True
+        )
+        return job if isinstance(job, dict) else None
+
+    def list_jobs(self) -> list[dict[str, Any]]:
+        """Every job the API still lists (created in the past 10 days)."""
+        return api_responses.listed_jobs(self._call_json("GET", JOBS_PATH, "listing export jobs"))
+
+    # Downloads ----------------------------------------------------------------------------
+
+    def download_fragment(
+        self, job_id: str, index: int, sink: IO[bytes], expected_bytes: int | None = None
+    ) -> bool:
+        """Stream fragment ``index`` of a job into ``sink``; False when it does not exist (404).
+
+        ``sink`` is rewound for every attempt, so a retried download never leaves a partial
+        copy behind. Gzip-encoded bodies are decoded. A redirect is followed without the
+        bearer token (presigned storage URLs reject it and must never see it).
+        """
+        path = f"{JOBS_PATH}/{job_id}/data"
+        doing = f"downloading fragment {index} of job {job_id}"
+
+        def attempt() -> bool:
+            sink.seek(0)
+            sink.truncate()
+            response = self._authorized(
+                "GET", path, doing, params={"fragment": index}, stream=True, allow_redirects=False
+            )
+            hops = 0
+            while response.is_redirect and hops < 5:
+                location = urljoin(response.url, response.headers["Location"])
+                response.close()
+                response = self._storage_get(location)
+                hops += 1
+            with response:
+                if response.status_code == 404:
+                    return False
+                self.raise_for_status(response, doing)
+                stream_body(response, sink, doing, expected_bytes)
+            return True
+
+        return self.with_retries(attempt, doing)
+
+    def _storage_get(self, location: str) -> requests.Response:
+        scheme = urlsplit(location).scheme
+        if scheme not in ("http", "https"):
+            msg = f"The API redirected a download to an unsupported URL scheme: {scheme!r}"
+            raise ApiError(msg, 302)
+        return self._storage_session.get(
+            location, stream=True, timeout=self.timeout, verify=self.verify, allow_redirects=False
+        )

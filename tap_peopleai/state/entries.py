@@ -1,0 +1,125 @@
+"""The entries of the stream's bookmark, read strictly: a job in flight, an unfinished snapshot.
+
+A state the tap cannot read stops the sync with one line naming the key (`StateError`), never a
+traceback. What the whole bookmark holds, and how a sync plans and moves on from it, is in
+progress.py.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from tap_peopleai.errors import StateError
+from tap_peopleai.state.windows import ExportWindow
+
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def parse_date(value: Any, key: str) -> dt.date:
+    """A date in the state; raises StateError naming ``key`` if it is not one."""
+    # Strictly YYYY-MM-DD: fromisoformat alone would also read 20260601 or 2026-W22-1.
+    if isinstance(value, str) and ISO_DATE.fullmatch(value):
+        with contextlib.suppress(ValueError):
+            return dt.date.fromisoformat(value)
+    raise StateError(key, f"{str(value)!r} is not a date (YYYY-MM-DD)")
+
+
+def _object(value: Any, key: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise StateError(key, f"expected an object, got {value!r:.80}")
+    return value
+
+
+def check_state_shape(state: Any) -> None:
+    """Stop early, with one clear line, on a state the SDK itself could not read."""
+    if state in (None, {}):
+        return
+    bookmarks = _object(state, "the top level").get("bookmarks", {})
+    _object(_object(bookmarks, "bookmarks").get("activities", {}), "bookmarks.activities")
+
+
+@dataclass
+class JobInFlight:
+    """An export job this sync relies on, and how many of its fragments were emitted."""
+
+    window: ExportWindow
+    activity_type: str
+    job_id: str
+    fragments_emitted: int = 0
+
+    def to_state(self) -> dict[str, Any]:
+        """Serialisable form for the state message."""
+        return {
+            "export_type": self.window.export_type,
+            "start_date": self.window.start.isoformat(),
+            "end_date": self.window.end.isoformat(),
+            "activity_type": self.activity_type,
+            "job_id": self.job_id,
+            "fragments_emitted": self.fragments_emitted,
+        }
+
+    @classmethod
+    def from_state(cls, entry: Any) -> JobInFlight:
+        """Rebuild from a state entry written by ``to_state``."""
+        where = "bookmarks.activities.jobs[]"
+        entry = _object(entry, where)
+        missing = [k for k in ("export_type", "start_date", "end_date", "job_id") if k not in entry]
+        if missing:
+            raise StateError(where, f"a job lacks {', '.join(missing)}")
+        if entry["export_type"] not in ("snapshot", "delta"):
+            raise StateError(where, f"unknown export_type {entry['export_type']!r}")
+        emitted = entry.get("fragments_emitted", 0)
+        if isinstance(emitted, bool) or not isinstance(emitted, int) or emitted < 0:
+            raise StateError(where, f"fragments_emitted must be a whole number, got {emitted!r}")
+        start = parse_date(entry["start_date"], f"{where}.start_date")
+        end = parse_date(entry["end_date"], f"{where}.end_date")
+        if end < start:
+            raise StateError(where, f"end_date {end} is before start_date {start}")
+        return cls(
+            window=ExportWindow(entry["export_type"], start, end),
+            activity_type=str(entry.get("activity_type", "all")),
+            job_id=str(entry["job_id"]),
+            fragments_emitted=emitted,
+        )
+
+
+@dataclass
+class SnapshotProgress:
+    """A sequence of snapshot windows under way: the first sync, or a bounded backfill."""
+
+    # "initial" hands over to the delta cursor; "backfill" leaves the cursor alone; "reconcile"
+    # is followed by a delta window over what was processed while it ran.
+    kind: str
+    planned_on: dt.date
+    next_start: dt.date
+    last: dt.date
+
+    def to_state(self) -> dict[str, str]:
+        """Serialisable form for the state message."""
+        return {
+            "kind": self.kind,
+            "planned_on": self.planned_on.isoformat(),
+            "next_start": self.next_start.isoformat(),
+            "last": self.last.isoformat(),
+        }
+
+    @classmethod
+    def from_state(cls, entry: Any) -> SnapshotProgress:
+        """Rebuild from a state entry written by ``to_state``."""
+        where = "bookmarks.activities.snapshot"
+        entry = _object(entry, where)
+        kind = entry.get("kind", "initial")
+        if kind not in ("initial", "backfill", "reconcile"):
+            raise StateError(
+                f"{where}.kind", f"expected initial, backfill or reconcile, got {kind!r}"
+            )
+        return cls(
+            kind=kind,
+            planned_on=parse_date(entry.get("planned_on"), f"{where}.planned_on"),
+            next_start=parse_date(entry.get("next_start"), f"{where}.next_start"),
+            last=parse_date(entry.get("last"), f"{where}.last"),
+        )
