@@ -253,11 +253,18 @@ def test_a_table_without_a_key_index_is_still_upserted(
     assert [(row["id"], row["n"]) for row in rows] == [("a", 1), ("b", 2), ("c", 2)]
 
 
+@pytest.mark.parametrize(
+    "bad_line",
+    ["{not json", '{"id": "c", "n": "many"}'],
+    ids=["fails to stage", "fails to write"],
+)
 def test_state_is_passed_on_only_once_the_batch_before_it_is_committed(
-    postgres_server: Any, fresh: str, tmp_path: Path
+    postgres_server: Any, fresh: str, tmp_path: Path, bad_line: str
 ) -> None:
+    """The batch after a committed one is staged while that one is written; a failure in
+    either step leaves the earlier batch committed and its STATE alone passed on."""
     good = rows_file(tmp_path / "good.jsonl.gz", [{"id": "a"}])
-    bad = batch_file(tmp_path / "bad.jsonl.gz", ['{"id": "b"}', "{not json"])
+    bad = batch_file(tmp_path / "bad.jsonl.gz", ['{"id": "b"}', bad_line])
     messages = [
         schema_message("things", ["id"]),
         state_message(1),

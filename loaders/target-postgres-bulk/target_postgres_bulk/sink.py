@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -46,6 +48,18 @@ class StagedLines:
         return f"batch file {source.url}, line {line - first + 1}: {problem}"
 
 
+@dataclass
+class StagedBatch:
+    """A BATCH message's lines in staging, in their own open transaction, not yet written."""
+
+    connection: sqlalchemy.engine.Connection
+    transaction: sqlalchemy.engine.Transaction
+    closer: contextlib.ExitStack
+    plan: staging.UpsertPlan
+    lines: StagedLines
+    sources: list[BatchFile]
+
+
 class BulkPostgresSink(PostgresSink):
     """PostgresSink whose BATCH files go through COPY into staging and one upsert."""
 
@@ -55,34 +69,53 @@ class BulkPostgresSink(PostgresSink):
 
     def process_batch_files(self, encoding: BaseBatchFileEncoding, files: Sequence[str]) -> None:
         """Load a BATCH message's files in one transaction, then remove them."""
+        self.write(self.stage(encoding, files))
+
+    def stage(self, encoding: BaseBatchFileEncoding, files: Sequence[str]) -> StagedBatch:
+        """COPY the files' lines into staging, in a transaction left open for ``write``."""
         received = dt.datetime.now(dt.timezone.utc)
         storage = self.batch_config.storage if self.batch_config else None
         sources = batch_files(encoding, list(files), storage)
-        with self.connector._connect() as connection, connection.begin():
-            table = self._prepared_table(connection)
+        table = self._prepared_table()
+        closer = contextlib.ExitStack()
+        try:
+            # Closing the connection with its transaction open rolls the transaction back.
+            connection = closer.enter_context(self.connector._connect())
+            transaction = connection.begin()
             plan = self.upsert_plan(table, connection.dialect, received)
             cursor = connection.connection.cursor()
             cursor.execute(staging.CREATE_STAGING)
             lines = StagedLines()
             for source in sources:
                 lines.add(source, self._copy_file(cursor, source))
-            self._write(cursor, plan, lines)
-        self.record_counter_metric.increment(lines.count)
-        if not self.config.get("keep_batch_files", False):
-            remove_all(sources, self.logger.warning)
+        except BaseException:
+            closer.close()
+            raise
+        return StagedBatch(connection, transaction, closer, plan, lines, sources)
 
-    def _prepared_table(self, connection: sqlalchemy.engine.Connection) -> sqlalchemy.Table:
+    def write(self, batch: StagedBatch) -> None:
+        """Upsert the staged lines and commit; then remove the files unless they are kept."""
+        with batch.closer:
+            self._write(batch.connection.connection.cursor(), batch.plan, batch.lines)
+            batch.transaction.commit()
+        self.record_counter_metric.increment(batch.lines.count)
+        if not self.config.get("keep_batch_files", False):
+            remove_all(batch.sources, self.logger.warning)
+
+    def _prepared_table(self) -> sqlalchemy.Table:
         """The target table, created or widened for this sink's schema once (a new SCHEMA
         message makes a new sink): reflecting it for every batch would cost more than some
-        batches take to load."""
+        batches take to load. Committed at once, so that other sessions staging the next
+        batches see the table's row type."""
         if self._bulk_table is None:
-            self._bulk_table = self.connector.prepare_table(
-                full_table_name=self.full_table_name,
-                schema=self.schema,
-                primary_keys=self.key_properties,
-                as_temp_table=False,
-                connection=connection,
-            )
+            with self.connector._connect() as connection, connection.begin():
+                self._bulk_table = self.connector.prepare_table(
+                    full_table_name=self.full_table_name,
+                    schema=self.schema,
+                    primary_keys=self.key_properties,
+                    as_temp_table=False,
+                    connection=connection,
+                )
         return self._bulk_table
 
     def upsert_plan(
