@@ -51,7 +51,12 @@ class DamagedFragmentError(TapPeopleAIError):
 
 
 class DownloadIncompleteError(TapPeopleAIError):
-    """A download ended early, took longer than allowed, or was cut off."""
+    """A download cannot be shown whole: cut off, empty, a compressed stream without its end,
+    a redirect chain without a body, or slower than allowed. Retried like a dropped connection."""
+
+
+class JobIncompleteError(TapPeopleAIError):
+    """A job's fragments hold fewer bytes than the ``results_size`` it announced."""
 
 
 class DownloadCancelledError(TapPeopleAIError):

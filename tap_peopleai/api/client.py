@@ -17,13 +17,15 @@ import requests
 
 from tap_peopleai.api import responses as api_responses
 from tap_peopleai.api.auth import SecretRedactor, TokenProvider
-from tap_peopleai.api.fragment_body import stream_body
+from tap_peopleai.api.fragment_body import BodyReceipt, stream_body
 from tap_peopleai.api.retry_policy import RetryPolicy
 from tap_peopleai.api.server_clock import ServerClock
-from tap_peopleai.errors import ApiError, AuthenticationError
+from tap_peopleai.errors import ApiError, AuthenticationError, DownloadIncompleteError
 from tap_peopleai.oplog.retry_log import RetryLog
 
 JOBS_PATH = "/pull/v1/export/activities/jobs"
+# Redirect hops a download follows before it counts as failed (a chain may never end).
+MAX_REDIRECTS = 5
 USER_AGENT = "tap-peopleai/0.1 (+singer-sdk)"
 
 T = TypeVar("T")
@@ -76,9 +78,12 @@ class PeopleAIClient:
 
     # Requests -----------------------------------------------------------------------------
 
-    def raise_for_status(self, response: requests.Response, doing: str) -> None:
-        """Raise a readable ApiError (retriable for 429 and 5xx) unless the response succeeded."""
-        api_responses.raise_for_status(response, doing, self.redactor)
+    def raise_for_status(
+        self, response: requests.Response, doing: str, redirected: bool = False
+    ) -> None:
+        """Raise a readable ApiError (retriable for 429 and 5xx, any status of a redirect
+        target) unless the response succeeded."""
+        api_responses.raise_for_status(response, doing, self.redactor, redirected)
 
     def _authorized(
         self,
@@ -166,35 +171,53 @@ class PeopleAIClient:
     # Downloads ----------------------------------------------------------------------------
 
     def download_fragment(
-        self, job_id: str, index: int, sink: IO[bytes], expected_bytes: int | None = None
-    ) -> bool:
-        """Stream fragment ``index`` of a job into ``sink``; False when it does not exist (404).
+        self,
+        job_id: str,
+        index: int,
+        sink: IO[bytes],
+        expected_bytes: int | None = None,
+        must_have_data: bool = False,
+    ) -> BodyReceipt | None:
+        """Stream fragment ``index`` of a job into ``sink``, shown whole; None on a 404.
 
         ``sink`` is rewound for every attempt, so a retried download never leaves a partial
-        copy behind. Gzip-encoded bodies are decoded. A redirect is followed without the
+        copy behind. A download that cannot be shown whole (see fragment_body.py; empty where
+        ``must_have_data``; a redirect chain longer than ``MAX_REDIRECTS`` or ending in anything
+        but a 200) is retried like a dropped connection. Redirects are followed without the
         bearer token (presigned storage URLs reject it and must never see it).
         """
         path = f"{JOBS_PATH}/{job_id}/data"
         doing = f"downloading fragment {index} of job {job_id}"
 
-        def attempt() -> bool:
+        def attempt() -> BodyReceipt | None:
             sink.seek(0)
             sink.truncate()
             response = self._authorized(
                 "GET", path, doing, params={"fragment": index}, stream=True, allow_redirects=False
             )
             hops = 0
-            while response.is_redirect and hops < 5:
-                location = urljoin(response.url, response.headers["Location"])
+            while response.is_redirect:
                 response.close()
+                if hops == MAX_REDIRECTS:
+                    msg = f"it was redirected more than {MAX_REDIRECTS} times"
+                    raise DownloadIncompleteError(msg)
+                location = urljoin(response.url, response.headers["Location"])
                 response = self._storage_get(location)
                 hops += 1
             with response:
-                if response.status_code == 404:
-                    return False
-                self.raise_for_status(response, doing)
-                stream_body(response, sink, doing, expected_bytes)
-            return True
+                status = response.status_code
+                if status == 404:
+                    return None
+                self.raise_for_status(response, doing, redirected=hops > 0)
+                if status != 200:
+                    where = "its redirect target" if hops else "it"
+                    msg = f"{where} answered HTTP {status} instead of 200 with the data"
+                    raise DownloadIncompleteError(msg)
+                receipt = stream_body(response, sink, doing, expected_bytes)
+            if must_have_data and receipt.decoded_bytes == 0:
+                msg = "it answered an empty body, although the job announced data"
+                raise DownloadIncompleteError(msg)
+            return receipt
 
         return self.with_retries(attempt, doing)
 

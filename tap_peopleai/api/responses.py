@@ -35,19 +35,26 @@ def describe_error_body(response: requests.Response, redact: Redact) -> str:
     return redact(text[:500])
 
 
-def raise_for_status(response: requests.Response, doing: str, redact: Redact) -> None:
-    """Raise a readable ApiError (retriable for 429 and 5xx) unless the response succeeded."""
+def raise_for_status(
+    response: requests.Response, doing: str, redact: Redact, redirected: bool = False
+) -> None:
+    """Raise a readable ApiError unless the response succeeded: retriable for 429 and 5xx, and
+    for any status of the storage a download was ``redirected`` to (a presigned URL may have
+    expired, and asking the API again gives a fresh one)."""
     status = response.status_code
     if status < 400:
         return
     detail = describe_error_body(response, redact)
-    msg = f"HTTP {status} from the People.ai API while {doing}: {detail}"
-    if status == 403:
+    if redirected:  # object storage's error pages may echo the presigned URL: their kind only
+        detail = detail.split(":", 1)[0]
+    source = "the storage the API redirected to" if redirected else "the People.ai API"
+    msg = f"HTTP {status} from {source} while {doing}: {detail}"
+    if status == 403 and not redirected:
         msg += (
             ". The key may lack access to the export: it must be an *Activity* API key "
             "(Settings → API Key Management)"
         )
-    if status == 429 or status >= 500:
+    if redirected or status == 429 or status >= 500:
         raise RetriableApiError(msg, status, detail)
     raise ApiError(msg, status, detail)
 
@@ -81,9 +88,12 @@ def created_job(response: requests.Response, doing: str) -> dict[str, Any]:
         job = response.json()
     except ValueError:
         job = None
-    if not isinstance(job, dict) or "job_id" not in job:
-        msg = f"Unexpected answer while {doing}: no `job_id` in {response.text[:200]!r}"
+    job_id = job.get("job_id") if isinstance(job, dict) else None
+    readable = isinstance(job_id, (int, str)) and not isinstance(job_id, bool)
+    if not readable or not str(job_id).strip() or "/" in str(job_id):
+        msg = f"Unexpected answer while {doing}: no usable `job_id` in {response.text[:200]!r}"
         raise RetriableApiError(msg, response.status_code)
+    assert isinstance(job, dict)
     return job
 
 

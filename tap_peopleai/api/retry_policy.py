@@ -83,6 +83,12 @@ class RetryPolicy:
                     "its CA certificate file (PEM)."
                 )
             raise TapPeopleAIError(msg) from exc
+        except DownloadIncompleteError as exc:
+            msg = (
+                f"Gave up after {self.max_tries} attempts while {doing}: it stayed incomplete "
+                f"({exc}). Nothing of it was acknowledged; the next sync downloads it again."
+            )
+            raise TapPeopleAIError(msg) from exc
         except TRANSIENT_NETWORK_ERRORS as exc:
             # The exception text may hold a presigned storage URL: name only its kind.
             msg = (

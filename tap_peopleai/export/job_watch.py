@@ -42,14 +42,14 @@ class JobWatch:
         """The job's status as just read from the API."""
         run.state = status.state
         detail = ""
-        if status.state == "completed":
+        if status.is_completed:
             size = f", {status.results_size:,} bytes" if status.results_size is not None else ""
             detail = f"{status.fragments_reported} fragment(s){size}"
         self.report.job_seen(run.job, status.state_label, detail=detail)
         self._note_completion(run, status)
 
     def _note_completion(self, run: JobRun, status: ApiJob) -> None:
-        if status.state == "completed":
+        if status.is_completed:
             self.report.job_completed(run.job, status.fragments_reported, status.results_size)
 
     def dropped(self, run: JobRun) -> None:

@@ -18,7 +18,7 @@ from types import TracebackType
 
 from tap_peopleai.api.client import PeopleAIClient
 from tap_peopleai.api.jobs import ApiJob
-from tap_peopleai.errors import DamagedFragmentError, FragmentGoneError
+from tap_peopleai.errors import DamagedFragmentError, FragmentGoneError, JobIncompleteError
 from tap_peopleai.export.downloads import FragmentDownloader, FragmentFile, SpoolDirectory
 from tap_peopleai.export.scheduler import JobScheduler, SyncContext
 from tap_peopleai.interrupts import GUARD
@@ -203,6 +203,9 @@ class ExportPipeline:
                         # Fragments already emitted are emitted again from the new job:
                         # duplicates, never a hole.
                         self.scheduler.replace(run, f"lost its files ({exc})")
+                    except JobIncompleteError as exc:
+                        # Which fragment fell short is unknown: the window is exported anew.
+                        self.scheduler.replace(run, f"stayed incomplete: {exc}")
                 self._windows_done(self.acks.close_window())
         finally:
             # An interrupted sync does not wait for downloads: the process exits right after.
@@ -212,7 +215,11 @@ class ExportPipeline:
         """Record that the ``records`` of ``fragment`` were all emitted, and checkpoint."""
         done = self.acks.acknowledge(fragment)
         fragment.discard()
-        fragment.job.fragments_emitted = fragment.index + 1
+        job = fragment.job
+        job.fragments_emitted = fragment.index + 1
+        if fragment.receipt is not None:
+            job.bytes_decoded += fragment.receipt.decoded_bytes
+            job.bytes_on_wire += fragment.receipt.wire_bytes
         self.fragments_emitted += 1
         self.sync.checkpoint()
         self.report.fragment_emitted(records)

@@ -146,6 +146,9 @@ class JobScheduler:
         """Create the window's job again (once); a second failure stops the sync."""
         window = run.job.window
         if run.replaced_ids:
+            # Nothing of the window is resumed from this job: the next sync exports it afresh.
+            self.sync.progress.drop_job(run.job)
+            self.sync.checkpoint()
             msg = (
                 f"Export job {run.job.job_id} for {window.describe()} {why}, after job "
                 f"{', '.join(run.replaced_ids)} for the same window failed too. Check the "
@@ -197,11 +200,11 @@ class JobScheduler:
                 continue
             status = ApiJob.from_api(body)
             self.watch.observed(run, status)
-            if status.state == "completed":
+            if status.is_completed:
                 self.watch.done_waiting()
                 return run, status
             if status.has_failed:
-                run = self.replace(run, f"ended {status.state_label}")
+                run = self.replace(run, status.failure)
                 continue
             waited = time.monotonic() - run.started_waiting
             if waited > self.settings.job_timeout:

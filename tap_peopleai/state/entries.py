@@ -50,6 +50,10 @@ class JobInFlight:
     activity_type: str
     job_id: str
     fragments_emitted: int = 0
+    # What the emitted fragments held, decoded and on the wire: with the rest, it must reach
+    # the job's results_size (a state without them counts 0 and the check asks for the job anew).
+    bytes_decoded: int = 0
+    bytes_on_wire: int = 0
 
     def to_state(self) -> dict[str, Any]:
         """Serialisable form for the state message."""
@@ -60,6 +64,8 @@ class JobInFlight:
             "activity_type": self.activity_type,
             "job_id": self.job_id,
             "fragments_emitted": self.fragments_emitted,
+            "bytes_decoded": self.bytes_decoded,
+            "bytes_on_wire": self.bytes_on_wire,
         }
 
     @classmethod
@@ -72,9 +78,13 @@ class JobInFlight:
             raise StateError(where, f"a job lacks {', '.join(missing)}")
         if entry["export_type"] not in ("snapshot", "delta"):
             raise StateError(where, f"unknown export_type {entry['export_type']!r}")
-        emitted = entry.get("fragments_emitted", 0)
-        if isinstance(emitted, bool) or not isinstance(emitted, int) or emitted < 0:
-            raise StateError(where, f"fragments_emitted must be a whole number, got {emitted!r}")
+        counts = {
+            key: entry.get(key, 0)
+            for key in ("fragments_emitted", "bytes_decoded", "bytes_on_wire")
+        }
+        for key, count in counts.items():
+            if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+                raise StateError(where, f"{key} must be a whole number, got {count!r}")
         start = parse_date(entry["start_date"], f"{where}.start_date")
         end = parse_date(entry["end_date"], f"{where}.end_date")
         if end < start:
@@ -83,7 +93,7 @@ class JobInFlight:
             window=ExportWindow(entry["export_type"], start, end),
             activity_type=str(entry.get("activity_type", "all")),
             job_id=str(entry["job_id"]),
-            fragments_emitted=emitted,
+            **counts,
         )
 
 

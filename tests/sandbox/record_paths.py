@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from peopleai_sandbox.extras import EARLY_TOP_LEVEL, LATE_TOP_LEVEL, NESTED
+from peopleai_sandbox.dataset.extras import EARLY_TOP_LEVEL, LATE_TOP_LEVEL, NESTED
 
 # NESTED's container names -> the path prefix of their keys
 CONTAINER_PATHS = {

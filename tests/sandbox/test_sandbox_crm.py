@@ -8,7 +8,7 @@ from datetime import date
 from statistics import median
 
 from peopleai_sandbox import RunningSandbox
-from peopleai_sandbox.crm import ACCOUNTS
+from peopleai_sandbox.dataset.crm import ACCOUNTS
 
 
 def test_the_crm_book_has_unique_ids_and_names_per_account() -> None:

@@ -137,3 +137,13 @@ class TapProcess:
     def last_state(self) -> dict[str, Any] | None:
         states = [m["value"] for m in self.messages if m["type"] == "STATE"]
         return states[-1] if states else None
+
+
+def one_error_line(run: CliRun | TapProcess) -> str:
+    """The one ERROR line a failed tap run printed, checked: no traceback, no SDK notice."""
+    stderr = run.stderr
+    errors = [line for line in stderr.splitlines() if "ERROR" in line]
+    assert len(errors) == 1, stderr[-3000:]
+    assert "Traceback" not in stderr, stderr[-3000:]
+    assert "An unhandled error occurred" not in stderr
+    return errors[0]

@@ -13,6 +13,17 @@ from tests.support.processes import TapProcess
 from tests.support.tap_runs import NOW, START, run_tap, tap_config
 from tests.support.truth import Warehouse
 
+# The faults whose answers look whole and are not (counted as fault_<kind>).
+SPOILED_ANSWERS = (
+    "truncated_gzip",
+    "empty_download",
+    "short_download",
+    "endless_redirect",
+    "empty_redirect",
+    "unknown_state",
+    "missing_state",
+)
+
 
 def bookmark_of(state):  # type: ignore[no-untyped-def]
     return state["bookmarks"]["activities"]
@@ -126,6 +137,14 @@ def test_fault_soak_with_kills_and_days_passing_loses_nothing(
             job_failure_rate=0.05,
             stuck_job_rate=0.05,
             html_error_bodies=True,
+            # answers that look whole and are not (see README, What the tap promises)
+            truncated_gzip_rate=0.1,
+            empty_download_rate=0.05,
+            short_download_rate=0.03,
+            endless_redirect_rate=0.05,
+            empty_redirect_rate=0.05,
+            unknown_state_rate=0.1,
+            missing_state_rate=0.1,
         ),
     )
     config = tap_config(
@@ -169,6 +188,10 @@ def test_fault_soak_with_kills_and_days_passing_loses_nothing(
         )
     assert figures["kills"] >= 3
     assert stats["faults_injected"] > 20
+    spoiled = {kind: stats[f"fault_{kind}"] for kind in SPOILED_ANSWERS}
+    with capsys.disabled():
+        print(f"soak: answers that looked whole and were not: {spoiled}")
+    assert sum(spoiled.values()) >= 5
 
 
 def test_fragments_that_vanish_midway_make_the_tap_export_the_window_again(

@@ -12,9 +12,9 @@ from typing import Any
 
 import orjson
 
-from .clock import SandboxClock
-from .errors import ApiError
-from .stats import Counters
+from peopleai_sandbox.errors import ApiError
+from peopleai_sandbox.models.clock import SandboxClock
+from peopleai_sandbox.models.stats import Counters
 
 # A soak test issues thousands of tokens: past this many, expired ones are forgotten.
 _TOKENS_KEPT = 1000

@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from .times import SECOND_US, format_timestamp
+from peopleai_sandbox.times import SECOND_US, format_timestamp
 
 UNCOERCIBLE_DURATIONS = ("about an hour", "n/a", "1h 30m")
 CREATED_FORMATS = ("space", "offset", "epoch_ms", "rfc1123", "basic")

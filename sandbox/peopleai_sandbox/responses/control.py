@@ -13,12 +13,12 @@ from typing import Any
 
 import orjson
 
-from .backend import ExportBackend
-from .config import Faults
-from .data import TruthRow
-from .errors import ApiError
-from .messages import Request, Response
-from .urls import CONTROL_ROUTES, resolve
+from peopleai_sandbox.dataset.universe import TruthRow
+from peopleai_sandbox.errors import ApiError
+from peopleai_sandbox.models.backend import ExportBackend
+from peopleai_sandbox.responses.messages import Request, Response
+from peopleai_sandbox.settings.faults import Faults
+from peopleai_sandbox.urls import CONTROL_ROUTES, resolve
 
 Handler = Callable[[Request], Response]
 

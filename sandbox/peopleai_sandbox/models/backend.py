@@ -15,18 +15,20 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from .clock import SandboxClock
-from .config import Faults, SandboxConfig
-from .data import ActivityUniverse, TruthRow
-from .downloads import DownloadPlan, plan_download
-from .erasures import ActivityLookup, Erasure, ErasureLedger
-from .errors import ApiError
-from .faults import FaultDice
-from .job_queue import JobQueue
-from .jobs import ExportRequest, Job, job_document, validate_request
-from .stats import Counters
-from .tokens import TokenStore
-from .truth import GroundTruth
+from peopleai_sandbox.dataset.universe import ActivityUniverse, TruthRow
+from peopleai_sandbox.errors import ApiError
+from peopleai_sandbox.models.clock import SandboxClock
+from peopleai_sandbox.models.downloads import DownloadPlan, plan_download
+from peopleai_sandbox.models.erasures import ActivityLookup, ErasureLedger
+from peopleai_sandbox.models.fault_dice import FaultDice
+from peopleai_sandbox.models.job_queue import JobQueue
+from peopleai_sandbox.models.jobs import ExportRequest, Job, job_document, validate_request
+from peopleai_sandbox.models.stats import Counters
+from peopleai_sandbox.models.tokens import TokenStore
+from peopleai_sandbox.models.truth import GroundTruth
+from peopleai_sandbox.settings.config import SandboxConfig
+from peopleai_sandbox.settings.erasures import Erasure
+from peopleai_sandbox.settings.faults import Faults
 
 
 class ExportBackend:

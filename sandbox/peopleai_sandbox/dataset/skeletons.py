@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
-from .times import DAY_US, HOUR_US, SECOND_US
+from peopleai_sandbox.times import DAY_US, HOUR_US, SECOND_US
 
 # Bounds of how far an activity's times can lie from its first ingest time; selection scans the
 # index range these bounds allow, so they must hold for every generated activity.

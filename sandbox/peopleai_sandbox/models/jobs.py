@@ -12,11 +12,11 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from .config import Variants
-from .erasures import ErasureSet
-from .errors import ApiError
-from .render import Fragment
-from .times import to_us
+from peopleai_sandbox.errors import ApiError
+from peopleai_sandbox.models.erasures import ErasureSet
+from peopleai_sandbox.models.fragments import Fragment
+from peopleai_sandbox.settings.config import Variants
+from peopleai_sandbox.times import to_us
 
 EXPORT_TYPES = ("snapshot", "delta")
 ACTIVITY_TYPES = ("email", "meeting", "call", "all")
@@ -155,6 +155,8 @@ def job_document(job: Job, variants: Variants) -> dict[str, Any]:
         "job_end_time": _rfc3339(job.ended_at),
         "results_size": job.results_size,
     }
+    if not job.state:  # a fault: the job object lost its state field
+        del document["state"]
     if job.state == "Completed":
         count = job.fragment_count
         if count == 0:

@@ -2,7 +2,7 @@
 
 A record is drawn from a random stream keyed by (seed, activity index); each later version
 changes it with a stream of its own, so version ``n`` is version ``n - 1`` re-processed. Nothing
-here decides *which* records an export holds (that is ``data``); only what one record says.
+here decides *which* records an export holds (that is ``universe``); only what one record says.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
-from .crm import ACCOUNTS, Account
-from .pools import (
+from peopleai_sandbox.dataset.crm import ACCOUNTS, Account
+from peopleai_sandbox.dataset.pools import (
     FILE_NAMES,
     FIRST_NAMES,
     LAST_NAMES,
@@ -27,8 +27,8 @@ from .pools import (
     TEAMS,
     TITLES,
 )
-from .skeletons import Skeleton
-from .times import SECOND_US, format_timestamp
+from peopleai_sandbox.dataset.skeletons import Skeleton
+from peopleai_sandbox.times import SECOND_US, format_timestamp
 
 
 class FastRandom(random.Random):

@@ -12,11 +12,11 @@ from typing import Any
 
 import orjson
 
-from .clock import SandboxClock
-from .data import ActivityUniverse, TruthRow
-from .erasures import ErasureLedger, ErasureSet
-from .jobs import ExportRequest
-from .times import to_us
+from peopleai_sandbox.dataset.universe import ActivityUniverse, TruthRow
+from peopleai_sandbox.models.clock import SandboxClock
+from peopleai_sandbox.models.erasures import ErasureLedger, ErasureSet
+from peopleai_sandbox.models.jobs import ExportRequest
+from peopleai_sandbox.times import to_us
 
 
 class GroundTruth:

@@ -17,12 +17,13 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
-from .clock import SandboxClock
-from .downloads import DownloadPlan
-from .errors import ApiError, xml_error
-from .faults import FaultInjector
-from .messages import Download, Request, Response
-from .stats import Counters
+from peopleai_sandbox.errors import ApiError
+from peopleai_sandbox.models.clock import SandboxClock
+from peopleai_sandbox.models.downloads import DownloadPlan
+from peopleai_sandbox.models.stats import Counters
+from peopleai_sandbox.responses.error_bodies import xml_error
+from peopleai_sandbox.responses.faults import FaultInjector
+from peopleai_sandbox.responses.messages import Download, Request, Response
 
 STORAGE_BUCKET = "peopleai-exports"
 PRESIGN_EXPIRES_SECONDS = 300

@@ -1,20 +1,21 @@
-"""Injected faults: reproducible draws, and the decisions that turn them into failures.
+"""Injected faults: the decisions that turn reproducible draws into failed or spoiled answers.
 
-Every decision is a seeded hash of (seed, kind, per-kind counter), so a run is reproducible.
+The draws are ``models.fault_dice``'s, so a run is reproducible.
 Faults are bounded: a dropped or garbled download of a resource is always followed by a clean
 one, so at rate 1.0 every *other* attempt fails and a client that retries makes progress.
 """
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections.abc import Callable
 
-from .config import Faults
-from .errors import HTTP_REASONS, ApiError, ErrorRenderer, html_error_page, xml_error
-from .messages import Response
-from .stats import Counters
+from peopleai_sandbox.errors import HTTP_REASONS, ApiError
+from peopleai_sandbox.models.fault_dice import FaultDice
+from peopleai_sandbox.models.stats import Counters
+from peopleai_sandbox.responses.error_bodies import ErrorRenderer, html_error_page, xml_error
+from peopleai_sandbox.responses.messages import Response
+from peopleai_sandbox.settings.faults import Faults
 
 INJECTED_STATUSES = (429, 500, 502, 503)
 _API_MESSAGES = {
@@ -23,37 +24,6 @@ _API_MESSAGES = {
     502: "Bad gateway",
     503: "Service temporarily unavailable",
 }
-# what a job's fault draw makes of it; "stuck" jobs stay Queued forever
-JOB_OUTCOMES = ("Failed", "Canceled", "stuck", "Completed")
-
-
-class FaultDice:
-    """Reproducible draws in [0, 1), one independent stream per kind of decision."""
-
-    def __init__(self, seed: int) -> None:
-        self._seed = seed
-        self._lock = threading.Lock()
-        self._rolled: dict[str, int] = {}
-
-    def roll(self, kind: str) -> float:
-        """Next draw of the stream ``kind``."""
-        with self._lock:
-            number = self._rolled.get(kind, 0)
-            self._rolled[kind] = number + 1
-        digest = hashlib.blake2b(f"{self._seed}|{kind}|{number}".encode(), digest_size=8).digest()
-        return int.from_bytes(digest, "little") / 2**64
-
-
-def job_outcome(faults: Faults, draw: float) -> str:
-    """How a new job will end, from one draw: Failed, Canceled, stuck (Queued forever) or
-    Completed."""
-    if draw < faults.job_failure_rate:
-        return "Failed"
-    if draw < faults.job_failure_rate + faults.job_cancel_rate:
-        return "Canceled"
-    if draw < faults.job_failure_rate + faults.job_cancel_rate + faults.stuck_job_rate:
-        return "stuck"
-    return "Completed"
 
 
 class FaultInjector:
@@ -104,10 +74,13 @@ class FaultInjector:
     def spoils_download(self, kind: str, rate: float, resource: tuple[str, str]) -> bool:
         """Whether this download of ``resource`` (job id, fragment) suffers fault ``kind``.
 
-        A faulted download is always followed by a clean one of the same resource.
+        A faulted download is followed by a clean one of the same resource, unless the
+        download faults are persistent.
         """
         draw = self._dice.roll(kind)
         key = (kind, *resource)
+        if self._settings().persistent_download_faults:
+            return draw < rate
         with self._lock:
             if key in self._faulted_downloads:
                 self._faulted_downloads.discard(key)

@@ -1,25 +1,26 @@
-"""What a data request serves: which fragments (the plan), then their bytes as segments.
+"""The bytes of a download: a plan's fragments (``models.downloads``) as segments.
 
 A download is assembled as a list of segments, each either bytes or a range of a fragment file,
 so that clean ranges go out with ``sendfile`` while faults splice in garbled or truncated lines,
-and line noise adds its prefix and suffix. ``transfer`` puts the segments on the wire.
+and line noise adds its prefix and suffix. ``wire.transfer`` puts the segments on the wire.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import orjson
 
-from .config import Faults, Variants
-from .errors import ApiError
-from .faults import FaultDice, FaultInjector
-from .jobs import Job
-from .render import Fragment
-from .stats import Counters
+from peopleai_sandbox.models.downloads import DownloadPlan
+from peopleai_sandbox.models.fault_dice import FaultDice
+from peopleai_sandbox.models.fragments import Fragment
+from peopleai_sandbox.models.stats import Counters
+from peopleai_sandbox.responses.faults import FaultInjector
+from peopleai_sandbox.responses.mutations import gzip_body
+from peopleai_sandbox.settings.config import Variants
+from peopleai_sandbox.settings.faults import Faults
 
 # Line number (1-based) of the invalid line that Faults.persistent_bad_line puts in fragment 0.
 PERSISTENT_BAD_LINE = 3
@@ -27,16 +28,7 @@ NOISE_PREFIX = b"\xef\xbb\xbf"
 NOISE_SUFFIX = b"\x00\x00\x00\x00"
 
 Segment = bytes | tuple[Path, int, int]
-
-
-@dataclass(frozen=True)
-class DownloadPlan:
-    """What one data request serves: which fragments, in order, of which job."""
-
-    job: Job
-    fragments: tuple[Fragment, ...]
-    fragment_index: int | None
-    whole: bool
+_READ_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -47,38 +39,9 @@ class AssembledDownload:
     total: int
     cut_after: int | None  # a dropped connection: bytes sent before hanging up
     bandwidth: int | None
-    gzip: bool
-
-
-def plan_download(job: Job, fragment: str | None, data_without_fragment: str) -> DownloadPlan:
-    """Decide what a data request serves; raise 404/409/400 ApiErrors like the service."""
-    job_id = str(job.public_id)
-    if job.state != "Completed":
-        raise ApiError(
-            409,
-            "conflict",
-            f"export job {job_id} is {job.state}: its data can be downloaded once it is Completed",
-        )
-    fragments = tuple(job.fragments)
-    if fragment is None:
-        if data_without_fragment == "first":
-            return DownloadPlan(job, fragments[:1], None, whole=False)
-        return DownloadPlan(job, fragments, None, whole=True)
-    if not re.fullmatch(r"\d{1,9}", fragment):
-        raise ApiError(
-            400, "bad_request", f"fragment must be a non-negative integer, not {fragment!r}"
-        )
-    index = int(fragment)
-    if index == 0 and not fragments:
-        return DownloadPlan(job, (), 0, whole=False)
-    if index >= len(fragments):
-        raise ApiError(
-            404,
-            "not_found",
-            f"fragment {index} of export job {job_id} does not exist: the job has "
-            f"{len(fragments)} fragment(s), numbered 0 to {len(fragments) - 1}",
-        )
-    return DownloadPlan(job, (fragments[index],), index, whole=False)
+    gzip: bool  # compressed on the fly, chunked
+    # The segments are already encoded so (a truncated gzip stream), sent with Content-Length.
+    content_encoding: str | None = None
 
 
 def assemble(
@@ -128,7 +91,78 @@ def assemble(
     bandwidth = faults.bandwidth_bytes_per_second
     if bandwidth is not None:
         counters.count_fault("throttled_download")
-    return AssembledDownload(segments, total, cut_after, bandwidth, variants.gzip)
+    assembled = AssembledDownload(segments, total, cut_after, bandwidth, variants.gzip)
+    return spoil_whole(assembled, faults, injector, dice, counters, resource)
+
+
+def spoil_whole(
+    download: AssembledDownload,
+    faults: Faults,
+    injector: FaultInjector,
+    dice: FaultDice,
+    counters: Counters,
+    resource: tuple[str, str],
+) -> AssembledDownload:
+    """An empty body, a body cut at a line boundary with a matching Content-Length, or one sent
+    gzip-encoded and stopped at a flush point, when those faults are drawn (built in memory)."""
+    empty = injector.spoils_download("empty_download", faults.empty_download_rate, resource)
+    short = injector.spoils_download("short_download", faults.short_download_rate, resource)
+    gzipped = injector.spoils_download("truncated_gzip", faults.truncated_gzip_rate, resource)
+    if download.total == 0 or not (empty or short or gzipped):
+        return download
+    body = b"".join(iter_chunks(download.segments, None))
+    if empty:
+        counters.count_fault("empty_download")
+        return replace(download, segments=[], total=0, cut_after=None)
+    kept = body[: line_boundary(body, 0.2 + 0.6 * dice.roll("short_at"))]
+    if short:
+        counters.count_fault("short_download")
+        return replace(download, segments=[kept], total=len(kept), cut_after=None)
+    counters.count_fault("truncated_gzip")
+    encoded = gzip_body(kept, finish=False)
+    return replace(
+        download,
+        segments=[encoded],
+        total=len(encoded),
+        cut_after=None,
+        gzip=False,
+        content_encoding="gzip",
+    )
+
+
+def line_boundary(body: bytes, fraction: float) -> int:
+    """The end of a line near ``fraction`` of the body, short of its end (0: no line fits)."""
+    return body.rfind(b"\n", 0, min(len(body) - 1, int(len(body) * fraction))) + 1
+
+
+def iter_chunks(segments: list[Segment], limit: int | None) -> Iterator[bytes]:
+    """The bytes of the segments, at most ``limit`` of them."""
+    remaining = limit
+    for segment in segments:
+        if isinstance(segment, bytes):
+            pieces: Iterator[bytes] = iter((segment,))
+        else:
+            pieces = _file_chunks(*segment)
+        for piece in pieces:
+            if remaining is None:
+                yield piece
+                continue
+            if remaining <= 0:
+                return
+            allowed = piece[:remaining]
+            remaining -= len(allowed)
+            yield allowed
+
+
+def _file_chunks(path: Path, offset: int, length: int) -> Iterator[bytes]:
+    with path.open("rb") as handle:
+        handle.seek(offset)
+        while length > 0:
+            piece = handle.read(min(_READ_CHUNK, length))
+            if not piece:
+                return
+            length -= len(piece)
+            yield piece
 
 
 def _read_line(fragment: Fragment, line: int) -> bytes:

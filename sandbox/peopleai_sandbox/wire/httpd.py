@@ -20,11 +20,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
-from .clock import SandboxClock
-from .downloads import AssembledDownload, DownloadPlan
-from .messages import Download, Request, Response
-from .stats import Counters
-from .transfer import send_download_body
+from peopleai_sandbox.models.clock import SandboxClock
+from peopleai_sandbox.models.downloads import DownloadPlan
+from peopleai_sandbox.models.stats import Counters
+from peopleai_sandbox.responses.downloads import AssembledDownload
+from peopleai_sandbox.responses.messages import Download, Request, Response
+from peopleai_sandbox.wire.transfer import send_download_body
 
 
 class Site(Protocol):
@@ -177,8 +178,11 @@ class SiteHandler(BaseHTTPRequestHandler):
         if answer.close:
             self.close_connection = True
         self.send_response(answer.status)
-        self.send_header("Content-Type", answer.content_type)
-        self.send_header("Content-Length", str(len(answer.body)))
+        if answer.content_type:
+            self.send_header("Content-Type", answer.content_type)
+        length = len(answer.body) if answer.declared_length is None else answer.declared_length
+        if length >= 0:
+            self.send_header("Content-Length", str(length))
         if self.close_connection:
             self.send_header("Connection", "close")
         for name, value in answer.headers.items():
@@ -200,6 +204,8 @@ class SiteHandler(BaseHTTPRequestHandler):
             self.send_header("Transfer-Encoding", "chunked")
         else:
             self.send_header("Content-Length", str(download.total))
+            if download.content_encoding:
+                self.send_header("Content-Encoding", download.content_encoding)
         self.end_headers()
         sent = 0
         try:

@@ -29,6 +29,14 @@ STAT_KEYS = (
     "fault_job_failed",
     "fault_job_canceled",
     "fault_stuck_job",
+    "fault_unknown_state",
+    "fault_missing_state",
+    "fault_empty_download",
+    "fault_short_download",
+    "fault_truncated_gzip",
+    "fault_endless_redirect",
+    "fault_empty_redirect",
+    "fault_mutation",
     "storage_requests",
 )
 

@@ -8,14 +8,24 @@ drift apart.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
-from .erasures import ERASE_FLAG_FORMAT, Erasure
+from peopleai_sandbox.settings.erasures import ERASE_FLAG_FORMAT, Erasure
+from peopleai_sandbox.settings.faults import Faults
+from peopleai_sandbox.settings.options import (
+    UTC,
+    check_choice,
+    check_rate,
+    option,
+    parse_days,
+    parse_timestamp,
+)
 
-UTC = timezone.utc
+# Faults, option and parse_timestamp live in modules of their own; the CLI and the rest of the
+# sandbox read every setting from here.
+__all__ = ["Faults", "SandboxConfig", "Variants", "option", "parse_days", "parse_timestamp"]
 
 FRAGMENT_FIELDS = ("fragment", "fragments")
 FRAGMENT_VALUES = ("count", "highest_index")
@@ -25,57 +35,6 @@ JOB_ID_TYPES = ("int", "str")
 TIMESTAMP_STYLES = ("z", "naive", "fractional", "mixed")
 ERROR_SHAPES = ("simple", "spring")
 LIMIT_STATUSES = (429, 400, 409)
-
-
-def option(
-    default: Any,
-    help_text: str,
-    choices: tuple[Any, ...] | None = None,
-    *,
-    flag: str | None = None,
-    parse: Callable[[str], Any] | None = None,
-    default_text: str | None = None,
-    repeat: bool = False,
-    metavar: str | None = None,
-) -> Any:
-    """A dataclass field whose metadata the CLI turns into a flag.
-
-    ``flag`` overrides the flag name (default ``--field-name``), ``parse`` converts the flag's
-    text (default: from the field's type), ``default_text`` shows the default in the help;
-    a ``repeat`` flag may be given several times and makes a tuple; ``metavar`` names the
-    flag's value in the help.
-    """
-    metadata = {
-        "help": help_text,
-        "choices": choices,
-        "flag": flag,
-        "parse": parse,
-        "default_text": default_text,
-        "repeat": repeat,
-        "metavar": metavar,
-    }
-    return field(default=default, metadata=metadata)
-
-
-def parse_timestamp(value: str) -> datetime:
-    """An ISO 8601 instant (``Z`` or an offset; naive means UTC)."""
-    parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def parse_days(value: str) -> timedelta:
-    """A number of days (fractions and negative values allowed)."""
-    return timedelta(days=float(value))
-
-
-def _check_choice(owner: str, name: str, value: Any, choices: tuple[Any, ...]) -> None:
-    if value not in choices:
-        raise ValueError(f"{owner}.{name} must be one of {choices}, not {value!r}")
-
-
-def _check_rate(owner: str, name: str, value: float) -> None:
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(f"{owner}.{name} must be a rate between 0 and 1, not {value!r}")
 
 
 @dataclass(frozen=True)
@@ -147,62 +106,9 @@ class Variants:
         for f in dataclasses.fields(self):
             choices = f.metadata.get("choices")
             if choices:
-                _check_choice("Variants", f.name, getattr(self, f.name), choices)
+                check_choice("Variants", f.name, getattr(self, f.name), choices)
         if self.late_fields_after_days < 0:
             raise ValueError("Variants.late_fields_after_days must be 0 or more")
-
-
-@dataclass(frozen=True)
-class Faults:
-    """Injected failures; every decision is reproducible from the seed and a per-kind counter."""
-
-    http_error_rate: float = option(
-        0.0, "rate of random 429/500/502/503 answers on every API and storage endpoint"
-    )
-    html_error_bodies: bool = option(
-        False, "injected errors carry an HTML proxy page instead of a JSON body"
-    )
-    drop_download_rate: float = option(
-        0.0, "rate of downloads whose connection is closed midway (a retry is never dropped)"
-    )
-    corrupt_download_rate: float = option(
-        0.0, "rate of downloads with one garbled line (a retry is never garbled)"
-    )
-    persistent_bad_line: bool = option(
-        False, "line 3 of fragment 0 of every job is not valid JSON, on every download"
-    )
-    bandwidth_bytes_per_second: int | None = option(
-        None, "per-connection download bandwidth in bytes/s", default_text="unlimited"
-    )
-    job_failure_rate: float = option(0.0, "rate of jobs that end Failed")
-    job_cancel_rate: float = option(0.0, "rate of jobs that end Canceled")
-    stuck_job_rate: float = option(
-        0.0, "rate of jobs that stay Queued forever (they count towards the 10-job limit)"
-    )
-
-    def __post_init__(self) -> None:
-        for name in (
-            "http_error_rate",
-            "drop_download_rate",
-            "corrupt_download_rate",
-            "job_failure_rate",
-            "job_cancel_rate",
-            "stuck_job_rate",
-        ):
-            _check_rate("Faults", name, float(getattr(self, name)))
-        if self.job_failure_rate + self.job_cancel_rate + self.stuck_job_rate > 1.0:
-            raise ValueError("Faults: job_failure_rate + job_cancel_rate + stuck_job_rate > 1")
-        if self.bandwidth_bytes_per_second is not None and self.bandwidth_bytes_per_second <= 0:
-            raise ValueError("Faults.bandwidth_bytes_per_second must be positive or None")
-
-    @classmethod
-    def from_mapping(cls, values: dict[str, Any]) -> Faults:
-        """Build Faults from a JSON-like mapping, rejecting unknown keys."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"unknown fault settings: {', '.join(unknown)}")
-        return cls(**values)
 
 
 DEFAULT_EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
@@ -269,8 +175,8 @@ class SandboxConfig:
             raise ValueError("SandboxConfig.activities_per_day must be in 1..86400000")
         if self.fragment_records <= 0:
             raise ValueError("SandboxConfig.fragment_records must be positive")
-        _check_rate("SandboxConfig", "reprocess_rate", self.reprocess_rate)
-        _check_rate("SandboxConfig", "scheduled_meeting_rate", self.scheduled_meeting_rate)
+        check_rate("SandboxConfig", "reprocess_rate", self.reprocess_rate)
+        check_rate("SandboxConfig", "scheduled_meeting_rate", self.scheduled_meeting_rate)
         if self.max_running <= 0 or self.max_queued < self.max_running:
             raise ValueError("SandboxConfig needs 0 < max_running <= max_queued")
         if self.token_ttl_seconds <= 0:

@@ -6,12 +6,9 @@ import socket
 import time
 import zlib
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Protocol
 
-from .downloads import AssembledDownload, Segment
-
-_SEND_CHUNK = 1 << 20
+from peopleai_sandbox.responses.downloads import AssembledDownload, Segment, iter_chunks
 
 
 class Writer(Protocol):
@@ -34,36 +31,7 @@ def send_download_body(
         return _send_gzip(wfile, segments, limit, bandwidth)
     if bandwidth is None:
         return _send_fast(connection, segments, limit)
-    return _send_throttled(wfile, _iter_chunks(segments, limit), bandwidth)
-
-
-def _iter_chunks(segments: list[Segment], limit: int | None) -> Iterator[bytes]:
-    remaining = limit
-    for segment in segments:
-        if isinstance(segment, bytes):
-            pieces: Iterator[bytes] = iter((segment,))
-        else:
-            pieces = _file_chunks(*segment)
-        for piece in pieces:
-            if remaining is None:
-                yield piece
-                continue
-            if remaining <= 0:
-                return
-            allowed = piece[:remaining]
-            remaining -= len(allowed)
-            yield allowed
-
-
-def _file_chunks(path: Path, offset: int, length: int) -> Iterator[bytes]:
-    with path.open("rb") as handle:
-        handle.seek(offset)
-        while length > 0:
-            piece = handle.read(min(_SEND_CHUNK, length))
-            if not piece:
-                return
-            length -= len(piece)
-            yield piece
+    return _send_throttled(wfile, iter_chunks(segments, limit), bandwidth)
 
 
 def _send_fast(connection: socket.socket, segments: list[Segment], limit: int | None) -> int:
@@ -133,7 +101,7 @@ def _send_gzip(
     compressor = zlib.compressobj(1, zlib.DEFLATED, 31)
 
     def compressed() -> Iterator[bytes]:
-        for chunk in _iter_chunks(segments, limit):
+        for chunk in iter_chunks(segments, limit):
             data = compressor.compress(chunk)
             if data:
                 yield data

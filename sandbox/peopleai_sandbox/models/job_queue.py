@@ -16,13 +16,14 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from .clock import SandboxClock
-from .config import Faults, SandboxConfig
-from .errors import ApiError
-from .faults import FaultDice, job_outcome
-from .jobs import ExportRequest, Job
-from .render import render_fragments
-from .stats import Counters
+from peopleai_sandbox.errors import ApiError
+from peopleai_sandbox.models.clock import SandboxClock
+from peopleai_sandbox.models.fault_dice import UNDOCUMENTED_STATE, FaultDice, job_outcome
+from peopleai_sandbox.models.fragments import render_fragments
+from peopleai_sandbox.models.jobs import ExportRequest, Job
+from peopleai_sandbox.models.stats import Counters
+from peopleai_sandbox.settings.config import SandboxConfig
+from peopleai_sandbox.settings.faults import Faults
 
 # What a job's export holds: (activity index, version) pairs, given the job.
 Selection = Callable[[Job], Iterator[tuple[int, int]]]
@@ -172,6 +173,12 @@ class JobQueue:
             job.state = "Canceled"
             self._counters.count("jobs_canceled")
             self._counters.count_fault("job_canceled")
+        elif job.outcome == UNDOCUMENTED_STATE:
+            job.state = UNDOCUMENTED_STATE
+            self._counters.count_fault("unknown_state")
+        elif job.outcome == "stateless":
+            job.state = ""  # the job object has no state field from now on
+            self._counters.count_fault("missing_state")
         else:
             job.state = "Completed"
             job.results_size = sum(fragment.size for fragment in job.fragments)

@@ -18,11 +18,10 @@ from typing import Any
 
 import orjson
 
-from .config import SandboxConfig
-from .drift import apply_type_drift
-from .extras import add_extra_fields
-from .records import FastRandom, build_record, mix
-from .skeletons import (
+from peopleai_sandbox.dataset.drift import apply_type_drift
+from peopleai_sandbox.dataset.extras import add_extra_fields
+from peopleai_sandbox.dataset.records import FastRandom, build_record, mix
+from peopleai_sandbox.dataset.skeletons import (
     TS_AFTER_FIRST_INGEST_MAX_US,
     TS_BEFORE_FIRST_INGEST_MAX_US,
     VERSION_SPAN_MAX_US,
@@ -32,7 +31,8 @@ from .skeletons import (
     may_be_reprocessed,
     skeleton_of,
 )
-from .times import DAY_US, day_start_us, from_us, rendered_us, to_us
+from peopleai_sandbox.settings.config import SandboxConfig
+from peopleai_sandbox.times import DAY_US, day_start_us, from_us, rendered_us, to_us
 
 __all__ = ["ActivityUniverse", "Skeleton", "TruthRow"]
 

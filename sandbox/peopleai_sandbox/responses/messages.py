@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 if TYPE_CHECKING:
-    from .downloads import DownloadPlan
+    from peopleai_sandbox.models.downloads import DownloadPlan
 
 
 @dataclass(frozen=True)
@@ -40,13 +40,18 @@ class Request:
 
 @dataclass
 class Response:
-    """A complete answer, sent with Content-Length; ``close`` hangs up after it."""
+    """A complete answer, sent with Content-Length; ``close`` hangs up after it.
+
+    ``declared_length`` announces another Content-Length than the body's (a spoiled answer):
+    ``None`` is the body's length, ``-1`` none at all (the body ends when the server hangs up).
+    """
 
     status: int
     body: bytes = b""
     content_type: str = "application/json"
     headers: dict[str, str] = field(default_factory=dict)
     close: bool = False
+    declared_length: int | None = None
 
     @classmethod
     def json(cls, status: int, value: Any, headers: dict[str, str] | None = None) -> Response:

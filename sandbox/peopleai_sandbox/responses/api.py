@@ -16,15 +16,20 @@ from urllib.parse import parse_qs
 
 import orjson
 
-from .backend import ExportBackend
-from .downloads import DownloadPlan
-from .errors import ApiError, ErrorRenderer
-from .faults import FaultInjector
-from .jobs import job_document
-from .messages import Download, Request, Response
-from .urls import API_ROUTES, resolve
+from peopleai_sandbox.errors import ApiError
+from peopleai_sandbox.models.backend import ExportBackend
+from peopleai_sandbox.models.downloads import DownloadPlan
+from peopleai_sandbox.models.jobs import job_document
+from peopleai_sandbox.responses.error_bodies import ErrorRenderer
+from peopleai_sandbox.responses.faults import FaultInjector
+from peopleai_sandbox.responses.hops import Chain, RedirectChains
+from peopleai_sandbox.responses.messages import Download, Request, Response
+from peopleai_sandbox.settings.faults import EMPTY_CHAIN_HOPS
+from peopleai_sandbox.urls import API_ROUTES, resolve
 
 Handler = Callable[[Request, Mapping[str, str]], "Response | Download"]
+# Spoils a route's answer when a mutation strikes it (see mutations.py).
+Spoiler = Callable[[str, "Response | Download"], "Response | Download"]
 
 
 class ApiResponses:
@@ -36,11 +41,15 @@ class ApiResponses:
         injector: FaultInjector,
         errors: ErrorRenderer,
         redirect: Callable[[DownloadPlan], str] | None,
+        chains: RedirectChains,
+        spoil: Spoiler,
     ) -> None:
         self.backend = backend
         self._injector = injector
         self._errors = errors
         self._redirect = redirect
+        self._chains = chains
+        self._spoil = spoil
         self._variants = backend.config.variants
         self._handlers: dict[str, Handler] = {
             "token": self.token,
@@ -55,12 +64,20 @@ class ApiResponses:
         self.backend.count("requests")
         try:
             route, params = resolve(API_ROUTES, request.method, request.path)
-            injected = self._injector.http_error(route.name, request.path)
+        except ApiError as error:
+            return self._errors.response(error, request.path)
+        return self._spoil(route.name, self._answer(route.name, request, params))
+
+    def _answer(
+        self, route: str, request: Request, params: Mapping[str, str]
+    ) -> Response | Download:
+        try:
+            injected = self._injector.http_error(route, request.path)
             if injected is not None:
                 return injected
-            if route.name != "token":
+            if route != "token":
                 self.backend.authenticate(request.header("Authorization"))
-            return self._handlers[route.name](request, params)
+            return self._handlers[route](request, params)
         except ApiError as error:
             return self._errors.response(error, request.path)
         except Exception as error:
@@ -113,6 +130,15 @@ class ApiResponses:
     def data(self, request: Request, params: Mapping[str, str]) -> Response | Download:
         """A Completed job's data, or one fragment; or a redirect to the storage origin."""
         plan = self.backend.plan_download(params["job_id"], request.query.get("fragment"))
+        resource = (str(plan.job.public_id), str(plan.fragment_index))
+        faults = self.backend.faults
+        for kind, rate in (
+            ("endless", faults.endless_redirect_rate),
+            ("empty", faults.empty_redirect_rate),
+        ):
+            if self._injector.spoils_download(f"{kind}_redirect", rate, resource):
+                self.backend.count_fault(f"{kind}_redirect")
+                return self._chains.start(Chain(kind, EMPTY_CHAIN_HOPS))
         if self._redirect is not None:
             return Response(302, b"", "text/plain", {"Location": self._redirect(plan)})
         return Download(plan)

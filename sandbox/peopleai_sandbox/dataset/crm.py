@@ -11,7 +11,7 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 
-from .pools import COMPANIES, DEALS, STAGES
+from peopleai_sandbox.dataset.pools import COMPANIES, DEALS, STAGES
 
 # Opportunities per account: 1 to this many, by the account's domain.
 MAX_OPPORTUNITIES = 4

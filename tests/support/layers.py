@@ -1,0 +1,70 @@
+"""A package's layer order, checked from its source: which of its modules each file imports.
+
+``tests/tap/test_layers.py`` and ``tests/sandbox/test_sandbox_layers.py`` each write down their
+package's order; the reading of imports (type-checking ones included) and the checks are here, once.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+
+def modules(package: Path) -> list[Path]:
+    """Every Python file of the package, subpackages included."""
+    return sorted(package.rglob("*.py"))
+
+
+def unit_of(package: Path, path: Path) -> str:
+    """The top-level module or subpackage a file belongs to."""
+    return path.relative_to(package).parts[0].removesuffix(".py")
+
+
+def imported_modules(path: Path, package_name: str) -> Iterator[tuple[int, str]]:
+    """(line, dotted module) for every import of the package's modules in the file.
+
+    A relative import is yielded as ``(line, "")``: the callers refuse it, since a layer can
+    only be read from an absolute name.
+    """
+    tree = ast.parse(path.read_text(), str(path))
+    prefix = package_name + "."
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                yield node.lineno, ""
+            elif node.module == package_name:
+                for alias in node.names:
+                    yield node.lineno, prefix + alias.name
+            elif node.module and node.module.startswith(prefix):
+                yield node.lineno, node.module
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith(prefix):
+                    yield node.lineno, alias.name
+
+
+def bad_imports(package: Path, layer_of: Mapping[str, int], skip: set[str]) -> list[str]:
+    """Relative imports, and imports of a higher layer, as ``file:line imports module`` lines."""
+    found = []
+    for path in modules(package):
+        unit = unit_of(package, path)
+        if unit in skip:
+            continue
+        for line, target in imported_modules(path, package.name):
+            where = f"{path.relative_to(package.parent)}:{line}"
+            if not target:
+                found.append(f"{where}: relative import; write {package.name}.…")
+            elif layer_of[target.split(".")[1]] > layer_of[unit]:
+                found.append(f"{where} imports {target}")
+    return found
+
+
+def init_files_with_imports(package: Path) -> list[Path]:
+    """Subpackage ``__init__`` files that import anything (each must be a description only)."""
+    imports = (ast.Import, ast.ImportFrom)
+    return [
+        init
+        for init in package.glob("*/__init__.py")
+        if any(isinstance(node, imports) for node in ast.parse(init.read_text()).body)
+    ]
