@@ -360,3 +360,12 @@ def postgres_server() -> Iterator[PostgresServer]:
                 check=False,
             )
         shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def fresh(postgres_server: PostgresServer, request: pytest.FixtureRequest) -> str:
+    """A schema of this test's own (and its name + `_rec`), dropped first: its name."""
+    name = "bulk_" + request.node.name.split("[")[0].removeprefix("test_")[:40]
+    postgres_server.psql(f"drop schema if exists {name} cascade")
+    postgres_server.psql(f"drop schema if exists {name}_rec cascade")
+    return name
