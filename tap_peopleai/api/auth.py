@@ -1,4 +1,4 @@
-"""Credentials: tokens renewed before they expire, and secrets kept out of every text."""
+"""Credentials: tokens renewed before they expire (each one registered with the redactor)."""
 
 from __future__ import annotations
 
@@ -16,28 +16,6 @@ if TYPE_CHECKING:
 TOKEN_PATH = "/auth/v1/tokens"  # noqa: S105 - a path, not a password
 # A token is renewed once this share of its lifetime has passed, long before the API rejects it.
 TOKEN_REFRESH_SHARE = 0.8
-
-
-class SecretRedactor:
-    """Removes every known secret from text before it can reach a log or an error message."""
-
-    def __init__(self) -> None:
-        self._secrets: set[str] = set()
-        self._lock = threading.Lock()
-
-    def add(self, secret: str | None) -> None:
-        """Register a secret (ignores empty values)."""
-        if secret:
-            with self._lock:
-                self._secrets.add(secret)
-
-    def __call__(self, text: str) -> str:
-        """Return ``text`` with every registered secret replaced."""
-        with self._lock:
-            secrets = sorted(self._secrets, key=len, reverse=True)
-        for secret in secrets:
-            text = text.replace(secret, "[redacted]")
-        return text
 
 
 class TokenProvider:

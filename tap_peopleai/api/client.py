@@ -16,8 +16,9 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 from tap_peopleai.api import responses as api_responses
-from tap_peopleai.api.auth import SecretRedactor, TokenProvider
+from tap_peopleai.api.auth import TokenProvider
 from tap_peopleai.api.fragment_body import BodyReceipt, stream_body
+from tap_peopleai.api.redaction import SecretRedactor
 from tap_peopleai.api.retry_policy import RetryPolicy
 from tap_peopleai.api.server_clock import ServerClock
 from tap_peopleai.errors import ApiError, AuthenticationError, DownloadIncompleteError
@@ -43,6 +44,7 @@ class PeopleAIClient:
         access_token: str | None = None,
         ca_bundle: str | None = None,
         retry: RetryPolicy | None = None,
+        timeout: tuple[float, float] = (10.0, 60.0),
         session: requests.Session | None = None,
         logger: logging.Logger | None = None,
     ) -> None:
@@ -50,7 +52,7 @@ class PeopleAIClient:
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
         self.verify: bool | str = ca_bundle or True
-        self.timeout = (10.0, 60.0)
+        self.timeout = timeout  # (connect, read) seconds
         self.retry = retry or RetryPolicy()
         self.logger = logger or logging.getLogger("tap-peopleai")
         self.retry_log = RetryLog(self.logger)
@@ -153,7 +155,7 @@ class PeopleAIClient:
         def call() -> dict[str, Any]:
             response = self._authorized("POST", JOBS_PATH, doing, json_body=body)
             api_responses.raise_for_job_creation(response, doing, self.redactor)
-            return api_responses.created_job(response, doing)
+            return api_responses.created_job(response, doing, self.redactor)
 
         return self.with_retries(call, doing)
 

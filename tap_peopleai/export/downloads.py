@@ -1,17 +1,13 @@
 """Downloading a Completed job's fragments in parallel into temporary files, in order.
 
-Every file lives in one private directory per sync (``SpoolDirectory``), removed as a whole
-when the sync ends however it ends, so no fragment outlives the process: not after an error, a
-signal or a full disk.
+Every file lives in the sync's spool directory (spool.py), removed as a whole when the sync ends
+however it ends, so no fragment outlives the process: not after an error, a signal or a full disk.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -20,14 +16,14 @@ from typing import TYPE_CHECKING
 from tap_peopleai.api.client import PeopleAIClient
 from tap_peopleai.api.fragment_body import BodyReceipt
 from tap_peopleai.api.jobs import ApiJob
-from tap_peopleai.errors import FragmentGoneError, JobIncompleteError, TapPeopleAIError
+from tap_peopleai.errors import FragmentGoneError, JobIncompleteError
+from tap_peopleai.export.spool import SpoolDirectory
 from tap_peopleai.interrupts import GUARD
 from tap_peopleai.state.entries import JobInFlight
 
 if TYPE_CHECKING:
     from tap_peopleai.oplog.sync_log import SyncLog
 
-SPOOL_PREFIX = "peopleai-tap-"
 # How often a slow download checks whether the totals line is due.
 PROGRESS_CHECK_SECONDS = 1.0
 
@@ -37,41 +33,6 @@ def _size(path: str) -> int:
         return os.path.getsize(path)
     except OSError:  # not created yet, or just removed
         return 0
-
-
-class SpoolDirectory:
-    """A private temporary directory for one sync's fragment files."""
-
-    def __init__(self, parent: str | None) -> None:
-        self.parent = parent or tempfile.gettempdir()
-        try:
-            self.path = tempfile.mkdtemp(prefix=SPOOL_PREFIX, dir=parent)
-        except OSError as exc:
-            raise self.disk_error(exc, "creating a temporary directory") from exc
-
-    def new_file(self) -> str:
-        """A new empty file in the directory."""
-        try:
-            handle, path = tempfile.mkstemp(prefix="fragment-", suffix=".jsonl", dir=self.path)
-        except OSError as exc:
-            raise self.disk_error(exc, "creating a temporary file") from exc
-        os.close(handle)
-        return path
-
-    def remove(self) -> None:
-        """Delete the directory and every file in it (idempotent)."""
-        shutil.rmtree(self.path, ignore_errors=True)
-
-    def disk_error(self, exc: OSError, doing: str) -> TapPeopleAIError:
-        """The one-line error for a failed write to the temporary directory."""
-        if exc.errno == errno.ENOSPC:
-            return TapPeopleAIError(
-                f"No space left in {self.parent} while {doing}. Free disk space there, or point "
-                "`temp_dir` at a volume with room for a few fragments per download worker."
-            )
-        return TapPeopleAIError(
-            f"Cannot write to {self.parent} while {doing}: {exc.strerror or exc}. Check `temp_dir`."
-        )
 
 
 @dataclass

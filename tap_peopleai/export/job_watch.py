@@ -72,12 +72,22 @@ class JobWatch:
 
     def look(self) -> int:
         """List the API's jobs: note our jobs' states; returns the slots others hold."""
+        listed, ours = self._listed()
+        return sum(1 for item in listed if item.is_active and item.job_id not in ours)
+
+    def live_jobs(self) -> int:
+        """List the API's jobs: note our jobs' states; returns every job Queued or Running,
+        anyone's (other tools', an overlapping sync's, ours)."""
+        listed, _ours = self._listed()
+        return sum(1 for item in listed if item.is_active)
+
+    def _listed(self) -> tuple[list[ApiJob], set[str]]:
         listed = [ApiJob.from_api(job) for job in self.client.list_jobs()]
         ours = {run.job.job_id: run for run in self.runs.values()}
         for item in listed:
             if item.job_id in ours:
                 self.observed(ours[item.job_id], item)
-        return sum(1 for item in listed if item.is_active and item.job_id not in ours)
+        return listed, set(ours)
 
     def done_waiting(self) -> None:
         """The window's job is Completed."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -19,8 +20,9 @@ from types import TracebackType
 from tap_peopleai.api.client import PeopleAIClient
 from tap_peopleai.api.jobs import ApiJob
 from tap_peopleai.errors import DamagedFragmentError, FragmentGoneError, JobIncompleteError
-from tap_peopleai.export.downloads import FragmentDownloader, FragmentFile, SpoolDirectory
+from tap_peopleai.export.downloads import FragmentDownloader, FragmentFile
 from tap_peopleai.export.scheduler import JobScheduler, SyncContext
+from tap_peopleai.export.spool import SpoolDirectory
 from tap_peopleai.interrupts import GUARD
 from tap_peopleai.oplog.sync_log import SyncLog
 from tap_peopleai.settings.objects import PipelineSettings
@@ -134,9 +136,17 @@ class ExportPipeline:
         self.sync = SyncContext(progress, windows, today, checkpoint, logger)
         self.listed_jobs = listed_jobs
         self.report = SyncLog(logger, metrics_logger, settings.heartbeat_interval, client.retry_log)
-        extra = {} if sleep is None else {"sleep": sleep}
-        self.scheduler = JobScheduler(client, self.sync, settings, self.report, **extra)
+        self.scheduler = JobScheduler(
+            client, self.sync, settings, self.report, sleep=sleep or time.sleep
+        )
         self.spool = SpoolDirectory(settings.temp_dir)
+        if self.spool.removed:
+            logger.info(
+                "Removed %d spool directory(ies) of syncs that ended without cleaning up "
+                "(killed: SIGKILL, out of memory, a lost machine): %s.",
+                len(self.spool.removed),
+                "; ".join(removed.describe() for removed in self.spool.removed),
+            )
         self.downloader = FragmentDownloader(
             client, self.spool, settings.download_workers, self.report
         )

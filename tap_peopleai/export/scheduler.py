@@ -1,8 +1,10 @@
 """Export jobs against the API's shared queue: reuse, create, keep ahead, wait, replace.
 
-The queue holds 10 jobs (2 running) for the whole organisation, so the scheduler keeps at most
-``10 - reserved_queue_slots`` of this tap's jobs queued or running, treats a full queue as "wait",
-and records every job in the sync progress before waiting on it, so a crash never orphans one.
+The queue holds 10 jobs (2 running) for the whole organisation, so the scheduler creates a job
+only while the API lists fewer than ``10 - reserved_queue_slots`` jobs queued or running, anyone's
+(other tools', an overlapping sync's, its own), taking turns with the other syncs of the machine
+for that count and creation (queue_turn.py); treats a full queue as "wait"; and records every job
+in the sync progress before waiting on it, so a crash never orphans one.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from tap_peopleai.api.jobs import ApiJob
 from tap_peopleai.errors import ApiError, ExportJobError
 from tap_peopleai.export.adoption import adopt_existing_jobs
 from tap_peopleai.export.job_watch import JobWatch
+from tap_peopleai.export.queue_turn import QueueTurn
 from tap_peopleai.export.reuse import ReusePolicy
 from tap_peopleai.oplog.sync_log import SyncLog
 from tap_peopleai.settings.api_limits import MAX_QUEUED_JOBS
@@ -59,8 +62,10 @@ class JobScheduler:
         settings: PipelineSettings,
         report: SyncLog,
         sleep: Callable[[float], None] = time.sleep,
+        queue_turn: QueueTurn | None = None,
     ) -> None:
         self.client = client
+        self.queue_turn = queue_turn or QueueTurn()
         self.sync = sync
         self.settings = settings
         self.sleep = sleep
@@ -94,7 +99,16 @@ class JobScheduler:
     # Creating -----------------------------------------------------------------------------
 
     def _create_job(self, window: ExportWindow, replaced_ids: tuple[str, ...] = ()) -> bool:
-        """Create the window's job; False when the API's queue is full (try again later)."""
+        """Create the window's job; False when the queue has no room for it (try again later):
+        full, or holding as many live jobs as ``reserved_queue_slots`` allows."""
+        with self.queue_turn.held():
+            live = self.watch.live_jobs()
+            if live >= self.settings.max_jobs_ahead:
+                self.report.queue_shared(window, live, self.settings.reserved_queue_slots)
+                return False
+            return self._create_now(window, replaced_ids)
+
+    def _create_now(self, window: ExportWindow, replaced_ids: tuple[str, ...]) -> bool:
         body = {
             "start_date": window.start.isoformat(),
             "end_date": window.end.isoformat(),
@@ -173,8 +187,9 @@ class JobScheduler:
     def _raise_queue_timeout(self, window: ExportWindow) -> None:
         msg = (
             f"Could not create the export job for {window.describe()} within job_timeout "
-            f"({self.settings.job_timeout:g} s): the API's export queue stayed full. Other tools "
-            "may be using the queue; try again later or raise `job_timeout`."
+            f"({self.settings.job_timeout:g} s): the API's export queue stayed full, or kept no "
+            "room beside `reserved_queue_slots`. Other tools or another sync may be using the "
+            "queue; try again later, or raise `job_timeout`."
         )
         raise ExportJobError(msg)
 

@@ -113,6 +113,18 @@ class SyncLog:
                 window.describe(),
             )
 
+    def queue_shared(self, window: ExportWindow, live: int, reserved: int) -> None:
+        """The queue has no room this sync may take: said once per window, like a full queue."""
+        if window not in self._queue_full_windows:
+            self._queue_full_windows.add(window)
+            self.logger.info(
+                "The API lists %d export job(s) queued or running (other tools' and syncs' "
+                "included); leaving reserved_queue_slots (%d) free, waiting to create %s.",
+                live,
+                reserved,
+                window.describe(),
+            )
+
     def job_seen(
         self, job: JobInFlight, state: str, age: float | None = None, detail: str = ""
     ) -> None:

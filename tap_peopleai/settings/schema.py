@@ -187,8 +187,8 @@ def settings_schema() -> dict[str, Any]:
             2,
             0,
             MAX_RESERVED_QUEUE_SLOTS,
-            "Export-queue slots (of the API's 10) left free for other tools; the tap keeps at "
-            "most 10 minus this many of its jobs queued or running.",
+            "Export-queue slots (of the API's 10) left free for other tools; the tap creates a "
+            "job only while fewer than 10 minus this many jobs (anyone's) are queued or running.",
         ),
         th.Property(
             "ca_bundle",

@@ -67,6 +67,25 @@ class SyncProgress:
         if self.reconciliation is not None:
             bookmark["reconciliation"] = self.reconciliation.to_state()
 
+    def days_ahead_of(self, today: dt.date) -> list[tuple[str, dt.date]]:
+        """Saved days that say "processed through here" but lie after ``today``: (key in the
+        bookmark, day).
+
+        The cursor, and the day an initial snapshot or a reconciliation was planned (the deltas
+        take over from it). Such a day comes from a hand-edited state, another environment, or a
+        clock that was wrong when it was saved.
+        """
+        ahead = []
+        if self.cursor is not None and self.cursor > today:
+            ahead.append(("cursor", self.cursor))
+        snapshot = self.snapshot
+        if snapshot is not None and snapshot.kind != "backfill" and snapshot.planned_on > today:
+            ahead.append(("snapshot.planned_on", snapshot.planned_on))
+        reconciliation = self.reconciliation
+        if reconciliation is not None and reconciliation.planned_on > today:
+            ahead.append(("reconciliation.planned_on", reconciliation.planned_on))
+        return ahead
+
     def resume_point(self) -> str:
         """Where the next sync resumes from, in words."""
         if self.jobs:

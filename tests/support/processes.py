@@ -79,6 +79,13 @@ def run_tap_cli(
     )
 
 
+def run_with_env_config(settings: dict[str, str], *args: str) -> CliRun:
+    """`python -m tap_peopleai --config ENV ARGS` with these TAP_PEOPLEAI_* variables only."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TAP_PEOPLEAI_")}
+    env.update({f"TAP_PEOPLEAI_{name.upper()}": value for name, value in settings.items()})
+    return run_tap_process("--config", "ENV", *args, env=env)
+
+
 class TapProcess:
     """A tap run in a child process whose output is read as it comes, so it can be killed midway."""
 

@@ -57,6 +57,22 @@ def tap_config(sandbox: RunningSandbox, **overrides: Any) -> dict[str, Any]:
     return config
 
 
+def env_settings(sandbox: RunningSandbox, **overrides: str) -> dict[str, str]:
+    """``tap_config``'s settings as TAP_PEOPLEAI_* variables hold them: text (without the
+    prefix; see ``processes.run_with_env_config``)."""
+    settings = {
+        "api_url": sandbox.url,
+        "client_id": sandbox.client_id,
+        "client_secret": sandbox.client_secret,
+        "start_date": START.isoformat(),
+        "poll_interval": "0.02",
+        "job_timeout": "30",
+        "scheduled_horizon_days": "60",
+    }
+    settings.update(overrides)
+    return settings
+
+
 def run_tap(
     config: dict[str, Any],
     state: dict[str, Any] | None = None,

@@ -49,7 +49,7 @@ BAD_STATES = [
     (_bookmark(snapshot={"kind": "weird"}), "expected initial, backfill or reconcile, got 'weird'"),
     ({"bookmarks": "x"}, "at bookmarks: expected an object"),
     ({"bookmarks": {"activities": []}}, "at bookmarks.activities: expected an object"),
-    (["not", "a", "state"], "at the top level: expected an object"),
+    (["not", "a", "state"], "it holds a JSON array, not an object"),
 ]
 
 

@@ -118,6 +118,10 @@ class ExportBackend:
         """Answer an OAuth2 client-credentials request (form fields, or HTTP Basic credentials)."""
         return self._tokens.issue(form, basic)
 
+    def issued_tokens(self) -> list[str]:
+        """Every access token issued (of the last thousand): what must never leak."""
+        return self._tokens.issued()
+
     def authenticate(self, authorization: str | None) -> None:
         """Check an ``Authorization`` header; raise a 401 ApiError unless it holds a live token."""
         self._tokens.authenticate(authorization)

@@ -104,6 +104,8 @@ class JobQueue:
                 prepare(job)
             self._jobs[str(job.public_id)] = job
             self._counters.count("jobs_created")
+            # The ground truth of "did the clients leave slots free": the most jobs ever live.
+            self._counters.note_max("max_live_jobs", active + 1)
             self._advance()
             return job
 

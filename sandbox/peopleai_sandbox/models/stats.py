@@ -37,6 +37,8 @@ STAT_KEYS = (
     "fault_endless_redirect",
     "fault_empty_redirect",
     "fault_mutation",
+    "fault_echoed_request",
+    "max_live_jobs",
     "storage_requests",
 )
 
@@ -59,6 +61,11 @@ class Counters:
             self._values["faults_injected"] += 1
             key = f"fault_{kind}"
             self._values[key] = self._values.get(key, 0) + 1
+
+    def note_max(self, name: str, value: int) -> None:
+        """Raise a high-water mark to ``value`` if it is higher."""
+        with self._lock:
+            self._values[name] = max(self._values.get(name, 0), value)
 
     def snapshot(self) -> dict[str, int]:
         """A copy of every counter."""

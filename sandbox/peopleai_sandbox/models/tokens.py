@@ -6,6 +6,7 @@ import base64
 import math
 import secrets
 import threading
+from collections import deque
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -38,6 +39,8 @@ class TokenStore:
         self._counters = counters
         self._lock = threading.Lock()
         self._issued: dict[str, tuple[float, datetime]] = {}
+        # Every token handed out (the last thousand), expired or not: what must never leak.
+        self._history: deque[str] = deque(maxlen=_TOKENS_KEPT)
 
     def issue(
         self, form: Mapping[str, str], basic: tuple[str, str] | None = None
@@ -52,8 +55,9 @@ class TokenStore:
         if not client_id or not client_secret:
             raise ApiError(400, "invalid_request", "client_id and client_secret are required")
         if not (
-            secrets.compare_digest(client_id, self._client_id)
-            and secrets.compare_digest(client_secret, self._client_secret)
+            # As bytes: compare_digest refuses text with non-ASCII characters.
+            secrets.compare_digest(client_id.encode(), self._client_id.encode())
+            and secrets.compare_digest(client_secret.encode(), self._client_secret.encode())
         ):
             self._counters.count("auth_failures")
             raise ApiError(401, "invalid_client", "client authentication failed")
@@ -65,8 +69,14 @@ class TokenStore:
                     key: value for key, value in self._issued.items() if not self._expired(value)
                 }
             self._issued[token] = (self._clock.real_seconds(), issued)
+            self._history.append(token)
         self._counters.count("tokens_issued")
         return {"access_token": token, "token_type": "bearer", "expires_in": math.ceil(self._ttl)}
+
+    def issued(self) -> list[str]:
+        """Every token issued, of the last thousand (ground truth for tests of their secrecy)."""
+        with self._lock:
+            return list(self._history)
 
     def authenticate(self, authorization: str | None) -> None:
         """Check an ``Authorization`` header; raise a 401 ApiError unless it holds a live token."""

@@ -20,6 +20,7 @@ from peopleai_sandbox.errors import ApiError
 from peopleai_sandbox.models.backend import ExportBackend
 from peopleai_sandbox.models.downloads import DownloadPlan
 from peopleai_sandbox.models.jobs import job_document
+from peopleai_sandbox.responses.echoes import with_echo
 from peopleai_sandbox.responses.error_bodies import ErrorRenderer
 from peopleai_sandbox.responses.faults import FaultInjector
 from peopleai_sandbox.responses.hops import Chain, RedirectChains
@@ -66,7 +67,15 @@ class ApiResponses:
             route, params = resolve(API_ROUTES, request.method, request.path)
         except ApiError as error:
             return self._errors.response(error, request.path)
-        return self._spoil(route.name, self._answer(route.name, request, params))
+        answer = self._spoil(route.name, self._answer(route.name, request, params))
+        if (
+            isinstance(answer, Response)
+            and answer.status >= 400
+            and self.backend.faults.echo_requests
+        ):
+            self.backend.count_fault("echoed_request")
+            return with_echo(answer, route.name, request)
+        return answer
 
     def _answer(
         self, route: str, request: Request, params: Mapping[str, str]

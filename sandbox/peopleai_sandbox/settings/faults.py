@@ -84,6 +84,12 @@ class Faults:
         "download faults strike every download of a fragment, not every other one (a client "
         "that retries never gets it whole)",
     )
+    echo_requests: bool = option(
+        False,
+        "error answers quote the request in their message: the token endpoint's the submitted "
+        "form (URL-encoded, and as JSON-escaped text), the other endpoints' the Authorization "
+        "header",
+    )
     mutations: tuple[Mutation, ...] = option(
         (),
         f"spoil chosen answers ({MUTATE_FLAG_FORMAT}: route, at, times, status, headers, "
