@@ -49,7 +49,7 @@ def test_jobs_build_the_models_after_the_load() -> None:
     jobs = {job["name"]: job["tasks"] for job in _project()["jobs"]}
     assert jobs["peopleai-to-duckdb-models"] == ["tap-peopleai target-duckdb dbt-duckdb:build"]
     assert jobs["peopleai-to-postgres-models"] == [
-        "tap-peopleai target-postgres dbt-postgres:build"
+        "tap-peopleai-bulk target-postgres dbt-postgres:build"
     ]
 
 

@@ -74,6 +74,14 @@ HOW: dict[str, str] = {
     "meltano state get production:tap-peopleai-to-target-duckdb": RUN,
     "meltano state clear production:tap-peopleai-to-target-duckdb": RUN,
     "meltano --environment=production run --full-refresh tap-peopleai target-duckdb": RUN,
+    "meltano run tap-peopleai-bulk target-postgres": (
+        "tests/e2e/test_warehouses.py::"
+        "test_postgres_from_batch_files_snapshot_then_delta_equals_truth"
+    ),
+    "meltano run peopleai-to-postgres": (
+        "tests/e2e/test_warehouses.py::"
+        "test_postgres_from_batch_files_snapshot_then_delta_equals_truth"
+    ),
     "meltano run tap-peopleai-reconcile target-postgres": (
         "tests/e2e/test_reconcile_meltano.py::"
         "test_postgres_reconciliation_marks_exactly_the_erased_activities_deleted"
