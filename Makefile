@@ -36,7 +36,7 @@ help:
 	@echo "make pythons    the tap's fast tests on the oldest and newest claimed Python found here"
 	@echo "make e2e        only the end-to-end Meltano/warehouse tests"
 	@echo "make bench      scripts/benchmark.py (BENCH_ARGS=--quick for a small run)"
-	@echo "make readme     regenerate README's settings table and sandbox switches, and the"
+	@echo "make readme     regenerate README's settings table, sandbox/README.md's switches, and the"
 	@echo "                Meltano plugin definition meltano-hub/tap-peopleai.yml"
 	@echo "make clean      empty output/ and remove Meltano's state/plugins (.meltano/)"
 	@echo "make distclean  clean, and remove the virtual environments and tool caches"
@@ -45,6 +45,7 @@ help:
 
 # The virtual environment. Debian's python3 lacks ensurepip until python3-venv is installed.
 $(BIN)/python:
+	@echo "==> creating the virtual environment $(VENV) with $(PYTHON) (about 10 s)"
 	@if ! $(PYTHON) -m venv $(VENV) >/dev/null 2>&1; then \
 	  echo "python3 -m venv failed; installing python3-venv with apt-get"; \
 	  rm -rf $(VENV); \
@@ -58,20 +59,24 @@ $(BIN)/python:
 
 venv: $(BIN)/python
 
-# The project with its dev extras. uv (a PyPI package) installs in ~7 s what pip takes ~55 s
+# The project with its dev extras. uv (a PyPI package) installs in 10 s what pip takes 194 s
 # for on an empty cache; pip is the fallback if uv cannot be installed or fails.
 # The sandbox is a distribution of its own (sandbox/), installed beside the tap for the demo and
-# the tests only; so is loaders/loader-preflight, which the tests import (Meltano installs it
-# beside target-postgres).
-$(STAMPS)/dev: $(BIN)/python pyproject.toml sandbox/pyproject.toml loaders/loader-preflight/pyproject.toml
+# the tests only; so are the repository's loaders (loaders/): target-postgres-bulk, whose tests
+# load in-process, and loader-preflight, which the tests import (Meltano installs both beside
+# target-postgres).
+$(STAMPS)/dev: $(BIN)/python pyproject.toml sandbox/pyproject.toml \
+		loaders/target-postgres-bulk/pyproject.toml loaders/loader-preflight/pyproject.toml
 	@mkdir -p $(STAMPS)
-	@echo "==> installing tap-peopleai with its dev extras, and the sandbox, into $(VENV)"
+	@echo "==> installing tap-peopleai with its dev extras, and the sandbox, into $(VENV)" \
+	  "(about 20 s with empty caches)"
 	@if $(BIN)/python -m pip install -q "uv==$(UV_VERSION)" \
 	    && $(BIN)/uv pip install -q --python $(BIN)/python -e '.[dev]' -e ./sandbox \
-	         -e ./loaders/loader-preflight; then :; \
+	         -e ./loaders/target-postgres-bulk -e ./loaders/loader-preflight; then :; \
 	 else \
 	   echo "uv install failed; falling back to pip"; \
-	   $(BIN)/python -m pip install -q -e '.[dev]' -e ./sandbox -e ./loaders/loader-preflight; \
+	   $(BIN)/python -m pip install -q -e '.[dev]' -e ./sandbox -e ./loaders/target-postgres-bulk \
+	     -e ./loaders/loader-preflight; \
 	 fi
 	@touch $@
 
@@ -81,8 +86,9 @@ dev: $(STAMPS)/dev
 # stamp lives in .meltano/ itself, so deleting .meltano/ means "install again".
 PLUGINS_STAMP := .meltano/.plugins-installed
 
-$(PLUGINS_STAMP): $(STAMPS)/dev meltano.yml pyproject.toml
-	@echo "==> meltano install"
+$(PLUGINS_STAMP): $(STAMPS)/dev meltano.yml pyproject.toml loaders/target-postgres-bulk/pyproject.toml
+	@echo "==> meltano install: the plugins of meltano.yml, each in its own venv under .meltano/" \
+	  "(about 45 s with empty caches)"
 	@$(BIN)/meltano install
 	@touch $@
 
@@ -136,7 +142,7 @@ test: lint typecheck pythons pytest
 bench: dev
 	@$(BIN)/python scripts/benchmark.py $(BENCH_ARGS)
 
-# README's settings table and sandbox switches, and the plugin definition in meltano-hub/, from the
+# README's settings table, sandbox/README.md's switches, and the plugin definition in meltano-hub/, from the
 # code (a test checks they are current).
 readme: dev
 	$(BIN)/python scripts/sync_readme.py

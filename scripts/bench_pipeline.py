@@ -80,6 +80,31 @@ SNAPSHOT_DAYS = 10
 NOW = dt.datetime(2026, 6, 15, 12, 0, tzinfo=dt.timezone.utc)
 
 
+def sandbox_config(workdir: Path, activities_per_day: int, fragment_records: int) -> SandboxConfig:
+    """The benchmark's sandbox: its clock at NOW, its export jobs quick, its files in workdir."""
+    return SandboxConfig(
+        seed=13,
+        now=NOW,
+        activities_per_day=activities_per_day,
+        fragment_records=fragment_records,
+        job_run_seconds=0.05,
+        data_dir=str(workdir / "sandbox"),
+    )
+
+
+def sandbox_tap_config(running: Any, start: dt.date) -> dict[str, Any]:
+    """The tap's settings for the sandbox's export from ``start`` to NOW (no scheduled horizon)."""
+    return {
+        "api_url": running.url,
+        "client_id": running.client_id,
+        "client_secret": running.client_secret,
+        "poll_interval": 0.05,
+        "job_timeout": 3600,
+        "start_date": start.isoformat(),
+        "scheduled_horizon_days": 0,
+    }
+
+
 def measure(activities_per_day: int, fragment_records: int) -> PipelineResult:
     """Start a sandbox, create its export job once, then measure every pipeline over it."""
     ensure_plugins()
@@ -88,25 +113,10 @@ def measure(activities_per_day: int, fragment_records: int) -> PipelineResult:
     workdir = Path(tempfile.mkdtemp(prefix="tap-peopleai-pipelines-"))
     os.chmod(workdir, 0o755)  # noqa: S103 - a benchmark scratch directory
     start = NOW.date() - dt.timedelta(days=SNAPSHOT_DAYS - 1)
-    config = SandboxConfig(
-        seed=13,
-        now=NOW,
-        activities_per_day=activities_per_day,
-        fragment_records=fragment_records,
-        job_run_seconds=0.05,
-        data_dir=str(workdir / "sandbox"),
-    )
+    config = sandbox_config(workdir, activities_per_day, fragment_records)
     try:
         with run_sandbox(config) as running:
-            tap_config = {
-                "api_url": running.url,
-                "client_id": running.client_id,
-                "client_secret": running.client_secret,
-                "poll_interval": 0.05,
-                "job_timeout": 3600,
-                "start_date": start.isoformat(),
-                "scheduled_horizon_days": 0,
-            }
+            tap_config = sandbox_tap_config(running, start)
             say(
                 f"pipelines: {activities_per_day} activities/day, snapshot {start}..{NOW.date()};"
                 " first tap run (creates and renders the export job, not measured)"

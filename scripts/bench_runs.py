@@ -39,7 +39,7 @@ def plugin_executable(kind: str, name: str, executable: str) -> Path:
 NEEDED = (
     ("loaders", "target-jsonl", "target-jsonl"),
     ("loaders", "target-duckdb", "target-duckdb"),
-    ("loaders", "target-postgres", "target-postgres"),
+    ("loaders", "target-postgres", "target-postgres-bulk"),
     ("utilities", "dbt-duckdb", "dbt"),
     ("utilities", "dbt-postgres", "dbt"),
 )
@@ -58,13 +58,22 @@ def ensure_plugins() -> None:
     (REPO / "output").mkdir(exist_ok=True)
 
 
-def shipped_config(loader: str) -> dict[str, Any]:
-    """The loader's `config:` in meltano.yml (paths and connection are set by the caller)."""
+def _shipped_loader(loader: str) -> dict[str, Any]:
     project = yaml.safe_load((REPO / "meltano.yml").read_text())
     for plugin in project["plugins"]["loaders"]:
         if plugin["name"] == loader:
-            return dict(plugin.get("config") or {})
+            return dict(plugin)
     raise KeyError(loader)
+
+
+def shipped_config(loader: str) -> dict[str, Any]:
+    """The loader's `config:` in meltano.yml (paths and connection are set by the caller)."""
+    return dict(_shipped_loader(loader).get("config") or {})
+
+
+def shipped_executable(loader: str) -> Path:
+    """The loader's `executable` in its Meltano venv (target-postgres runs target-postgres-bulk)."""
+    return plugin_executable("loaders", loader, str(_shipped_loader(loader)["executable"]))
 
 
 # --- pipelines ----------------------------------------------------------------------------------
@@ -79,7 +88,7 @@ def run_pipeline(
     tap_path.write_text(json.dumps(tap_config))
     loader_path = workdir / f"{slug}.loader.json"
     loader_path.write_text(json.dumps(config))
-    target = plugin_executable("loaders", loader, loader)
+    target = shipped_executable(loader)
     with (
         (workdir / f"{slug}.tap.log").open("wb") as tap_log,
         (workdir / f"{slug}.loader.log").open("wb") as loader_log,

@@ -59,12 +59,15 @@ class MeltanoProject:
         env: Mapping[str, str] | None = None,
         timeout: float = 300,
         check: bool = True,
+        input: str | None = None,
     ) -> subprocess.CompletedProcess[str]:
-        """Run `meltano ARGS` in the project root; on failure show the tail of its output."""
+        """Run `meltano ARGS` in the project root (``input`` on its stdin); on failure show
+        the tail of its output."""
         proc = subprocess.run(
             [MELTANO, *args],
             cwd=self.root,
             env=self.env(env),
+            input=input,
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -165,6 +168,13 @@ def meltano_project(tmp_path_factory: pytest.TempPathFactory) -> MeltanoProject:
     project = copy_project(tmp_path_factory.mktemp("meltano-project"))
     project.run("install", timeout=540)
     return project
+
+
+@pytest.fixture
+def repository_project() -> MeltanoProject:
+    """The repository's own Meltano project, as `make demo` and a user's shell use it (its
+    `.meltano/` and `output/`), with the tests' environment free of a developer's settings."""
+    return project_at(REPO_ROOT)
 
 
 ProjectCopier = Callable[[str], MeltanoProject]
@@ -357,3 +367,12 @@ def postgres_server() -> Iterator[PostgresServer]:
                 check=False,
             )
         shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def fresh(postgres_server: PostgresServer, request: pytest.FixtureRequest) -> str:
+    """A schema of this test's own (and its name + `_rec`), dropped first: its name."""
+    name = "bulk_" + request.node.name.split("[")[0].removeprefix("test_")[:40]
+    postgres_server.psql(f"drop schema if exists {name} cascade")
+    postgres_server.psql(f"drop schema if exists {name}_rec cascade")
+    return name

@@ -49,7 +49,7 @@ def test_jobs_build_the_models_after_the_load() -> None:
     jobs = {job["name"]: job["tasks"] for job in _project()["jobs"]}
     assert jobs["peopleai-to-duckdb-models"] == ["tap-peopleai target-duckdb dbt-duckdb:build"]
     assert jobs["peopleai-to-postgres-models"] == [
-        "tap-peopleai target-postgres dbt-postgres:build"
+        "tap-peopleai-bulk target-postgres dbt-postgres:build"
     ]
 
 
@@ -80,8 +80,8 @@ def test_dbt_duckdb_reads_the_file_target_duckdb_writes_in_each_environment() ->
     for name, path in filepaths.items():
         stem = Path(path).stem
         if name == "sandbox":
-            assert stem == "demo", path
-            assert "('demo' if env_var('MELTANO_ENVIRONMENT', '') == 'sandbox'" in profile
+            assert stem == "sandbox", path
+            assert "('sandbox' if env_var('MELTANO_ENVIRONMENT', '') == 'sandbox'" in profile
         else:
             assert stem == "peopleai", f"{name or 'base config'}: {path}"
             assert "else 'peopleai')" in profile

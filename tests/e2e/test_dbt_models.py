@@ -43,7 +43,7 @@ from dbt_truth import expected_marts, truth_records
 
 import demo_models
 from peopleai_sandbox.checks import to_utc
-from tests.support.tap_runs import meltano_env
+from tests.support.tap_runs import JOB_TAP, meltano_env
 
 UTC = timezone.utc
 SANDBOX_NOW = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
@@ -84,12 +84,13 @@ def _load_build_compare(
     columns_of: ColumnsOf,
 ) -> Any:
     utility = "dbt-duckdb" if loader == "target-duckdb" else "dbt-postgres"
+    tap = JOB_TAP[loader]
     sandbox = sandbox_factory(now=SANDBOX_NOW, activities_per_day=100, seed=23)
     env = {**_tap_env(sandbox), **env}
-    meltano_project.run("state", "clear", "--force", f"sandbox:tap-peopleai-to-{loader}", env=env)
+    meltano_project.run("state", "clear", "--force", f"sandbox:{tap}-to-{loader}", env=env)
 
     # 1. first sync, models built in the same `meltano run`, then their dbt tests
-    run = meltano_project.run("run", "tap-peopleai", loader, f"{utility}:run", env=env)
+    run = meltano_project.run("run", tap, loader, f"{utility}:run", env=env)
     _assert_dbt_ran(run.stdout + run.stderr, "run")
     tests = meltano_project.run("invoke", f"{utility}:test", env=env)
     _assert_dbt_ran(tests.stdout + tests.stderr, "test")

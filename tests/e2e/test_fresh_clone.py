@@ -78,7 +78,7 @@ def test_fresh_clone_runs_every_duckdb_pipeline_with_plain_meltano(
         return output
 
     shell("meltano install")
-    db = clone / "output" / "demo.duckdb"
+    db = clone / "output" / "sandbox.duckdb"  # the sandbox environment's file
 
     # 1. the pipeline every Meltano user types first
     shell("meltano run tap-peopleai target-duckdb")

@@ -155,9 +155,11 @@ def test_plugins_install_from_the_package_index_alone() -> None:
     pins = {p["name"]: p["pip_url"].split() for p in data["plugins"]["loaders"]}
     # newer DuckDB makes target-duckdb 0.8.0 silently drop the first row of every batch
     assert pins["target-duckdb"] == ["target-duckdb==0.8.0", "duckdb==1.2.2"]
-    # beside it, the repository's own settings check (loaders/loader-preflight)
+    # this repository's loader (loaders/target-postgres-bulk, which pins the base loader), and
+    # beside it the repository's own settings check (loaders/loader-preflight)
     assert pins["target-postgres"] == [
-        "meltanolabs-target-postgres==0.8.1",
+        "-e",
+        "./loaders/target-postgres-bulk",
         "-e",
         "./loaders/loader-preflight",
     ]
@@ -178,7 +180,7 @@ def test_environments_job_and_schedule() -> None:
 
 
 def test_readme_generated_parts_are_current() -> None:
-    """README's settings table and sandbox switches equal what the code prints."""
+    """README's settings table and sandbox/README.md's switch list equal what the code prints."""
     proc = subprocess.run(
         [sys.executable, str(REPO_ROOT / "scripts" / "sync_readme.py"), "--check"],
         capture_output=True,

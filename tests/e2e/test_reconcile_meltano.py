@@ -2,7 +2,9 @@
 
 PostgreSQL honours the reconciliation's ACTIVATE_VERSION (`_sdc_deleted_at`); DuckDB's loader
 ignores it, so there a row is live when its `sync_version` is at least the latest version in the
-`reconciliations` table. Either way the live rows must equal the sandbox's truth exactly.
+`reconciliations` table. Either way the live rows must equal the sandbox's truth exactly. The
+ordinary syncs run the tap plugin of the loader's jobs (BATCH files into PostgreSQL); the
+reconciliation sends RECORD messages, whose versions it needs.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from tests.support.tap_runs import meltano_env
+from tests.support.tap_runs import JOB_TAP, meltano_env
 from tests.support.times import to_utc
 
 UTC = timezone.utc
@@ -87,13 +89,14 @@ def _scenario(
 ) -> None:
     sandbox = sandbox_factory(now=SANDBOX_NOW, activities_per_day=60, seed=5)
     env = meltano_env(sandbox, START_DATE, loader_env)
-    for state_id in (f"tap-peopleai-to-{loader}", f"tap-peopleai-reconcile-to-{loader}"):
+    tap = JOB_TAP[loader]
+    for state_id in (f"{tap}-to-{loader}", f"tap-peopleai-reconcile-to-{loader}"):
         meltano_project.run("state", "clear", "--force", f"sandbox:{state_id}", env=env)
-    meltano_project.run("run", "tap-peopleai", loader, env=env)
+    meltano_project.run("run", tap, loader, env=env)
     erased = _erase_some(sandbox)
     assert erased & set(live_rows()), "the scenario erases activities already loaded"
     sandbox.clock.advance(timedelta(hours=3))
-    meltano_project.run("run", "tap-peopleai", loader, env=env)
+    meltano_project.run("run", tap, loader, env=env)
     assert erased & set(live_rows()), "an ordinary sync cannot know of erasures"
 
     meltano_project.run("run", "tap-peopleai-reconcile", loader, env=env)
@@ -175,15 +178,16 @@ def _killed_scenario(
     small_windows = {"TAP_PEOPLEAI_SNAPSHOT_WINDOW_DAYS": "15", **loader_env}
     env = meltano_env(sandbox, START_DATE, small_windows)
     reconcile_state = f"sandbox:tap-peopleai-reconcile-to-{loader}"
-    for state_id in (f"sandbox:tap-peopleai-to-{loader}", reconcile_state):
+    tap = JOB_TAP[loader]
+    for state_id in (f"sandbox:{tap}-to-{loader}", reconcile_state):
         meltano_project.run("state", "clear", "--force", state_id, env=env)
-    meltano_project.run("run", "tap-peopleai", loader, env=env)
+    meltano_project.run("run", tap, loader, env=env)
     erased = _erase_some(sandbox)
     _killed_midway(meltano_project, env, loader, log, lambda: midway(reconcile_state, env))
     saved = _saved_reconciliation(meltano_project, env, reconcile_state)
     # Meanwhile People.ai ingests more, and the ordinary sync loads it.
     sandbox.clock.advance(timedelta(hours=3))
-    meltano_project.run("run", "tap-peopleai", loader, env=env)
+    meltano_project.run("run", tap, loader, env=env)
     # Meltano marks the killed run stale only after its 5-minute heartbeat: the operator who
     # knows it is dead reruns with --force, as the README says.
     meltano_project.run("run", "--force", "tap-peopleai-reconcile", loader, env=env)

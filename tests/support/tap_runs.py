@@ -105,6 +105,11 @@ def run_tap(
     return SyncResult(messages, error)
 
 
+# The tap plugin that meltano.yml's jobs run into each loader: BATCH files for PostgreSQL,
+# RECORD messages for the loaders that take nothing else.
+JOB_TAP = {"target-duckdb": "tap-peopleai", "target-postgres": "tap-peopleai-bulk"}
+
+
 def meltano_env(
     sandbox: RunningSandbox, start_date: dt.date, extra: dict[str, str] | None = None
 ) -> dict[str, str]:

@@ -40,5 +40,5 @@ def run(requirement: Requirement, argv: Sequence[str], environ: Mapping[str, str
 
 
 def target_postgres() -> NoReturn:
-    """`target-postgres-preflight`: meltanolabs-target-postgres, once its settings are there."""
+    """`target-postgres-preflight`: target-postgres-bulk, once its settings are there."""
     run(TARGET_POSTGRES, sys.argv, os.environ)
