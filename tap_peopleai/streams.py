@@ -120,7 +120,7 @@ class ActivitiesStream(FastRecordPath):
         today = self.client.server_now().date()
         ahead = self.progress.days_ahead_of(today)
         if ahead:
-            raise StateAheadError(ahead, today, self.client.server_clock.source())
+            raise StateAheadError(ahead, today, self.client.http.server_clock.source())
         # The plan line comes from the pipeline, once it knows which jobs it resumes.
         windows = self.progress.plan(self.plan_settings, today)
         return ExportPipeline(
@@ -155,7 +155,7 @@ class ActivitiesStream(FastRecordPath):
             if reconciliation is not None and reconciliation.done:
                 self._activate_version(reconciliation.version)
                 if not self.owner.streams["reconciliations"].selected:
-                    self.progress.reconciliation = None  # nothing else will write its row
+                    self.progress.end_reconciliation()  # nothing else will write its row
             self._log_finished(pipeline, self.records_outside_dates)
 
     def _activate_version(self, version: int) -> None:
@@ -256,7 +256,5 @@ class ReconciliationsStream(Stream):
             settings.start_date,
             reconciliation.planned_on + RECONCILE_HORIZON,
         )
-        # Written: the reconciliation is over, the next one starts afresh.
-        progress.reconciliation = None
-        progress.snapshot = None
+        progress.end_reconciliation()
         self.activities.checkpoint()

@@ -24,6 +24,7 @@ from tap_peopleai.api.connection_check import (
     check_connection,
 )
 from tap_peopleai.api.retry_policy import RetryPolicy
+from tap_peopleai.api.transport import ApiTransport
 from tap_peopleai.errors import TapPeopleAIError
 from tap_peopleai.interrupts import GUARD, SyncInterrupted
 from tap_peopleai.sdk.internals import read_input_files_with
@@ -117,7 +118,7 @@ class TapPeopleAI(SettingsTap):
         """The API client shared by the streams."""
         if not self._validates_settings:
             # Discovery reads no settings and never calls the API.
-            return PeopleAIClient(DEFAULT_API_URL, logger=self.logger)
+            return PeopleAIClient(ApiTransport(DEFAULT_API_URL, logger=self.logger))
         poll_interval = self.settings.pipeline.poll_interval
         return self.new_client(RetryPolicy(base_seconds=min(poll_interval, 1.0)))
 
@@ -126,15 +127,14 @@ class TapPeopleAI(SettingsTap):
     ) -> PeopleAIClient:
         """An API client for the settings, retrying and timing out as asked."""
         api = self.settings.api
+        http = ApiTransport(
+            api.api_url, ca_bundle=api.ca_bundle, retry=retry, timeout=timeout, logger=self.logger
+        )
         return PeopleAIClient(
-            api.api_url,
+            http,
             client_id=api.client_id,
             client_secret=api.client_secret,
             access_token=api.access_token,
-            ca_bundle=api.ca_bundle,
-            retry=retry,
-            timeout=timeout,
-            logger=self.logger,
         )
 
     @override

@@ -1,16 +1,15 @@
 """The People.ai export API's endpoints: tokens, jobs and fragment downloads.
 
-What an answer means is decided in api_responses.py, how failures are retried in
-retry_policy.py, the server's clock in server_clock.py and how a body is streamed to disk in
-fragment_body.py; this module only says which call goes where, with which credentials.
+What an answer means is decided in responses.py, how failures are retried in retry_policy.py,
+how a request is sent (session, timeouts, certificates, the server's clock) in transport.py and
+how a body is streamed to disk in fragment_body.py; this module only says which call goes where,
+with which credentials.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
-from collections.abc import Callable
-from typing import IO, Any, TypeVar
+from typing import IO, Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -18,18 +17,12 @@ import requests
 from tap_peopleai.api import responses as api_responses
 from tap_peopleai.api.auth import TokenProvider
 from tap_peopleai.api.fragment_body import BodyReceipt, stream_body
-from tap_peopleai.api.redaction import SecretRedactor
-from tap_peopleai.api.retry_policy import RetryPolicy
-from tap_peopleai.api.server_clock import ServerClock
+from tap_peopleai.api.transport import USER_AGENT, ApiTransport
 from tap_peopleai.errors import ApiError, AuthenticationError, DownloadIncompleteError
-from tap_peopleai.oplog.retry_log import RetryLog
 
 JOBS_PATH = "/pull/v1/export/activities/jobs"
 # Redirect hops a download follows before it counts as failed (a chain may never end).
 MAX_REDIRECTS = 5
-USER_AGENT = "tap-peopleai/0.1 (+singer-sdk)"
-
-T = TypeVar("T")
 
 
 class PeopleAIClient:
@@ -37,55 +30,26 @@ class PeopleAIClient:
 
     def __init__(
         self,
-        api_url: str,
+        http: ApiTransport,
         *,
         client_id: str | None = None,
         client_secret: str | None = None,
         access_token: str | None = None,
-        ca_bundle: str | None = None,
-        retry: RetryPolicy | None = None,
-        timeout: tuple[float, float] = (10.0, 60.0),
-        session: requests.Session | None = None,
-        logger: logging.Logger | None = None,
     ) -> None:
-        self.api_url = api_url.rstrip("/")
-        self.session = session or requests.Session()
-        self.session.headers["User-Agent"] = USER_AGENT
-        self.verify: bool | str = ca_bundle or True
-        self.timeout = timeout  # (connect, read) seconds
-        self.retry = retry or RetryPolicy()
-        self.logger = logger or logging.getLogger("tap-peopleai")
-        self.retry_log = RetryLog(self.logger)
-        self.redactor = SecretRedactor()
+        self.http = http
+        self.redactor = http.redactor
         self.redactor.add(client_secret)
         self.redactor.add(access_token)
-        self.tokens = TokenProvider(self, client_id, client_secret, access_token)
-        self.server_clock = ServerClock()
+        self.tokens = TokenProvider(http, client_id, client_secret, access_token)
         # Redirect targets get a session of their own: no bearer token, no auth, ever.
         self._storage_session = requests.Session()
         self._storage_session.headers["User-Agent"] = USER_AGENT
 
-    def with_retries(self, call: Callable[[], T], doing: str) -> T:
-        """Run ``call`` with retries; transport failures that outlast them get a clear message."""
-        hook = self.retry_log.hook(doing, self.retry.max_tries)
-        return self.retry.run(call, doing, self.api_url, hook)
-
-    def url(self, path: str) -> str:
-        """Absolute URL of an API path."""
-        return f"{self.api_url}{path}"
-
     def server_now(self) -> dt.datetime:
         """The API server's current time (its Date header), or the local clock if it sent none."""
-        return self.server_clock.now()
+        return self.http.server_clock.now()
 
     # Requests -----------------------------------------------------------------------------
-
-    def raise_for_status(
-        self, response: requests.Response, doing: str, redirected: bool = False
-    ) -> None:
-        """Raise a readable ApiError (retriable for 429 and 5xx, any status of a redirect
-        target) unless the response succeeded."""
-        api_responses.raise_for_status(response, doing, self.redactor, redirected)
 
     def _authorized(
         self,
@@ -101,18 +65,15 @@ class PeopleAIClient:
         """One API call with a bearer token; a 401 renews the token once and retries."""
         for attempt in (1, 2):
             token = self.tokens.token()
-            response = self.session.request(
+            response = self.http.send(
                 method,
-                self.url(path),
+                path,
                 params=params,
                 json=json_body,
                 headers={"Authorization": f"Bearer {token}"},
-                timeout=self.timeout,
-                verify=self.verify,
                 stream=stream,
                 allow_redirects=allow_redirects,
             )
-            self.server_clock.note(response)
             if response.status_code != 401:
                 return response
             response.close()
@@ -141,10 +102,10 @@ class PeopleAIClient:
             response = self._authorized(method, path, doing, json_body=json_body)
             if not_found_ok and response.status_code == 404:
                 return None
-            self.raise_for_status(response, doing)
+            self.http.raise_for_status(response, doing)
             return api_responses.json_body(response, doing, self.redactor)
 
-        return self.with_retries(call, doing)
+        return self.http.with_retries(call, doing)
 
     # Jobs ---------------------------------------------------------------------------------
 
@@ -157,7 +118,7 @@ class PeopleAIClient:
             api_responses.raise_for_job_creation(response, doing, self.redactor)
             return api_responses.created_job(response, doing, self.redactor)
 
-        return self.with_retries(call, doing)
+        return self.http.with_retries(call, doing)
 
     def get_job(self, job_id: str) -> dict[str, Any] | None:
         """One job's status, or None when the API no longer knows it (expired or unknown)."""
@@ -210,7 +171,7 @@ class PeopleAIClient:
                 status = response.status_code
                 if status == 404:
                     return None
-                self.raise_for_status(response, doing, redirected=hops > 0)
+                self.http.raise_for_status(response, doing, redirected=hops > 0)
                 if status != 200:
                     where = "its redirect target" if hops else "it"
                     msg = f"{where} answered HTTP {status} instead of 200 with the data"
@@ -221,7 +182,7 @@ class PeopleAIClient:
                 raise DownloadIncompleteError(msg)
             return receipt
 
-        return self.with_retries(attempt, doing)
+        return self.http.with_retries(attempt, doing)
 
     def _storage_get(self, location: str) -> requests.Response:
         scheme = urlsplit(location).scheme
@@ -229,5 +190,9 @@ class PeopleAIClient:
             msg = f"The API redirected a download to an unsupported URL scheme: {scheme!r}"
             raise ApiError(msg, 302)
         return self._storage_session.get(
-            location, stream=True, timeout=self.timeout, verify=self.verify, allow_redirects=False
+            location,
+            stream=True,
+            timeout=self.http.timeout,
+            verify=self.http.verify,
+            allow_redirects=False,
         )

@@ -33,7 +33,7 @@ def check_connection(client: PeopleAIClient, max_jobs_ahead: int, logger: loggin
         "Connection test passed: %s accepted the credentials and lists %d export job(s) of the "
         "past 10 days, %d of them queued or running (%d of %d queue slots free; a sync keeps at "
         "most %d of its own). No export job was created.",
-        client.api_url,
+        client.http.api_url,
         len(jobs),
         active,
         max(0, MAX_QUEUED_JOBS - active),

@@ -19,6 +19,7 @@ import urllib3.exceptions
 from tap_peopleai.errors import DownloadCancelledError, DownloadIncompleteError
 from tap_peopleai.interrupts import GUARD
 from tap_peopleai.settings.api_limits import DOWNLOAD_SECONDS_PER_BYTE
+from tap_peopleai.settings.literals import whole_number
 
 MIN_DOWNLOAD_SECONDS = 60.0
 CHUNK_BYTES = 1024 * 1024
@@ -78,8 +79,7 @@ def stream_body(
     response: requests.Response, sink: IO[bytes], doing: str, expected_bytes: int | None
 ) -> BodyReceipt:
     """Write the decoded body to ``sink``; DownloadIncompleteError unless it is shown whole."""
-    length_header = response.headers.get("Content-Length")
-    declared = int(length_header) if length_header and length_header.isdigit() else None
+    declared = whole_number(response.headers.get("Content-Length"), low=0)
     decoder = BodyDecoder(response.headers.get("Content-Encoding", ""))
     size = declared or expected_bytes or 0
     allowed = max(MIN_DOWNLOAD_SECONDS, size * DOWNLOAD_SECONDS_PER_BYTE)

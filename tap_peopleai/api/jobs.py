@@ -9,6 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from tap_peopleai.settings.literals import whole_number
 from tap_peopleai.state.windows import ExportWindow
 
 # The vendor page says `fragment`; clients that parsed real answers saw `fragments`.
@@ -31,14 +32,6 @@ def parse_api_time(value: Any) -> dt.datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
 
 
-def _whole_number(value: Any) -> int | None:
-    """A JSON integer or a string of digits (never a boolean, a fraction or a negative)."""
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        return None
-    text = str(value).strip()
-    return int(text) if text.isascii() and text.isdigit() else None
-
-
 def _shown(value: Any) -> str:
     """A value of an answer, short, for a message."""
     return repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
@@ -58,10 +51,10 @@ def unreadable(body: dict[str, Any]) -> str | None:
     if state.strip().lower() != "completed":
         return None
     size = body.get("results_size")
-    if _whole_number(size) is None:
+    if whole_number(size, low=0) is None:
         return f"is Completed with results_size {_shown(size)}, not a whole number of bytes"
     for key in FRAGMENT_FIELDS:
-        if key in body and body[key] is not None and _whole_number(body[key]) is None:
+        if key in body and body[key] is not None and whole_number(body[key], low=0) is None:
             return f"is Completed with {key} {_shown(body[key])}, not a whole number"
     return None
 
@@ -98,8 +91,8 @@ class ApiJob:
             end_date=str(body.get("end_date", "")),
             activity_type=str(body.get("activity_type", "")).lower(),
             created=parse_api_time(body.get("job_created_time")),
-            fragments_reported=_whole_number(fragments) or 0,
-            results_size=_whole_number(body.get("results_size")),
+            fragments_reported=whole_number(fragments, low=0) or 0,
+            results_size=whole_number(body.get("results_size"), low=0),
             problem=unreadable(body),
         )
 

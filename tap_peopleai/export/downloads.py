@@ -22,6 +22,7 @@ from tap_peopleai.interrupts import GUARD
 from tap_peopleai.state.entries import JobInFlight
 
 if TYPE_CHECKING:
+    from tap_peopleai.export.job_watch import JobWatch
     from tap_peopleai.oplog.sync_log import SyncLog
 
 # How often a slow download checks whether the totals line is due.
@@ -61,12 +62,18 @@ class FragmentDownloader:
     """Fetches fragments with a pool of download threads, handing them out in index order."""
 
     def __init__(
-        self, client: PeopleAIClient, spool: SpoolDirectory, workers: int, report: SyncLog
+        self,
+        client: PeopleAIClient,
+        spool: SpoolDirectory,
+        workers: int,
+        report: SyncLog,
+        watch: JobWatch,
     ) -> None:
         self.client = client
         self.spool = spool
         self.workers = max(1, workers)
         self.report = report
+        self.watch = watch
 
     def download(self, fragment: FragmentFile) -> bool:
         """(Re)download ``fragment`` into its file, shown whole; False when it does not exist
@@ -167,9 +174,11 @@ class FragmentDownloader:
                 fragment.discard()
 
     def _outcome(self, future: Future[bool], in_progress: list[FragmentFile]) -> bool:
-        """Wait for a download; meanwhile the totals line stays on time, partial files counted."""
+        """Wait for a download; meanwhile the totals line stays on time, partial files counted,
+        and the queue is looked at with it."""
         while not wait([future], timeout=PROGRESS_CHECK_SECONDS).done:
-            self.report.downloading(sum(_size(f.path) for f in in_progress))
+            if self.report.downloading(sum(_size(f.path) for f in in_progress)):
+                self.watch.look()
         return future.result()
 
     def _check_missing(self, job: JobInFlight, index: int, reported: int) -> None:

@@ -3,7 +3,8 @@
 The scheduler polls only the job it waits on. A heartbeat, once per ``heartbeat_interval``, lists
 the API's jobs instead: one request shows every job of this sync in flight (so their state
 changes are noticed too) and how many queue slots other tools hold. While fragments download,
-the sync log takes the same look with each totals line, so the jobs ahead are seen Running too.
+the downloader and the pipeline take the same look whenever the sync log's totals interval comes
+round, so the jobs ahead are seen Running too.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from tap_peopleai.api.jobs import ApiJob
 
 if TYPE_CHECKING:
     from tap_peopleai.api.client import PeopleAIClient
-    from tap_peopleai.export.scheduler import JobRun
+    from tap_peopleai.export.context import JobRun
     from tap_peopleai.oplog.sync_log import SyncLog
     from tap_peopleai.state.windows import ExportWindow
 
@@ -28,7 +29,6 @@ class JobWatch:
         self.client = client
         self.runs = runs
         self.report = report
-        report.queue_look = self.look
 
     def first_seen(self, run: JobRun, item: ApiJob) -> None:
         """A job just created or adopted: its state, and its age by the API's clock."""

@@ -20,8 +20,9 @@ from types import TracebackType
 from tap_peopleai.api.client import PeopleAIClient
 from tap_peopleai.api.jobs import ApiJob
 from tap_peopleai.errors import DamagedFragmentError, FragmentGoneError, JobIncompleteError
+from tap_peopleai.export.context import SyncContext
 from tap_peopleai.export.downloads import FragmentDownloader, FragmentFile
-from tap_peopleai.export.scheduler import JobScheduler, SyncContext
+from tap_peopleai.export.scheduler import JobScheduler
 from tap_peopleai.export.spool import SpoolDirectory
 from tap_peopleai.interrupts import GUARD
 from tap_peopleai.oplog.sync_log import SyncLog
@@ -135,7 +136,9 @@ class ExportPipeline:
     ) -> None:
         self.sync = SyncContext(progress, windows, today, checkpoint, logger)
         self.listed_jobs = listed_jobs
-        self.report = SyncLog(logger, metrics_logger, settings.heartbeat_interval, client.retry_log)
+        self.report = SyncLog(
+            logger, metrics_logger, settings.heartbeat_interval, client.http.retry_log
+        )
         self.scheduler = JobScheduler(
             client, self.sync, settings, self.report, sleep=sleep or time.sleep
         )
@@ -148,7 +151,7 @@ class ExportPipeline:
                 "; ".join(removed.describe() for removed in self.spool.removed),
             )
         self.downloader = FragmentDownloader(
-            client, self.spool, settings.download_workers, self.report
+            client, self.spool, settings.download_workers, self.report, self.scheduler.watch
         )
         self.acks = AcknowledgementQueue()
         self.fragments_emitted = 0
@@ -225,14 +228,16 @@ class ExportPipeline:
         """Record that the ``records`` of ``fragment`` were all emitted, and checkpoint."""
         done = self.acks.acknowledge(fragment)
         fragment.discard()
-        job = fragment.job
-        job.fragments_emitted = fragment.index + 1
-        if fragment.receipt is not None:
-            job.bytes_decoded += fragment.receipt.decoded_bytes
-            job.bytes_on_wire += fragment.receipt.wire_bytes
+        receipt = fragment.receipt
+        fragment.job.fragment_emitted(
+            fragment.index,
+            receipt.decoded_bytes if receipt is not None else 0,
+            receipt.wire_bytes if receipt is not None else 0,
+        )
         self.fragments_emitted += 1
         self.sync.checkpoint()
-        self.report.fragment_emitted(records)
+        if self.report.fragment_emitted(records):
+            self.scheduler.watch.look()  # with the totals line: the jobs ahead, seen Running
         self._windows_done(done)
 
     def resume_point(self) -> str:

@@ -9,16 +9,14 @@ in the sync progress before waiting on it, so a crash never orphans one.
 
 from __future__ import annotations
 
-import datetime as dt
-import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from tap_peopleai.api.client import PeopleAIClient
 from tap_peopleai.api.jobs import ApiJob
 from tap_peopleai.errors import ApiError, ExportJobError
-from tap_peopleai.export.adoption import adopt_existing_jobs
+from tap_peopleai.export.adoption import JobAdoption
+from tap_peopleai.export.context import JobRun, SyncContext
 from tap_peopleai.export.job_watch import JobWatch
 from tap_peopleai.export.queue_turn import QueueTurn
 from tap_peopleai.export.reuse import ReusePolicy
@@ -26,30 +24,7 @@ from tap_peopleai.oplog.sync_log import SyncLog
 from tap_peopleai.settings.api_limits import MAX_QUEUED_JOBS
 from tap_peopleai.settings.objects import PipelineSettings
 from tap_peopleai.state.entries import JobInFlight
-from tap_peopleai.state.progress import SyncProgress
 from tap_peopleai.state.windows import ExportWindow
-
-
-@dataclass(frozen=True)
-class SyncContext:
-    """What one sync's export works on, shared by the pipeline and its scheduler."""
-
-    progress: SyncProgress
-    windows: list[ExportWindow]
-    today: dt.date
-    # Writes a STATE message with the progress as it is now.
-    checkpoint: Callable[[], None]
-    logger: logging.Logger
-
-
-@dataclass
-class JobRun:
-    """What the scheduler knows about one window's job during this sync."""
-
-    job: JobInFlight
-    state: str = "queued"
-    started_waiting: float = field(default_factory=time.monotonic)
-    replaced_ids: tuple[str, ...] = ()
 
 
 class JobScheduler:
@@ -75,26 +50,17 @@ class JobScheduler:
         self.runs: dict[ExportWindow, JobRun] = {}
         self.report = report
         self.watch = JobWatch(client, self.runs, report)
+        self.adoption = JobAdoption(sync, self.reuse, settings.activity_type, report)
         self.counters = {"jobs_created": 0, "jobs_reused": 0, "jobs_replaced": 0}
 
     # Start-up -----------------------------------------------------------------------------
 
     def adopt_existing_jobs(self, listed: list[ApiJob]) -> None:
         """Keep stored jobs that still match the plan and can be resumed; adopt orphans."""
-        adopt_existing_jobs(
-            self.sync,
-            self.reuse,
-            self.settings.activity_type,
-            listed,
-            self.client.server_now(),
-            self.report,
-            self._adopt,
-        )
-
-    def _adopt(self, job: JobInFlight, item: ApiJob) -> None:
-        self.runs[job.window] = JobRun(job, item.state)
-        self.counters["jobs_reused"] += 1
-        self.watch.first_seen(self.runs[job.window], item)
+        for job, item in self.adoption.jobs_taken_over(listed, self.client.server_now()):
+            self.runs[job.window] = JobRun(job, item.state)
+            self.counters["jobs_reused"] += 1
+            self.watch.first_seen(self.runs[job.window], item)
 
     # Creating -----------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from singer_sdk.exceptions import ConfigValidationError
 
 from tap_peopleai.errors import TapPeopleAIError
+from tap_peopleai.settings.literals import iso_date, whole_number
 from tap_peopleai.settings.schema import settings_schema
 
 ENV_PREFIX = "TAP_PEOPLEAI_"
@@ -30,9 +31,7 @@ ENV_PREFIX = "TAP_PEOPLEAI_"
 SDK_VARIABLES = frozenset({"LOGLEVEL"})
 TRUE_WORDS = ("true", "yes", "on", "1")
 FALSE_WORDS = ("false", "no", "off", "0")
-WHOLE_NUMBER = re.compile(r"[+-]?\d+")
 DECIMAL_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)")
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 SCHEMA = settings_schema()
 
@@ -66,12 +65,10 @@ def environment_values(environ: Mapping[str, str]) -> dict[str, str]:
 
 def _whole_number(value: Any, schema: dict[str, Any]) -> int:
     low, high = schema["minimum"], schema["maximum"]
-    expected = f"a whole number from {low} to {high}"
-    if isinstance(value, str) and WHOLE_NUMBER.fullmatch(value.strip()):
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise _Invalid(expected)
-    return value
+    number = whole_number(value, low, high)
+    if number is None:
+        raise _Invalid(f"a whole number from {low} to {high}")
+    return number
 
 
 def _seconds(value: Any, schema: dict[str, Any]) -> float:
@@ -103,13 +100,10 @@ def _boolean(value: Any) -> bool:
 
 
 def _date(value: Any) -> dt.date:
-    text = value.strip() if isinstance(value, str) else ""
-    try:
-        if ISO_DATE.fullmatch(text):
-            return dt.date.fromisoformat(text)
-    except ValueError:
-        pass
-    raise _Invalid("a date as YYYY-MM-DD (such as 2024-01-31)")
+    day = iso_date(value.strip()) if isinstance(value, str) else None
+    if day is None:
+        raise _Invalid("a date as YYYY-MM-DD (such as 2024-01-31)")
+    return day
 
 
 def _text(name: str, value: Any, schema: dict[str, Any]) -> str:

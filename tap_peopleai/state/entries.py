@@ -7,25 +7,21 @@ progress.py.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from tap_peopleai.errors import StateError
+from tap_peopleai.settings.literals import iso_date
 from tap_peopleai.state.windows import ExportWindow
-
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def parse_date(value: Any, key: str) -> dt.date:
     """A date in the state; raises StateError naming ``key`` if it is not one."""
-    # Strictly YYYY-MM-DD: fromisoformat alone would also read 20260601 or 2026-W22-1.
-    if isinstance(value, str) and ISO_DATE.fullmatch(value):
-        with contextlib.suppress(ValueError):
-            return dt.date.fromisoformat(value)
-    raise StateError(key, f"{str(value)!r} is not a date (YYYY-MM-DD)")
+    day = iso_date(value) if isinstance(value, str) else None
+    if day is None:
+        raise StateError(key, f"{str(value)!r} is not a date (YYYY-MM-DD)")
+    return day
 
 
 def _object(value: Any, key: str) -> dict[str, Any]:
@@ -54,6 +50,12 @@ class JobInFlight:
     # the job's results_size (a state without them counts 0 and the check asks for the job anew).
     bytes_decoded: int = 0
     bytes_on_wire: int = 0
+
+    def fragment_emitted(self, index: int, decoded_bytes: int, wire_bytes: int) -> None:
+        """Fragment ``index`` was emitted whole: a resumed sync starts after it."""
+        self.fragments_emitted = index + 1
+        self.bytes_decoded += decoded_bytes
+        self.bytes_on_wire += wire_bytes
 
     def to_state(self) -> dict[str, Any]:
         """Serialisable form for the state message."""

@@ -197,6 +197,12 @@ class SyncProgress:
         """Forget a job (failed, gone, or replaced)."""
         self.jobs = [j for j in self.jobs if j is not job]
 
+    def end_reconciliation(self) -> None:
+        """The reconciliation is over (its row written, or no stream will write it): the next
+        one starts afresh, its snapshot too."""
+        self.reconciliation = None
+        self.snapshot = None
+
     def window_emitted(self, window: ExportWindow, today: dt.date) -> None:
         """Record that every record of ``window`` was emitted: move the cursor past it."""
         self.jobs = [j for j in self.jobs if j.window != window]

@@ -10,16 +10,14 @@ to read whole.
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
-
-import pytest
 
 from tests.support.layers import (
     bad_imports,
-    imported_modules,
+    import_cycle,
     init_files_with_imports,
     modules,
+    oversized,
     unit_of,
 )
 
@@ -44,11 +42,6 @@ MAX_MODULE_LINES = 300
 MAX_CLASS_LINES = 200
 
 
-def dotted(path: Path) -> str:
-    parts = path.relative_to(PACKAGE).with_suffix("").parts
-    return ".".join((PACKAGE.name, *parts)).removesuffix(".__init__")
-
-
 def test_every_part_of_the_package_has_a_layer() -> None:
     parts = {unit_of(PACKAGE, path) for path in modules(PACKAGE)} - BOILERPLATE
     assert parts <= set(LAYER_OF), f"add to LAYERS: {sorted(parts - set(LAYER_OF))}"
@@ -61,24 +54,8 @@ def test_imports_point_down_the_layers() -> None:
 
 def test_no_import_cycle_between_modules() -> None:
     # Within a layer modules may import each other; the graph must still have no cycle.
-    graph = {
-        dotted(path): {target for _, target in imported_modules(path, PACKAGE.name)}
-        for path in modules(PACKAGE)
-        if unit_of(PACKAGE, path) not in BOILERPLATE
-    }
-    done: set[str] = set()
-
-    def visit(module: str, trail: tuple[str, ...]) -> None:
-        if module in trail:
-            pytest.fail("import cycle: " + " -> ".join((*trail[trail.index(module) :], module)))
-        if module in done:
-            return
-        for target in sorted(graph.get(module, ())):
-            visit(target, (*trail, module))
-        done.add(module)
-
-    for module in sorted(graph):
-        visit(module, ())
+    cycle = import_cycle(PACKAGE, BOILERPLATE)
+    assert not cycle, "import cycle: " + " -> ".join(cycle)
 
 
 def test_subpackage_init_files_import_nothing() -> None:
@@ -88,16 +65,5 @@ def test_subpackage_init_files_import_nothing() -> None:
 
 
 def test_modules_and_classes_stay_small() -> None:
-    too_big = []
-    for path in modules(PACKAGE):
-        text = path.read_text()
-        where = path.relative_to(PACKAGE.parent)
-        lines = len(text.splitlines())
-        if lines > MAX_MODULE_LINES:
-            too_big.append(f"{where}: {lines} lines")
-        for node in ast.walk(ast.parse(text)):
-            if isinstance(node, ast.ClassDef) and node.end_lineno is not None:
-                length = node.end_lineno - node.lineno + 1
-                if length > MAX_CLASS_LINES:
-                    too_big.append(f"{where}: class {node.name}, {length} lines")
+    too_big = oversized(PACKAGE, MAX_MODULE_LINES, MAX_CLASS_LINES)
     assert not too_big, "split these:\n" + "\n".join(too_big)

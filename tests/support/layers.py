@@ -68,3 +68,64 @@ def init_files_with_imports(package: Path) -> list[Path]:
         for init in package.glob("*/__init__.py")
         if any(isinstance(node, imports) for node in ast.parse(init.read_text()).body)
     ]
+
+
+def dotted(package: Path, path: Path) -> str:
+    """A file's module name; a subpackage's ``__init__`` is the subpackage."""
+    parts = path.relative_to(package).with_suffix("").parts
+    return ".".join((package.name, *parts)).removesuffix(".__init__")
+
+
+def import_cycle(package: Path, skip: set[str]) -> list[str]:
+    """One import cycle between the package's modules (its first module again at the end), or
+    [] if there is none; files of the ``skip`` units are left out.
+
+    ``from a.b import c`` imports ``a.b``, and ``a.b.c`` too where that is a module.
+    """
+    graph: dict[str, set[str]] = {}
+    for path in modules(package):
+        if unit_of(package, path) in skip:
+            continue
+        targets: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                targets |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
+            elif isinstance(node, ast.Import):
+                targets |= {alias.name for alias in node.names}
+        graph[dotted(package, path)] = targets
+    done: set[str] = set()
+
+    def visit(module: str, trail: tuple[str, ...]) -> list[str]:
+        if module in trail:
+            return [*trail[trail.index(module) :], module]
+        if module in done or module not in graph:
+            return []
+        for target in sorted(graph[module]):
+            cycle = visit(target, (*trail, module))
+            if cycle:
+                return cycle
+        done.add(module)
+        return []
+
+    for module in sorted(graph):
+        cycle = visit(module, ())
+        if cycle:
+            return cycle
+    return []
+
+
+def oversized(package: Path, module_lines: int, class_lines: int) -> list[str]:
+    """Modules over ``module_lines`` lines and classes over ``class_lines``, a line each."""
+    too_big = []
+    for path in modules(package):
+        text = path.read_text()
+        where = path.relative_to(package.parent)
+        lines = len(text.splitlines())
+        if lines > module_lines:
+            too_big.append(f"{where}: {lines} lines (at most {module_lines})")
+        for node in ast.walk(ast.parse(text, str(path))):
+            if isinstance(node, ast.ClassDef) and node.end_lineno is not None:
+                length = node.end_lineno - node.lineno + 1
+                if length > class_lines:
+                    too_big.append(f"{where}:{node.lineno}: class {node.name}, {length} lines")
+    return too_big

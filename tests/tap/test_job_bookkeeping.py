@@ -19,6 +19,9 @@ from tap_peopleai.state.windows import ExportWindow
         ({"fragment": None}, 0),
         ({}, 0),
         ({"fragment": -1}, 0),
+        ({"fragment": True}, 0),
+        ({"fragment": 2.5}, 0),
+        ({"fragment": "\u00b2"}, 0),  # a digit to str.isdigit, not to int(): no crash
     ],
 )
 def test_fragment_number_is_read_from_either_field(job, expected) -> None:  # type: ignore[no-untyped-def]

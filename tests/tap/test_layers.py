@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.support.layers import bad_imports, init_files_with_imports, modules, unit_of
+from tests.support.layers import (
+    bad_imports,
+    import_cycle,
+    init_files_with_imports,
+    modules,
+    oversized,
+    unit_of,
+)
 
 PACKAGE = Path(__file__).resolve().parents[2] / "tap_peopleai"
 
@@ -32,6 +39,9 @@ LAYER_OF = {unit: depth for depth, units in enumerate(LAYERS) for unit in units}
 # Entry-point files that Python itself wants at the top; not counted as the package's parts.
 BOILERPLATE = {"__init__"}
 MAX_TOP_LEVEL_PARTS = 12
+# Sizes a reader takes in whole; past them a module or class is doing more than one thing.
+MAX_MODULE_LINES = 300
+MAX_CLASS_LINES = 200
 
 
 def test_every_part_of_the_package_has_a_layer() -> None:
@@ -47,7 +57,19 @@ def test_imports_point_down_the_layers() -> None:
     assert not upward, "imports of a higher layer:\n" + "\n".join(upward)
 
 
+def test_no_import_cycle_between_modules() -> None:
+    # The layers keep packages apart; inside one, a cycle (even one made only for type
+    # checking) means two modules are one concern or want a third that both import.
+    cycle = import_cycle(PACKAGE, BOILERPLATE)
+    assert not cycle, "import cycle: " + " -> ".join(cycle)
+
+
 def test_subpackage_init_files_import_nothing() -> None:
     # A subpackage's __init__ is its one-paragraph description: importing `tap_peopleai.api`
     # must not pull in anything else, or the layer order would not hold at run time.
     assert not init_files_with_imports(PACKAGE)
+
+
+def test_modules_and_classes_stay_small_enough_to_read_whole() -> None:
+    too_big = oversized(PACKAGE, MAX_MODULE_LINES, MAX_CLASS_LINES)
+    assert not too_big, "split these:\n" + "\n".join(too_big)
