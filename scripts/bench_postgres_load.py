@@ -4,7 +4,7 @@
 installed plugins, a private system database, so the demo's state is untouched) against a
 sandbox, then `COPY` of the very files it loaded into a `jsonb` column (bench_runs.native_postgres).
 For the benchmark, with the sandbox's export rendered once (``run_tap_alone``): ``with
-postgres_server(workdir) as server: wall, rows = meltano_batch_load(server,
+running_postgres() as server: wall, rows = meltano_batch_load(server,
 tap_env(tap_config), workdir, "peopleai")``, then ``native_postgres(server, workdir /
 "batches")``. Alone: ``python scripts/bench_postgres_load.py``.
 """
@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from bench_pipeline import NOW, sandbox_config, sandbox_tap_config
-from bench_postgres import Postgres, postgres_server
 from bench_runs import BIN, REPO, ensure_plugins, native_postgres, run_tap_alone, say
 from peopleai_sandbox import run_sandbox
+from tests.support.postgres import PostgresServer, running_postgres
 
 
 def tap_env(tap_config: dict[str, Any]) -> dict[str, str]:
@@ -34,7 +34,7 @@ def tap_env(tap_config: dict[str, Any]) -> dict[str, str]:
 
 
 def meltano_batch_load(
-    server: Postgres, tap_settings: dict[str, str], workdir: Path, schema: str
+    server: PostgresServer, tap_settings: dict[str, str], workdir: Path, schema: str
 ) -> tuple[float, int]:
     """Wall seconds of `meltano run tap-peopleai-bulk target-postgres` into ``schema``, and the
     rows of ``schema.activities`` afterwards. The batch files stay in ``workdir/batches``
@@ -75,7 +75,7 @@ def meltano_batch_load(
     if code:
         tail = log_path.read_text(errors="replace")[-3000:]
         raise RuntimeError(f"`meltano run` exited {code}:\n{tail}")
-    count = server.psql(f"select count(*) from {schema}.activities")  # noqa: S608 - our name
+    count = server.scalar(f"select count(*) from {schema}.activities")  # noqa: S608 - our name
     return wall, int(count.strip())
 
 
@@ -87,7 +87,7 @@ def measure(activities_per_day: int, days: int, fragment_records: int) -> list[s
     start = NOW.date() - dt.timedelta(days=days - 1)
     config = sandbox_config(workdir, activities_per_day, fragment_records)
     try:
-        with run_sandbox(config) as running, postgres_server(workdir) as server:
+        with run_sandbox(config) as running, running_postgres() as server:
             truth = len(running.backend.ground_truth(activity_from=start, activity_to=NOW.date()))
             tap_config = sandbox_tap_config(running, start)
             say(f"{truth:,} activities; the tap alone renders the export (not measured)")

@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 import yaml
 
-from bench_postgres import Postgres
+from tests.support.postgres import PostgresServer
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -186,7 +186,7 @@ def native_duckdb(path: Path, batch_dir: Path) -> tuple[float, int]:
     return wall, int(row[0]) if row else 0
 
 
-def native_postgres(server: Postgres, batch_dir: Path) -> tuple[float, int]:
+def native_postgres(server: PostgresServer, batch_dir: Path) -> tuple[float, int]:
     # Each line as one jsonb value: CSV mode with quote and delimiter characters that JSON text
     # never contains, so backslashes and quotes reach jsonb untouched.
     server.psql("create table public.raw_activities (record jsonb)")
@@ -197,5 +197,5 @@ def native_postgres(server: Postgres, batch_dir: Path) -> tuple[float, int]:
         "with (format csv, quote e'\\x01', delimiter e'\\x02')"
     )
     wall = time.perf_counter() - started
-    count = int(server.psql("select count(*) from public.raw_activities").strip())
+    count = int(server.scalar("select count(*) from public.raw_activities"))
     return wall, count

@@ -7,21 +7,19 @@ and PostgreSQL is a real server started with initdb/pg_ctl on a free port of 127
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import tempfile
-import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
 import pytest
+
+from tests.support.postgres import PostgresServer, PostgresUnavailable, running_postgres
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -195,178 +193,14 @@ def empty_project_dir(tmp_path: Path) -> MeltanoProject:
 # --- PostgreSQL ---------------------------------------------------------------------------------
 
 
-def _pg_bindir() -> Path:
-    """Directory of initdb/pg_ctl: on PATH, else Debian's /usr/lib/postgresql/<major>/bin."""
-    found = shutil.which("initdb")
-    if found and shutil.which("pg_ctl"):
-        return Path(found).resolve().parent
-    candidates = sorted(
-        Path("/usr/lib/postgresql").glob("*/bin/initdb"),
-        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
-    )
-    if candidates:
-        return candidates[-1].parent
-    pytest.fail("PostgreSQL server binaries (initdb, pg_ctl) not found: `make test` installs them")
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@dataclass
-class PostgresServer:
-    bindir: Path
-    host: str
-    port: int
-    user: str
-    database: str
-    password: str  # trust authentication ignores it, but target-postgres wants a non-null one
-
-    def loader_env(self, schema: str) -> dict[str, str]:
-        """The environment that points Meltano's target-postgres at this server and schema."""
-        return {
-            "TARGET_POSTGRES_HOST": self.host,
-            "TARGET_POSTGRES_PORT": str(self.port),
-            "TARGET_POSTGRES_USER": self.user,
-            "TARGET_POSTGRES_PASSWORD": self.password,
-            "TARGET_POSTGRES_DATABASE": self.database,
-            "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": schema,
-        }
-
-    def psql(self, sql: str) -> list[list[str]]:
-        """Run one SQL statement with psql; rows as lists of text fields (NULL -> '')."""
-        psql = shutil.which("psql") or str(self.bindir / "psql")
-        proc = subprocess.run(
-            [
-                psql,
-                "-X",
-                "-q",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-h",
-                self.host,
-                "-p",
-                str(self.port),
-                "-U",
-                self.user,
-                "-d",
-                self.database,
-                "-A",
-                "-t",
-                "-F",
-                "\t",
-                "-c",
-                sql,
-            ],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        if proc.returncode != 0:
-            raise RuntimeError(f"psql failed ({proc.returncode}): {proc.stderr.strip()}")
-        return [line.split("\t") for line in proc.stdout.splitlines() if line]
-
-
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
-    """A throw-away PostgreSQL cluster under /tmp on a free port of 127.0.0.1 (fsync off)."""
-    bindir = _pg_bindir()
-    as_root = os.geteuid() == 0
-    base = Path(tempfile.mkdtemp(prefix="tap-peopleai-pg-", dir="/tmp"))
-    datadir, sockdir, logfile = base / "data", base / "sock", base / "server.log"
-    sockdir.mkdir()
-    if as_root:
-        # initdb/pg_ctl refuse to run as root: the cluster belongs to the postgres user.
-        shutil.chown(base, user="postgres")
-        shutil.chown(sockdir, user="postgres")
-    prefix = ["runuser", "-u", "postgres", "--"] if as_root else []
-
-    def run(*cmd: str, timeout: float = 120) -> None:
-        proc = subprocess.run(
-            [*prefix, *cmd], capture_output=True, text=True, timeout=timeout, check=False
-        )
-        if proc.returncode != 0:
-            log = logfile.read_text(errors="replace")[-3000:] if logfile.exists() else ""
-            pytest.fail(f"{' '.join(cmd)} failed:\n{proc.stdout}\n{proc.stderr}\n{log}")
-
-    run(
-        str(bindir / "initdb"),
-        "-D",
-        str(datadir),
-        "-U",
-        "postgres",
-        "--auth=trust",
-        "-E",
-        "UTF8",
-        "--locale=C",
-        "--no-sync",
-    )
-    port = 0
-    for _attempt in range(3):  # the free port may be taken between probing and binding
-        port = _free_port()
-        options = (
-            f"-p {port} -c listen_addresses=127.0.0.1 -k {sockdir} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        )
-        proc = subprocess.run(
-            [
-                *prefix,
-                str(bindir / "pg_ctl"),
-                "-D",
-                str(datadir),
-                "-l",
-                str(logfile),
-                "-w",
-                "-t",
-                "60",
-                "-o",
-                options,
-                "start",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        if proc.returncode == 0:
-            break
-    else:
-        log = logfile.read_text(errors="replace")[-3000:] if logfile.exists() else ""
-        shutil.rmtree(base, ignore_errors=True)
-        pytest.fail(f"pg_ctl start failed:\n{proc.stdout}\n{proc.stderr}\n{log}")
-
-    server = PostgresServer(
-        bindir=bindir,
-        host="127.0.0.1",
-        port=port,
-        user="postgres",
-        database="postgres",
-        password="unused-trust-auth",
-    )
+    """One throw-away PostgreSQL server for the whole test session (tests.support.postgres)."""
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                server.psql("select 1")
-                break
-            except RuntimeError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
-        yield server
-    finally:
-        with contextlib.suppress(Exception):
-            subprocess.run(
-                [*prefix, str(bindir / "pg_ctl"), "-D", str(datadir), "-m", "fast", "-w", "stop"],
-                capture_output=True,
-                timeout=60,
-                check=False,
-            )
-        shutil.rmtree(base, ignore_errors=True)
+        with running_postgres() as server:
+            yield server
+    except PostgresUnavailable as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture

@@ -21,7 +21,10 @@ from typing import Any
 
 import duckdb
 import pytest
-from analyst_queries import (
+
+import demo_models
+from peopleai_sandbox.checks import to_utc
+from tests.support.analyst_queries import (
     ColumnsOf,
     analyst_query_problems,
     duckdb_columns,
@@ -29,7 +32,7 @@ from analyst_queries import (
     readme_queries,
     readme_shell_commands,
 )
-from dbt_marts import (
+from tests.support.dbt_marts import (
     BIGINT,
     TIMESTAMPTZ,
     column_type_problems,
@@ -39,10 +42,7 @@ from dbt_marts import (
     postgres_query,
     select,
 )
-from dbt_truth import expected_marts, truth_records
-
-import demo_models
-from peopleai_sandbox.checks import to_utc
+from tests.support.dbt_truth import expected_marts, truth_records
 from tests.support.tap_runs import JOB_TAP, meltano_env
 
 UTC = timezone.utc

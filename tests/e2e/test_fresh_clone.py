@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from analyst_queries import readme_queries, readme_shell_commands
-from dbt_marts import compare_marts, duckdb_query
-from dbt_truth import expected_marts
 from test_reconcile_meltano import duckdb_live_rows
 
+from tests.support.analyst_queries import readme_queries, readme_shell_commands
+from tests.support.dbt_marts import compare_marts, duckdb_query
+from tests.support.dbt_truth import expected_marts
 from tests.support.times import to_utc
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_object_store import S3Server, running_s3_server
 
+from tests.support.object_store import S3Server, running_s3_server
 from tests.support.truth import compare, latest_versions
 from tests.support.warehouse_rows import postgres_rows
 

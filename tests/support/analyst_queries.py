@@ -12,10 +12,10 @@ from statistics import fmean
 from typing import Any
 
 import duckdb
-from dbt_marts import BIGINT, DATE, TIMESTAMPTZ, Query
-from dbt_truth import activities_of, expected_marts, latest_names
 
 from peopleai_sandbox.checks import to_utc
+from tests.support.dbt_marts import BIGINT, DATE, TIMESTAMPTZ, Query
+from tests.support.dbt_truth import activities_of, expected_marts, latest_names
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 SECTION = "## Look at the data"

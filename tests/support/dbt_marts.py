@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from dbt_truth import Marts, Touches
+
+from tests.support.dbt_truth import Marts, Touches
 
 NULL = "∅"
 ANALYTICS = "peopleai_analytics"

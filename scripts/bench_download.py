@@ -1,6 +1,6 @@
 """Measure the sandbox's download throughput on loopback (run it with python; not collected).
 
-Not collected by pytest (no ``test_`` prefix); the figure goes into the README.
+The figures go into sandbox/README.md.
 """
 
 from __future__ import annotations
