@@ -12,14 +12,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.support.layers import (
-    bad_imports,
-    import_cycle,
-    init_files_with_imports,
-    modules,
-    oversized,
-    unit_of,
-)
+import pytest
+
+from tests.support.layers import CHECKS, Layering
 
 PACKAGE = Path(__file__).resolve().parents[2] / "sandbox" / "peopleai_sandbox"
 
@@ -36,34 +31,10 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("testing", "cli"),  # a sandbox started in a thread or a process
     ("pytest_plugin",),  # the pytest fixtures
 )
-LAYER_OF = {unit: depth for depth, units in enumerate(LAYERS) for unit in units}
-BOILERPLATE = {"__init__"}
-MAX_MODULE_LINES = 300
-MAX_CLASS_LINES = 200
+SANDBOX = Layering(PACKAGE, LAYERS)
 
 
-def test_every_part_of_the_package_has_a_layer() -> None:
-    parts = {unit_of(PACKAGE, path) for path in modules(PACKAGE)} - BOILERPLATE
-    assert parts <= set(LAYER_OF), f"add to LAYERS: {sorted(parts - set(LAYER_OF))}"
-
-
-def test_imports_point_down_the_layers() -> None:
-    upward = bad_imports(PACKAGE, LAYER_OF, BOILERPLATE)
-    assert not upward, "imports of a higher layer:\n" + "\n".join(upward)
-
-
-def test_no_import_cycle_between_modules() -> None:
-    # Within a layer modules may import each other; the graph must still have no cycle.
-    cycle = import_cycle(PACKAGE, BOILERPLATE)
-    assert not cycle, "import cycle: " + " -> ".join(cycle)
-
-
-def test_subpackage_init_files_import_nothing() -> None:
-    # A subpackage's __init__ is its one-paragraph description: importing one must not pull in
-    # anything else, or the layer order would not hold at run time.
-    assert not init_files_with_imports(PACKAGE)
-
-
-def test_modules_and_classes_stay_small() -> None:
-    too_big = oversized(PACKAGE, MAX_MODULE_LINES, MAX_CLASS_LINES)
-    assert not too_big, "split these:\n" + "\n".join(too_big)
+@pytest.mark.parametrize("check", CHECKS)
+def test_the_sandbox_keeps_its_shape(check: str) -> None:
+    problems = SANDBOX.problems(check)
+    assert not problems, f"{check}:\n" + "\n".join(problems)

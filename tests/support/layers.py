@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -129,3 +130,49 @@ def oversized(package: Path, module_lines: int, class_lines: int) -> list[str]:
                 if length > class_lines:
                     too_big.append(f"{where}:{node.lineno}: class {node.name}, {length} lines")
     return too_big
+
+
+@dataclass(frozen=True)
+class Layering:
+    """A package's written-down shape: its layers bottom first, and how large its parts may be."""
+
+    package: Path
+    layers: tuple[tuple[str, ...], ...]
+    max_module_lines: int = 300
+    max_class_lines: int = 200
+    # Entry-point files Python wants; not parts of the package's shape.
+    boilerplate: frozenset[str] = frozenset({"__init__"})
+
+    @property
+    def layer_of(self) -> dict[str, int]:
+        return {unit: depth for depth, units in enumerate(self.layers) for unit in units}
+
+    def problems(self, check: str) -> list[str]:
+        """What breaks one rule (see CHECKS), one line each; empty when the rule holds."""
+        skip = set(self.boilerplate)
+        if check == "every part has a layer":
+            parts = {unit_of(self.package, path) for path in modules(self.package)} - skip
+            return [f"add to the layers: {part}" for part in sorted(parts - set(self.layer_of))]
+        if check == "imports point down":
+            return bad_imports(self.package, self.layer_of, skip)
+        if check == "no import cycle":
+            # The layers keep packages apart; inside one, a cycle (even one made only for type
+            # checking) means two modules are one concern or want a third both import.
+            cycle = import_cycle(self.package, skip)
+            return [" -> ".join(cycle)] if cycle else []
+        if check == "subpackage __init__ files import nothing":
+            # A subpackage's __init__ is its one-paragraph description: importing it must not
+            # pull in anything else, or the layer order would not hold at run time.
+            return [str(path) for path in init_files_with_imports(self.package)]
+        if check == "modules and classes small enough to read whole":
+            return oversized(self.package, self.max_module_lines, self.max_class_lines)
+        raise ValueError(check)
+
+
+CHECKS = (
+    "every part has a layer",
+    "imports point down",
+    "no import cycle",
+    "subpackage __init__ files import nothing",
+    "modules and classes small enough to read whole",
+)

@@ -10,14 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.support.layers import (
-    bad_imports,
-    import_cycle,
-    init_files_with_imports,
-    modules,
-    oversized,
-    unit_of,
-)
+import pytest
+
+from tests.support.layers import CHECKS, Layering
 
 PACKAGE = Path(__file__).resolve().parents[2] / "tap_peopleai"
 
@@ -35,41 +30,18 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("streams",),  # the Singer streams
     ("tap", "__main__"),  # the Tap: settings and the stream list
 )
-LAYER_OF = {unit: depth for depth, units in enumerate(LAYERS) for unit in units}
-# Entry-point files that Python itself wants at the top; not counted as the package's parts.
-BOILERPLATE = {"__init__"}
+TAP = Layering(PACKAGE, LAYERS)
+# The top of the package: at most this many modules and subpackages, entry points not counted.
 MAX_TOP_LEVEL_PARTS = 12
-# Sizes a reader takes in whole; past them a module or class is doing more than one thing.
-MAX_MODULE_LINES = 300
-MAX_CLASS_LINES = 200
 
 
-def test_every_part_of_the_package_has_a_layer() -> None:
-    parts = {unit_of(PACKAGE, path) for path in modules(PACKAGE)} - BOILERPLATE
-    assert parts <= set(LAYER_OF), f"add to LAYERS: {sorted(parts - set(LAYER_OF))}"
-    top = {p.name for p in PACKAGE.iterdir() if p.name != "__pycache__"}
-    counted = {name.removesuffix(".py") for name in top} - BOILERPLATE - {"__main__"}
+@pytest.mark.parametrize("check", CHECKS)
+def test_the_tap_keeps_its_shape(check: str) -> None:
+    problems = TAP.problems(check)
+    assert not problems, f"{check}:\n" + "\n".join(problems)
+
+
+def test_the_top_of_the_package_holds_at_most_a_dozen_parts() -> None:
+    top = {p.name.removesuffix(".py") for p in PACKAGE.iterdir() if p.name != "__pycache__"}
+    counted = top - TAP.boilerplate - {"__main__"}
     assert len(counted) <= MAX_TOP_LEVEL_PARTS, sorted(counted)
-
-
-def test_imports_point_down_the_layers() -> None:
-    upward = bad_imports(PACKAGE, LAYER_OF, BOILERPLATE)
-    assert not upward, "imports of a higher layer:\n" + "\n".join(upward)
-
-
-def test_no_import_cycle_between_modules() -> None:
-    # The layers keep packages apart; inside one, a cycle (even one made only for type
-    # checking) means two modules are one concern or want a third that both import.
-    cycle = import_cycle(PACKAGE, BOILERPLATE)
-    assert not cycle, "import cycle: " + " -> ".join(cycle)
-
-
-def test_subpackage_init_files_import_nothing() -> None:
-    # A subpackage's __init__ is its one-paragraph description: importing `tap_peopleai.api`
-    # must not pull in anything else, or the layer order would not hold at run time.
-    assert not init_files_with_imports(PACKAGE)
-
-
-def test_modules_and_classes_stay_small_enough_to_read_whole() -> None:
-    too_big = oversized(PACKAGE, MAX_MODULE_LINES, MAX_CLASS_LINES)
-    assert not too_big, "split these:\n" + "\n".join(too_big)
