@@ -36,15 +36,16 @@ help:
 	@echo "make pythons    the tap's fast tests on the oldest and newest claimed Python found here"
 	@echo "make e2e        only the end-to-end Meltano/warehouse tests"
 	@echo "make bench      scripts/benchmark.py (BENCH_ARGS=--quick for a small run)"
-	@echo "make readme     regenerate README's settings table and sandbox switches, and the"
+	@echo "make readme     regenerate README's settings table, sandbox/README.md's switches, and the"
 	@echo "                Meltano plugin definition meltano-hub/tap-peopleai.yml"
-	@echo "make clean      remove output/ and Meltano's state/plugins (.meltano/)"
+	@echo "make clean      empty output/ and remove Meltano's state/plugins (.meltano/)"
 	@echo "make distclean  clean, and remove the virtual environments and tool caches"
 
 # --- set-up -------------------------------------------------------------------------------
 
 # The virtual environment. Debian's python3 lacks ensurepip until python3-venv is installed.
 $(BIN)/python:
+	@echo "==> creating the virtual environment $(VENV) with $(PYTHON) (about 10 s)"
 	@if ! $(PYTHON) -m venv $(VENV) >/dev/null 2>&1; then \
 	  echo "python3 -m venv failed; installing python3-venv with apt-get"; \
 	  rm -rf $(VENV); \
@@ -58,20 +59,25 @@ $(BIN)/python:
 
 venv: $(BIN)/python
 
-# The project with its dev extras. uv (a PyPI package) installs in ~7 s what pip takes ~55 s
+# The project with its dev extras. uv (a PyPI package) installs in 10 s what pip takes 194 s
 # for on an empty cache; pip is the fallback if uv cannot be installed or fails.
-# The sandbox and the DuckDB loader are distributions of their own (sandbox/,
-# loaders/target-duckdb-bulk/), installed beside the tap for the demo and the tests (Meltano
-# installs the loader again in its own venv from meltano.yml's pip_url).
-$(STAMPS)/dev: $(BIN)/python pyproject.toml sandbox/pyproject.toml loaders/target-duckdb-bulk/pyproject.toml
+# The sandbox is a distribution of its own (sandbox/), installed beside the tap for the demo and
+# the tests only; so are the repository's loaders (loaders/): target-duckdb-bulk and
+# target-postgres-bulk, whose tests load in-process, and loader-preflight, which the tests import
+# (Meltano installs each loader again in its own venv from meltano.yml's pip_url).
+LOADERS := -e ./loaders/target-duckdb-bulk -e ./loaders/target-postgres-bulk -e ./loaders/loader-preflight
+$(STAMPS)/dev: $(BIN)/python pyproject.toml sandbox/pyproject.toml \
+		loaders/target-duckdb-bulk/pyproject.toml loaders/target-postgres-bulk/pyproject.toml \
+		loaders/loader-preflight/pyproject.toml
 	@mkdir -p $(STAMPS)
-	@echo "==> installing tap-peopleai with its dev extras, and the sandbox, into $(VENV)"
+	@echo "==> installing tap-peopleai with its dev extras, and the sandbox, into $(VENV)" \
+	  "(about 20 s with empty caches)"
 	@if $(BIN)/python -m pip install -q "uv==$(UV_VERSION)" \
 	    && $(BIN)/uv pip install -q --python $(BIN)/python -e '.[dev]' -e ./sandbox \
-	         -e ./loaders/target-duckdb-bulk; then :; \
+	         $(LOADERS); then :; \
 	 else \
 	   echo "uv install failed; falling back to pip"; \
-	   $(BIN)/python -m pip install -q -e '.[dev]' -e ./sandbox -e ./loaders/target-duckdb-bulk; \
+	   $(BIN)/python -m pip install -q -e '.[dev]' -e ./sandbox $(LOADERS); \
 	 fi
 	@touch $@
 
@@ -81,10 +87,11 @@ dev: $(STAMPS)/dev
 # stamp lives in .meltano/ itself, so deleting .meltano/ means "install again".
 PLUGINS_STAMP := .meltano/.plugins-installed
 
-$(PLUGINS_STAMP): $(STAMPS)/dev meltano.yml pyproject.toml loaders/target-duckdb-bulk/pyproject.toml
-	@echo "==> meltano install"
+$(PLUGINS_STAMP): $(STAMPS)/dev meltano.yml pyproject.toml loaders/target-duckdb-bulk/pyproject.toml \
+		loaders/target-postgres-bulk/pyproject.toml
+	@echo "==> meltano install: the plugins of meltano.yml, each in its own venv under .meltano/" \
+	  "(about 45 s with empty caches)"
 	@$(BIN)/meltano install
-	@mkdir -p output
 	@touch $@
 
 plugins: $(PLUGINS_STAMP)
@@ -137,13 +144,15 @@ test: lint typecheck pythons pytest
 bench: dev
 	@$(BIN)/python scripts/benchmark.py $(BENCH_ARGS)
 
-# README's settings table and sandbox switches, and the plugin definition in meltano-hub/, from the
+# README's settings table, sandbox/README.md's switches, and the plugin definition in meltano-hub/, from the
 # code (a test checks they are current).
 readme: dev
 	$(BIN)/python scripts/sync_readme.py
 
+# output/ itself stays: its .gitignore is part of the project (meltano run writes there).
 clean:
-	rm -rf output .meltano
+	rm -rf .meltano
+	[ ! -d output ] || find output -mindepth 1 -maxdepth 1 ! -name .gitignore -exec rm -rf -- {} +
 
 distclean: clean
 	rm -rf $(VENV) .venv-py* .pytest_cache .mypy_cache .ruff_cache

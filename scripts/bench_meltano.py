@@ -1,14 +1,17 @@
-"""The `meltano run` table of `scripts/benchmark.py`: the DuckDB pipeline as users run it.
+"""The `meltano run` table of `scripts/benchmark.py`: the shipped pipelines as users run them.
 
 One sandbox export (a 10-day snapshot, about 660,000 activities and 1 GB by default), measured
 in one run:
 
 - the tap alone in BATCH mode (the shipped encoding, files to a scratch directory, messages to
   /dev/null), and the tap alone in RECORD mode;
-- DuckDB's own `read_json` of those BATCH files into a table: the engine's speed;
-- `meltano run tap-peopleai target-duckdb` exactly as shipped (BATCH files under output/batches/,
-  loaded by target-duckdb-bulk and removed), with the peak memory of the tap and the loader;
-- `meltano run tap-peopleai-records target-duckdb` (RECORD messages, spooled by the loader).
+- the engines' own loads of those BATCH files: DuckDB's `read_json` into a table, PostgreSQL's
+  `COPY` of their lines into a `jsonb` column;
+- each shipped job's pipeline exactly as meltano.yml has it: `meltano run tap-peopleai-bulk
+  target-duckdb` and `meltano run tap-peopleai-bulk target-postgres` (BATCH files under
+  output/batches/, loaded by the repository's loaders and removed), with the peak memory of the
+  tap and the loader;
+- `meltano run tap-peopleai target-duckdb` (RECORD messages, spooled by the loader).
 
 Meltano runs from the repository with its installed plugins (`make plugins`), the sandbox
 environment, a private state id (`--state-id-suffix`) and `--full-refresh`, so every run is a
@@ -38,19 +41,22 @@ from bench_runs import (
     ensure_plugins,
     export_activities,
     native_duckdb,
+    native_postgres,
     run_tap_alone,
     say,
     snapshot_sandbox,
     target_lines,
     tree_rss,
 )
+from tests.support.postgres import PostgresServer, running_postgres
 
 BATCH_ENCODING = {"format": "jsonl", "compression": "gzip"}
-# Issue #18's targets for the shipped DuckDB pipeline, on this kind of machine (2 cores).
+# Issue #18's targets for the shipped pipelines, on this kind of machine (2 cores).
 TARGET_ACTIVITIES_PER_S = 8_300
-TARGET_SHARE_OF_NATIVE = 0.25
+TARGET_SHARE_OF_NATIVE = {"target-duckdb": 0.25, "target-postgres": 0.50}
 TARGET_PEAK_RSS_MB = 300  # tap and loader together, at about 1 GB of export
-PLUGIN_PROCESSES = ("tap-peopleai", "target-duckdb-bulk")
+PLUGIN_PROCESSES = ("tap-peopleai", "target-duckdb-bulk", "target-postgres")
+SHIPPED_TAP = "tap-peopleai-bulk"  # the tap plugin of meltano.yml's jobs
 MB = 1e6
 
 
@@ -105,8 +111,10 @@ def run_meltano(workdir: Path, label: str, args: list[str], env: dict[str, str])
     return Row(label, wall, 0, peak)
 
 
-def meltano_env(tap_config: dict[str, Any], database: Path) -> dict[str, str]:
-    """The sandbox environment, pointed at this sandbox and this DuckDB file."""
+def meltano_env(
+    tap_config: dict[str, Any], database: Path, postgres: PostgresServer
+) -> dict[str, str]:
+    """The sandbox environment, pointed at this sandbox, this DuckDB file and this PostgreSQL."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TAP_PEOPLEAI_", "TARGET_"))}
     env.update(
         {
@@ -116,6 +124,7 @@ def meltano_env(tap_config: dict[str, Any], database: Path) -> dict[str, str]:
             "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
             "TARGET_DUCKDB_FILEPATH": str(database),
             "TARGET_DUCKDB_DEFAULT_TARGET_SCHEMA": SCHEMA,
+            **postgres.loader_env(SCHEMA),
         }
     )
     env.update({f"TAP_PEOPLEAI_{key.upper()}": str(value) for key, value in tap_config.items()})
@@ -126,10 +135,14 @@ def measure(activities_per_day: int, fragment_records: int) -> MeltanoResult:
     """Start a sandbox, create its export job once, then measure every run over it."""
     ensure_plugins()
     workdir = Path(tempfile.mkdtemp(prefix="tap-peopleai-meltano-bench-"))
+    os.chmod(workdir, 0o755)  # noqa: S103 - PostgreSQL's COPY reads the BATCH files here
     try:
-        with snapshot_sandbox(workdir, 19, activities_per_day, fragment_records) as (
-            running,
-            tap_config,
+        with (
+            running_postgres() as postgres,
+            snapshot_sandbox(workdir, 19, activities_per_day, fragment_records) as (
+                running,
+                tap_config,
+            ),
         ):
             activities = export_activities(running, tap_config)
             say(
@@ -138,12 +151,14 @@ def measure(activities_per_day: int, fragment_records: int) -> MeltanoResult:
                 "not measured)"
             )
             run_tap_alone(workdir, tap_config)
-            return _measure_runs(workdir, tap_config, activities)
+            return _measure_runs(workdir, tap_config, activities, postgres)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _measure_runs(workdir: Path, tap_config: dict[str, Any], activities: int) -> MeltanoResult:
+def _measure_runs(
+    workdir: Path, tap_config: dict[str, Any], activities: int, postgres: PostgresServer
+) -> MeltanoResult:
     rows: list[Row] = []
 
     def add(row: Row, loaded: int | None) -> Row:
@@ -160,41 +175,72 @@ def _measure_runs(workdir: Path, tap_config: dict[str, Any], activities: int) ->
     add(Row("tap alone, BATCH mode", run_tap_alone(workdir, batch_tap), 0), None)
     add(Row("tap alone, RECORD mode", run_tap_alone(workdir, tap_config), 0), None)
     wall, count = native_duckdb(workdir / "native.duckdb", batch_dir)
-    native = add(Row("DuckDB `read_json` of the same BATCH files into a table", wall, 0), count)
-    state_id = ["--full-refresh", "--state-id-suffix", "benchmark"]
-    runs = {}
-    for tap in ("tap-peopleai", "tap-peopleai-records"):
-        database = workdir / f"{tap}.duckdb"
-        env = meltano_env(tap_config, database)
-        label = f"`meltano run {tap} target-duckdb`"
-        row = run_meltano(workdir, label, ["run", *state_id, tap, "target-duckdb"], env)
-        runs[tap] = add(row, duckdb_count(database))
-    shipped = runs["tap-peopleai"]
-    rate = activities / shipped.wall
-    share = native.wall / shipped.wall
-    checks = [
+    native = {
+        "target-duckdb": add(
+            Row("DuckDB `read_json` of the same BATCH files into a table", wall, 0), count
+        )
+    }
+    wall, count = native_postgres(postgres, batch_dir)
+    native["target-postgres"] = add(
+        Row("PostgreSQL `COPY` of the same files' lines into a `jsonb` column", wall, 0), count
+    )
+    env = meltano_env(tap_config, workdir / "meltano.duckdb", postgres)
+    flags = ["--full-refresh", "--state-id-suffix", "benchmark"]
+    checks: list[tuple[str, bool]] = []
+    for tap, loader in (
+        (SHIPPED_TAP, "target-duckdb"),
+        ("tap-peopleai", "target-duckdb"),
+        (SHIPPED_TAP, "target-postgres"),
+    ):
+        _empty_the_warehouses(workdir / "meltano.duckdb", postgres)
+        label = f"`meltano run {tap} {loader}`"
+        row = run_meltano(workdir, label, ["run", *flags, tap, loader], env)
+        loaded = (
+            duckdb_count(workdir / "meltano.duckdb")
+            if loader == "target-duckdb"
+            else int(postgres.scalar(f"select count(*) from {SCHEMA}.activities"))  # noqa: S608
+        )
+        add(row, loaded)
+        if tap == SHIPPED_TAP:
+            share_target = TARGET_SHARE_OF_NATIVE[loader]
+            checks += _checks(label, activities, row, native[loader], share_target)
+    return MeltanoResult(activities, rows, checks, report(activities, rows, checks))
+
+
+def _empty_the_warehouses(database: Path, postgres: PostgresServer) -> None:
+    """Each measured run loads into empty tables: a first sync."""
+    database.unlink(missing_ok=True)
+    postgres.psql(f"drop schema if exists {SCHEMA} cascade")
+
+
+def _checks(
+    label: str, activities: int, run: Row, native: Row, share_target: float
+) -> list[tuple[str, bool]]:
+    """Issue #18's three targets for one shipped pipeline."""
+    rate = activities / run.wall
+    share = native.wall / run.wall
+    peak_mb = (run.peak_rss or 0) / MB
+    return [
         (
-            f"`meltano run tap-peopleai target-duckdb` (BATCH): {rate:,.0f} activities/s, "
-            f"target ≥ {TARGET_ACTIVITIES_PER_S:,}",
+            f"{label}: {rate:,.0f} activities/s, target ≥ {TARGET_ACTIVITIES_PER_S:,}",
             rate >= TARGET_ACTIVITIES_PER_S,
         ),
         (
-            f"`meltano run tap-peopleai target-duckdb` ÷ DuckDB's own `read_json`: {share:.0%}, "
-            f"target ≥ {TARGET_SHARE_OF_NATIVE:.0%}",
-            share >= TARGET_SHARE_OF_NATIVE,
+            f"{label} ÷ the engine's own load ({native.label}): {share:.0%}, "
+            f"target ≥ {share_target:.0%}",
+            share >= share_target,
         ),
         (
-            f"peak RSS of tap + loader, `meltano run tap-peopleai target-duckdb`: "
-            f"{(shipped.peak_rss or 0) / MB:,.0f} MB, target ≤ {TARGET_PEAK_RSS_MB} MB",
-            (shipped.peak_rss or 0) / MB <= TARGET_PEAK_RSS_MB,
+            f"peak RSS of tap + loader, {label}: {peak_mb:,.0f} MB, "
+            f"target ≤ {TARGET_PEAK_RSS_MB} MB",
+            peak_mb <= TARGET_PEAK_RSS_MB,
         ),
     ]
-    return MeltanoResult(activities, rows, checks, report(activities, rows, checks))
 
 
 def report(activities: int, rows: list[Row], checks: list[tuple[str, bool]]) -> list[str]:
     lines = [
-        f"### DuckDB through `meltano run`: {activities:,} activities",
+        f"### The shipped pipelines through `meltano run`: {activities:,} activities",
         "",
         "| run | activities | wall s | activities/s | peak RSS of tap + loader, MB |",
         "|---|---:|---:|---:|---:|",

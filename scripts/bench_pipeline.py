@@ -12,11 +12,11 @@ One sandbox export (a snapshot of SNAPSHOT_DAYS days), loaded in one run:
 - a native bulk load of the same BATCH files, without Singer: DuckDB `read_json` into a table,
   PostgreSQL `COPY` into a jsonb column — the practical limit of a load.
 
-The runs themselves are in bench_runs.py, the PostgreSQL server in bench_postgres.py. The tap
-and the loaders run as a plain pipe (`tap | target`), the loaders and dbt from the
-Meltano plugin venvs under `.meltano/` (installed with `meltano install` when missing), so
-Meltano's own start-up (a few seconds a run) is not in the figures. Every load is checked: the
-warehouse must hold exactly the export's activities.
+The runs themselves are in bench_runs.py; the PostgreSQL server is the tests' own
+(tests/support/postgres.py). The tap and the loaders run as a plain pipe (`tap | target`), the
+loaders and dbt from the Meltano plugin venvs under `.meltano/` (installed with `meltano install`
+when missing), so Meltano's own start-up (a few seconds a run) is not in the figures. Every load
+is checked: the warehouse must hold exactly the export's activities.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench_postgres import Postgres, postgres_server
 from bench_runs import (
     REPO,
     SCHEMA,
@@ -46,6 +45,7 @@ from bench_runs import (
     snapshot_sandbox,
     target_lines,
 )
+from tests.support.postgres import PostgresServer, running_postgres
 
 # What meltano.yml shipped before the loaders were tuned (issue #13): the loaders' defaults.
 PREVIOUS_POSTGRES = {"dialect+driver": "postgresql+psycopg", "load_method": "upsert"}
@@ -128,15 +128,18 @@ class Measurements:
         return self.add(label, wall, duckdb_count(path)), path
 
     def postgres(
-        self, server: Postgres, label: str, base: dict[str, Any], schema: str, batch_dir: Path
+        self, server: PostgresServer, label: str, base: dict[str, Any], schema: str, batch_dir: Path
     ) -> Row:
         tap = self.tap_config
         if "BATCH" in label:
             storage = {"root": batch_dir.as_uri(), "prefix": "bench-"}
             tap = {**tap, "batch_config": {"encoding": BATCH_ENCODING, "storage": storage}}
         config = {**base, **server.loader_config(), "default_target_schema": schema}
+        if "BATCH" in label:
+            # The native loads after these runs read the same files: the loader keeps them.
+            config["keep_batch_files"] = True
         wall = run_pipeline(self.workdir, label, tap, "target-postgres", config)
-        count = server.psql(f"select count(*) from {schema}.activities")  # noqa: S608 - our name
+        count = server.scalar(f"select count(*) from {schema}.activities")  # noqa: S608 - our name
         return self.add(label, wall, int(count.strip()))
 
 
@@ -162,11 +165,12 @@ def measure_pipelines(running: Any, tap_config: dict[str, Any], workdir: Path) -
 
     batch_dir = workdir / "batches"
     batch_dir.mkdir()
-    os.chmod(batch_dir, 0o755)  # noqa: S103 - the PostgreSQL server reads the files
+    for readable in (workdir, batch_dir):  # COPY FROM PROGRAM runs as the server's user
+        os.chmod(readable, 0o755)  # noqa: S103 - the PostgreSQL server reads the files
     project = workdir / "transform"
     shutil.copytree(REPO / "transform", project, ignore=shutil.ignore_patterns("target", "logs"))
     shipped_postgres = shipped_config("target-postgres")
-    with postgres_server(workdir) as server:
+    with running_postgres() as server:
         before = table.postgres(
             server, "tap → target-postgres, configuration before tuning", PREVIOUS_POSTGRES,
             "before_tuning", batch_dir,

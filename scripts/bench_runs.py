@@ -21,8 +21,8 @@ import duckdb
 import psutil
 import yaml
 
-from bench_postgres import Postgres
 from peopleai_sandbox import SandboxConfig, run_sandbox
+from tests.support.postgres import PostgresServer
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -47,7 +47,7 @@ def plugin_executable(kind: str, name: str, executable: str) -> Path:
 NEEDED = (
     ("loaders", "target-jsonl", "target-jsonl"),
     ("loaders", "target-duckdb", "target-duckdb-bulk"),
-    ("loaders", "target-postgres", "target-postgres"),
+    ("loaders", "target-postgres", "target-postgres-bulk"),
     ("utilities", "dbt-duckdb", "dbt"),
     ("utilities", "dbt-postgres", "dbt"),
 )
@@ -66,8 +66,7 @@ def ensure_plugins() -> None:
     (REPO / "output").mkdir(exist_ok=True)
 
 
-def _loader(loader: str) -> dict[str, Any]:
-    """The loader's entry in meltano.yml."""
+def _shipped_loader(loader: str) -> dict[str, Any]:
     project = yaml.safe_load((REPO / "meltano.yml").read_text())
     for plugin in project["plugins"]["loaders"]:
         if plugin["name"] == loader:
@@ -77,7 +76,12 @@ def _loader(loader: str) -> dict[str, Any]:
 
 def shipped_config(loader: str) -> dict[str, Any]:
     """The loader's `config:` in meltano.yml (paths and connection are set by the caller)."""
-    return dict(_loader(loader).get("config") or {})
+    return dict(_shipped_loader(loader).get("config") or {})
+
+
+def shipped_executable(loader: str) -> Path:
+    """The loader's `executable` in its Meltano venv (target-postgres runs target-postgres-bulk)."""
+    return plugin_executable("loaders", loader, str(_shipped_loader(loader)["executable"]))
 
 
 # --- the export ---------------------------------------------------------------------------------
@@ -130,7 +134,7 @@ def run_pipeline(
     tap_path.write_text(json.dumps(tap_config))
     loader_path = workdir / f"{slug}.loader.json"
     loader_path.write_text(json.dumps(config))
-    target = plugin_executable("loaders", loader, _loader(loader)["executable"])
+    target = shipped_executable(loader)
     with (
         (workdir / f"{slug}.tap.log").open("wb") as tap_log,
         (workdir / f"{slug}.loader.log").open("wb") as loader_log,
@@ -228,7 +232,7 @@ def native_duckdb(path: Path, batch_dir: Path) -> tuple[float, int]:
     return wall, int(row[0]) if row else 0
 
 
-def native_postgres(server: Postgres, batch_dir: Path) -> tuple[float, int]:
+def native_postgres(server: PostgresServer, batch_dir: Path) -> tuple[float, int]:
     # Each line as one jsonb value: CSV mode with quote and delimiter characters that JSON text
     # never contains, so backslashes and quotes reach jsonb untouched.
     server.psql("create table public.raw_activities (record jsonb)")
@@ -239,7 +243,7 @@ def native_postgres(server: Postgres, batch_dir: Path) -> tuple[float, int]:
         "with (format csv, quote e'\\x01', delimiter e'\\x02')"
     )
     wall = time.perf_counter() - started
-    count = int(server.psql("select count(*) from public.raw_activities").strip())
+    count = int(server.scalar("select count(*) from public.raw_activities"))
     return wall, count
 
 

@@ -3,13 +3,16 @@
 
 1. Starts the sandbox (`peopleai-sandbox serve`) on 127.0.0.1:8765 with its clock frozen at the
    current UTC time, so its ground truth cannot move during the run.
-2. Runs `meltano run tap-peopleai target-duckdb` (environment `sandbox`) into output/demo.duckdb,
-   with start_date 30 days before today. When Meltano already holds state for this pipeline, the
-   run is incremental (delta exports from the saved cursor) and the demo says so.
+2. Runs `meltano run --state-id-suffix=demo tap-peopleai target-duckdb` (environment `sandbox`)
+   into output/demo.duckdb, with start_date 30 days before today. The demo's own state id and
+   file keep it apart from the README's walkthrough, which runs the same pipeline into
+   output/sandbox.duckdb under the state id sandbox:tap-peopleai-to-target-duckdb. When Meltano
+   already holds the demo's state, the run is incremental (delta exports from the saved cursor)
+   and the demo says so.
 3. Fetches the sandbox's ground truth, stops the sandbox (on failure too), and prints the rows
    per activity type, the activity-date range, rows added/updated by this run, and whether the
    table equals the ground truth: same set of uids, same latest ingest_timestamp for each.
-   Exits non-zero on a mismatch.
+   Exits non-zero on a mismatch, naming its likely cause (demo_record.py).
 4. Builds the dbt models (`meltano invoke dbt-duckdb:run`, schema peopleai_analytics) and prints
    the ten most active accounts of the last 30 days from the mart peopleai__accounts, checked
    against counts computed from the sandbox's own records (`demo_models.py`). Exits non-zero if
@@ -25,14 +28,9 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from types import FrameType
@@ -40,6 +38,8 @@ from types import FrameType
 import duckdb
 
 from demo_models import build_models, check_accounts, sandbox_records
+from demo_record import RESTART, LastRun, digest, mismatch_causes
+from demo_sandbox import fetch_truth, sandbox
 from peopleai_sandbox import SandboxConfig
 from peopleai_sandbox.checks import to_utc
 
@@ -52,8 +52,12 @@ START_FILE = OUTPUT / "demo-start-date.txt"
 MELTANO_LOG = OUTPUT / "demo-meltano.log"
 DBT_LOG = OUTPUT / "demo-dbt.log"
 SANDBOX_LOG = OUTPUT / "demo-sandbox.log"
-STATE_ID = "sandbox:tap-peopleai-to-target-duckdb"
+LAST_RUN = OUTPUT / "demo-last-run.json"
+STATE_SUFFIX = "demo"
+STATE_ID = f"sandbox:tap-peopleai-to-target-duckdb:{STATE_SUFFIX}"
 SCHEMA, TABLE = "peopleai", "activities"
+# How long each wait of the demo takes, as measured (docs/performance.md), for its progress lines.
+WAITS = {"sandbox": "1 s", "first": "20 s", "incremental": "10 s", "dbt": "30 s"}
 
 
 def say(message: str = "") -> None:
@@ -142,81 +146,6 @@ def read_table(path: Path) -> dict[str, tuple[str, datetime, datetime]]:
     return table
 
 
-def port_is_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        # SO_REUSEADDR: connections of the previous run lingering in TIME_WAIT don't count,
-        # only a socket that is still listening does.
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
-
-
-@contextmanager
-def sandbox(port: int, now: datetime) -> Iterator[str]:
-    """Run `peopleai-sandbox serve` with a frozen clock; yield its URL; always stop it."""
-    if not port_is_free(port):
-        raise SystemExit(
-            f"port {port} on 127.0.0.1 is in use (a sandbox left running?); stop it or set "
-            "DEMO_SANDBOX_PORT"
-        )
-    cmd = [
-        str(BIN / "peopleai-sandbox"),
-        "serve",
-        "--port",
-        str(port),
-        "--now",
-        now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-    ]
-    if os.environ.get("DEMO_ACTIVITIES_PER_DAY"):
-        cmd += ["--activities-per-day", os.environ["DEMO_ACTIVITIES_PER_DAY"]]
-    log = SANDBOX_LOG.open("w")
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, text=True, cwd=REPO)
-    url: list[str] = []
-    ready = threading.Event()
-
-    def pump() -> None:  # copy the sandbox's stdout to its log; catch the listening line
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            log.write(line)
-            log.flush()
-            match = re.search(r"listening on (http://\S+)", line)
-            if match and not url:
-                url.append(match.group(1).rstrip("/"))
-                ready.set()
-        ready.set()
-
-    threading.Thread(target=pump, daemon=True).start()
-    try:
-        if not ready.wait(60) or not url:
-            raise SystemExit(f"the sandbox did not start; see {SANDBOX_LOG}")
-        yield url[0]
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
-        log.close()
-
-
-def fetch_truth(url: str, start: date) -> dict[str, tuple[str, datetime, datetime]]:
-    with urllib.request.urlopen(  # noqa: S310 - loopback URL of our own sandbox
-        f"{url}/_sandbox/truth?activity_from={start.isoformat()}", timeout=120
-    ) as response:
-        body = json.load(response)
-    rows = {
-        a["uid"]: (a["type"], to_utc(a["timestamp"]), to_utc(a["ingest_timestamp"]))
-        for a in body["activities"]
-    }
-    if body.get("count") is not None and body["count"] != len(rows):
-        raise SystemExit(f"truth endpoint says count={body['count']} but listed {len(rows)}")
-    return rows
-
-
 # --- the demo --------------------------------------------------------------------------------
 
 
@@ -250,7 +179,9 @@ def main() -> int:
     now = datetime.now(UTC).replace(microsecond=0)
 
     cursor = saved_cursor(env)
+    last = None
     if cursor and DB_PATH.exists() and START_FILE.exists():
+        incremental = True
         start = date.fromisoformat(START_FILE.read_text().strip())
         say(f"==> Meltano state found for {STATE_ID}: cursor = {cursor}")
         say(
@@ -258,10 +189,12 @@ def main() -> int:
             f"{cursor} (start_date stays {start})"
         )
     else:
+        incremental = False
         if cursor:
             say(f"==> state found but {DB_PATH.name} is missing: clearing the state for a full run")
             meltano("state", "clear", "--force", STATE_ID, env=env)
         DB_PATH.unlink(missing_ok=True)
+        LAST_RUN.unlink(missing_ok=True)
         days = int(os.environ.get("DEMO_START_DAYS_AGO", "30"))
         start = now.date() - timedelta(days=days)
         START_FILE.write_text(start.isoformat() + "\n")
@@ -272,12 +205,38 @@ def main() -> int:
         )
     env["TAP_PEOPLEAI_START_DATE"] = start.isoformat()
     before = read_table(DB_PATH)
+    changed_by_others: list[str] = []
+    if incremental:
+        last = LastRun.load(LAST_RUN)
+        changed_by_others = last.changed_by_others(before, cursor) if last else []
+        if changed_by_others:
+            say(
+                f"note: {' and '.join(changed_by_others)} changed since the last `make demo`: "
+                "another run wrote into them"
+            )
 
-    say(f"==> sandbox on 127.0.0.1:{port}, clock frozen at {now:%Y-%m-%dT%H:%M:%SZ}")
-    with sandbox(port, now) as url:
-        say(f"==> meltano run tap-peopleai target-duckdb   (log: {MELTANO_LOG.relative_to(REPO)})")
+    say(
+        f"==> starting the sandbox on 127.0.0.1:{port}, clock frozen at "
+        f"{now:%Y-%m-%dT%H:%M:%SZ} (about {WAITS['sandbox']})"
+    )
+    truth_then = None
+    with sandbox(port, now, SANDBOX_LOG) as url:
+        if last is not None:
+            truth_then = fetch_truth(url, date.fromisoformat(last.start), last.sandbox_now)
+        say(
+            f"==> meltano run --state-id-suffix={STATE_SUFFIX} tap-peopleai target-duckdb: about "
+            f"{WAITS['incremental' if incremental else 'first']}   "
+            f"(log: {MELTANO_LOG.relative_to(REPO)})"
+        )
         t_run = time.monotonic()
-        proc = meltano("run", "tap-peopleai", "target-duckdb", env=env, log=MELTANO_LOG)
+        proc = meltano(
+            "run",
+            f"--state-id-suffix={STATE_SUFFIX}",
+            "tap-peopleai",
+            "target-duckdb",
+            env=env,
+            log=MELTANO_LOG,
+        )
         run_seconds = time.monotonic() - t_run
         if proc.returncode != 0:
             tail = MELTANO_LOG.read_text(errors="replace").splitlines()[-40:]
@@ -335,16 +294,21 @@ def main() -> int:
         for label, uids in (("missing", missing), ("unexpected", extra), ("stale", stale)):
             for uid in sorted(uids)[:5]:
                 say(f"    {label}: {uid}")
-        if before:
-            say("(If the sandbox's code changed since the first run, its activities changed too:")
-            say(" `make clean && make demo` starts over.)")
+        for line in mismatch_causes(last, changed_by_others, truth_then):
+            say(line)
         return 1
+    LastRun(f"{now:%Y-%m-%dT%H:%M:%SZ}", start.isoformat(), new_cursor, digest(after)).save(
+        LAST_RUN
+    )
     say(
         f"OK: the table equals the sandbox's ground truth: {len(truth):,} activities dated "
         f"{start} or later, each with its latest ingest_timestamp."
     )
     say()
-    say(f"==> meltano invoke dbt-duckdb:run   (log: {DBT_LOG.relative_to(REPO)})")
+    say(
+        f"==> building the dbt models: meltano invoke dbt-duckdb:run, about {WAITS['dbt']}   "
+        f"(log: {DBT_LOG.relative_to(REPO)})"
+    )
     t_dbt = time.monotonic()
     if not build_models(meltano, env, DBT_LOG):
         say("\n".join(DBT_LOG.read_text(errors="replace").splitlines()[-30:]))
@@ -358,10 +322,11 @@ def main() -> int:
     say()
     if not check_accounts(DB_PATH, records, say):
         return 1
-    say(
-        f"Total demo time {time.monotonic() - started:.0f} s. Run `make demo` again for an "
-        "incremental run."
-    )
+    say(f"Total demo time {time.monotonic() - started:.0f} s.")
+    if incremental:
+        say("Each `make demo` from now on is another incremental run; " + RESTART)
+    else:
+        say("Run `make demo` again for an incremental run.")
     return 0
 
 

@@ -20,7 +20,7 @@ import duckdb
 
 from peopleai_sandbox import SandboxConfig
 from peopleai_sandbox.checks import to_utc
-from peopleai_sandbox.data import ActivityUniverse
+from peopleai_sandbox.dataset.universe import ActivityUniverse
 
 ANALYTICS = "peopleai_analytics"
 SHOWN = 10

@@ -99,14 +99,13 @@ def definition(about: dict[str, Any], group_validation: list[list[str]]) -> dict
 
 
 def group_validation_from(meltano_yml: Path) -> list[list[str]]:
-    """`settings_group_validation` of the tap's full definition in meltano.yml
-    (tap-peopleai-records, which tap-peopleai and the other tap plugins inherit)."""
+    """`settings_group_validation` of the tap-peopleai extractor in meltano.yml."""
     project = yaml.safe_load(meltano_yml.read_text())
     for plugin in project["plugins"]["extractors"]:
-        if plugin["name"] == "tap-peopleai-records":
+        if plugin["name"] == "tap-peopleai":
             groups: list[list[str]] = plugin["settings_group_validation"]
             return groups
-    raise ValueError(f"{meltano_yml} has no tap-peopleai-records extractor")
+    raise ValueError(f"{meltano_yml} has no tap-peopleai extractor")
 
 
 def render(about: dict[str, Any], group_validation: list[list[str]]) -> str:

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Regenerate the files generated from the code (`make readme`); `--check` only compares.
 
-In README.md two blocks are generated, each between `<!-- BEGIN name -->` and `<!-- END name -->`
-markers:
-- `settings`: the settings table printed by `tap-peopleai --about --format=markdown`;
-- `sandbox-help`: the output of `peopleai-sandbox serve --help`.
-Beside it, the Meltano plugin definition `meltano-hub/tap-peopleai.yml`, from
+Two blocks are generated, each between `<!-- BEGIN name -->` and `<!-- END name -->` markers:
+- `settings` in README.md: the settings table printed by `tap-peopleai --about --format=markdown`;
+- `sandbox-help` in sandbox/README.md (the one place the sandbox is documented): the output of
+  `peopleai-sandbox serve --help`.
+Beside them, the Meltano plugin definition `meltano-hub/tap-peopleai.yml`, from
 `tap-peopleai --about --format=json` (see plugin_definition.py).
 tests/e2e/test_meltano_project.py runs the check, so neither can drift from the code.
 """
@@ -24,6 +24,7 @@ import plugin_definition
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 README = REPO / "README.md"
+SANDBOX_README = REPO / "sandbox" / "README.md"
 DEFINITION = REPO / plugin_definition.DEFINITION_PATH
 
 
@@ -50,15 +51,17 @@ def sandbox_help() -> str:
     return f"```text\n{rest.strip()}\n```"
 
 
-def render(readme: str) -> str:
-    blocks = {"settings": settings_table(), "sandbox-help": sandbox_help()}
+def render(readme: str, blocks: dict[str, str], path: Path) -> str:
+    """`readme` with each generated block replaced by its current text."""
     for name, body in blocks.items():
         pattern = re.compile(
             rf"(<!-- BEGIN {re.escape(name)} -->\n).*?(\n<!-- END {re.escape(name)} -->)",
             re.DOTALL,
         )
         if not pattern.search(readme):
-            raise SystemExit(f"README.md lacks the <!-- BEGIN/END {name} --> markers")
+            raise SystemExit(
+                f"{path.relative_to(REPO)} lacks the <!-- BEGIN/END {name} --> markers"
+            )
         readme = pattern.sub(lambda m, body=body: m.group(1) + body + m.group(2), readme)
     return readme
 
@@ -72,9 +75,14 @@ def plugin_definition_text() -> str:
 def main() -> int:
     check = "--check" in sys.argv[1:]
     readme = README.read_text()
+    sandbox_readme = SANDBOX_README.read_text()
     definition = DEFINITION.read_text() if DEFINITION.exists() else ""
     outputs = {
-        README: (readme, render(readme)),
+        README: (readme, render(readme, {"settings": settings_table()}, README)),
+        SANDBOX_README: (
+            sandbox_readme,
+            render(sandbox_readme, {"sandbox-help": sandbox_help()}, SANDBOX_README),
+        ),
         DEFINITION: (definition, plugin_definition_text()),
     }
     stale = []

@@ -45,7 +45,7 @@ FAST_TESTS=(
   tests/tap/test_planning.py tests/tap/test_progress.py tests/tap/test_records.py
   tests/tap/test_job_bookkeeping.py tests/tap/test_settings.py tests/tap/test_sdk_internals.py
   tests/tap/test_transport.py tests/tap/test_sync.py tests/tap/test_batch.py
-  tests/tap/test_record_path.py tests/tap/test_sdk_builtin.py
+  tests/tap/test_record_path.py tests/tap/test_sdk_builtin.py tests/tap/test_download_checks.py
 )
 
 selected=("${found[0]}")

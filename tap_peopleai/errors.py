@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 
 class TapPeopleAIError(Exception):
     """Base class: a failure the user can act on; the message is the whole explanation."""
@@ -51,7 +53,12 @@ class DamagedFragmentError(TapPeopleAIError):
 
 
 class DownloadIncompleteError(TapPeopleAIError):
-    """A download ended early, took longer than allowed, or was cut off."""
+    """A download cannot be shown whole: cut off, empty, a compressed stream without its end,
+    a redirect chain without a body, or slower than allowed. Retried like a dropped connection."""
+
+
+class JobIncompleteError(TapPeopleAIError):
+    """A job's fragments hold fewer bytes than the ``results_size`` it announced."""
 
 
 class DownloadCancelledError(TapPeopleAIError):
@@ -65,4 +72,21 @@ class StateError(TapPeopleAIError):
         super().__init__(
             f"Stored state is invalid at {where}: {problem}. Reset it (`meltano state clear "
             "<state id>`, or run without --state) to start the first sync again, or fix the value."
+        )
+
+
+class StateAheadError(TapPeopleAIError):
+    """The state says it reached a day after the API's today: nothing is exported on a guess."""
+
+    def __init__(self, ahead: list[tuple[str, dt.date]], today: dt.date, source: str) -> None:
+        saved = ", ".join(f"{key} {day.isoformat()}" for key, day in ahead)
+        super().__init__(
+            f"The saved {saved} (bookmarks.activities) is ahead of the API's today "
+            f"{today.isoformat()} ({source}): the state "
+            "was edited by hand, comes from another environment, or a clock was wrong when it "
+            "was saved. Nothing was exported and the state is unchanged: exporting from today "
+            "would skip whatever was processed between the last sync that saw the right date "
+            "and today. Check the API's date and where the state came from, then set the date "
+            "back to the last day you trust (`meltano state set <state id>`, or edit the "
+            "--state file) and run again."
         )

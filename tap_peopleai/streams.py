@@ -16,7 +16,7 @@ from singer_sdk.streams import Stream
 from singer_sdk.tap_base import Tap
 from typing_extensions import override
 
-from tap_peopleai.errors import FragmentDataError, TapPeopleAIError
+from tap_peopleai.errors import FragmentDataError, StateAheadError, TapPeopleAIError
 from tap_peopleai.export.pipeline import ExportPipeline, list_api_jobs
 from tap_peopleai.interrupts import GUARD, SyncInterrupted
 from tap_peopleai.records.field_notes import FieldReport
@@ -118,6 +118,9 @@ class ActivitiesStream(FastRecordPath):
         # The job list (for resuming) also fixes "today" from the server's clock (Date header).
         listed_jobs = list_api_jobs(self.client)
         today = self.client.server_now().date()
+        ahead = self.progress.days_ahead_of(today)
+        if ahead:
+            raise StateAheadError(ahead, today, self.client.http.server_clock.source())
         # The plan line comes from the pipeline, once it knows which jobs it resumes.
         windows = self.progress.plan(self.plan_settings, today)
         return ExportPipeline(
@@ -152,7 +155,7 @@ class ActivitiesStream(FastRecordPath):
             if reconciliation is not None and reconciliation.done:
                 self._activate_version(reconciliation.version)
                 if not self.owner.streams["reconciliations"].selected:
-                    self.progress.reconciliation = None  # nothing else will write its row
+                    self.progress.end_reconciliation()  # nothing else will write its row
             self._log_finished(pipeline, self.records_outside_dates)
 
     def _activate_version(self, version: int) -> None:
@@ -253,7 +256,5 @@ class ReconciliationsStream(Stream):
             settings.start_date,
             reconciliation.planned_on + RECONCILE_HORIZON,
         )
-        # Written: the reconciliation is over, the next one starts afresh.
-        progress.reconciliation = None
-        progress.snapshot = None
+        progress.end_reconciliation()
         self.activities.checkpoint()

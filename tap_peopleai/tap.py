@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import io
 import logging
 import os
 import sys
 from functools import cached_property
 from pathlib import PurePath
-from typing import Any, NoReturn
+from typing import IO, Any, NoReturn
 
 import click
 from singer_sdk import Stream
@@ -17,11 +18,18 @@ from singer_sdk.tap_base import CliTestOptionValue
 from typing_extensions import override
 
 from tap_peopleai.api.client import PeopleAIClient
-from tap_peopleai.api.connection_check import check_connection
+from tap_peopleai.api.connection_check import (
+    CONNECTION_TEST_RETRY,
+    CONNECTION_TEST_TIMEOUT,
+    check_connection,
+)
 from tap_peopleai.api.retry_policy import RetryPolicy
+from tap_peopleai.api.transport import ApiTransport
 from tap_peopleai.errors import TapPeopleAIError
 from tap_peopleai.interrupts import GUARD, SyncInterrupted
+from tap_peopleai.sdk.internals import read_input_files_with
 from tap_peopleai.sdk.writer import BufferedOrjsonWriter
+from tap_peopleai.settings.input_files import InputFileError, read_input_file
 from tap_peopleai.settings.objects import TapSettings, validate_settings
 from tap_peopleai.settings.schema import DEFAULT_API_URL, settings_schema
 from tap_peopleai.settings.values import (
@@ -110,16 +118,23 @@ class TapPeopleAI(SettingsTap):
         """The API client shared by the streams."""
         if not self._validates_settings:
             # Discovery reads no settings and never calls the API.
-            return PeopleAIClient(DEFAULT_API_URL, logger=self.logger)
-        api, pipeline = self.settings.api, self.settings.pipeline
+            return PeopleAIClient(ApiTransport(DEFAULT_API_URL, logger=self.logger))
+        poll_interval = self.settings.pipeline.poll_interval
+        return self.new_client(RetryPolicy(base_seconds=min(poll_interval, 1.0)))
+
+    def new_client(
+        self, retry: RetryPolicy, timeout: tuple[float, float] = (10.0, 60.0)
+    ) -> PeopleAIClient:
+        """An API client for the settings, retrying and timing out as asked."""
+        api = self.settings.api
+        http = ApiTransport(
+            api.api_url, ca_bundle=api.ca_bundle, retry=retry, timeout=timeout, logger=self.logger
+        )
         return PeopleAIClient(
-            api.api_url,
+            http,
             client_id=api.client_id,
             client_secret=api.client_secret,
             access_token=api.access_token,
-            ca_bundle=api.ca_bundle,
-            retry=RetryPolicy(base_seconds=min(pipeline.poll_interval, 1.0)),
-            logger=self.logger,
         )
 
     @override
@@ -166,10 +181,44 @@ class TapPeopleAI(SettingsTap):
                 config=getattr(config, "config", None),
                 parse_env_config=bool(getattr(config, "parse_env", False)),
             )
-            check_connection(tap.client, tap.settings.pipeline.max_jobs_ahead, tap.logger)
+            client = tap.new_client(CONNECTION_TEST_RETRY, CONNECTION_TEST_TIMEOUT)
+            check_connection(client, tap.settings.pipeline.max_jobs_ahead, tap.logger)
         except TapPeopleAIError as exc:
             cls._exit_with(exc)
         ctx.exit()
+
+    # Input files ---------------------------------------------------------------------------
+    # Each file is read by the tap before the SDK sees it, so that one it cannot use stops the
+    # tap with one line naming the file and what to do, instead of the SDK's traceback.
+
+    @classmethod
+    @override
+    def cb_config(cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]) -> Any:
+        for path in value:
+            if path != "ENV":
+                cls._read_input(path, "config")
+        return super().cb_config(ctx, param, value)
+
+    @classmethod
+    @override
+    def get_singer_command(cls) -> click.Command:
+        return read_input_files_with(super().get_singer_command(), cls.cb_input_file)
+
+    @classmethod
+    def cb_input_file(
+        cls, ctx: click.Context, param: click.Parameter, value: str | None
+    ) -> IO[str] | None:
+        """The checked text of a --state or --catalog file, as the open file the SDK reads."""
+        if value is None:
+            return None
+        return io.StringIO(cls._read_input(value, str(param.name)))
+
+    @classmethod
+    def _read_input(cls, path: str, kind: str) -> str:
+        try:
+            return read_input_file(path, kind)
+        except InputFileError as exc:
+            cls._exit_with(exc)
 
     @classmethod
     def _exit_with(cls, exc: TapPeopleAIError) -> NoReturn:

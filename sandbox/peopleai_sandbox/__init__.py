@@ -1,12 +1,13 @@
 """peopleai-sandbox: a local emulator of People.ai's Raw Activity Data bulk export API."""
 
-from .backend import ExportBackend
-from .clock import SandboxClock
-from .config import Faults, SandboxConfig, Variants
-from .data import TruthRow
-from .erasures import Erasure
-from .errors import ApiError
-from .testing import RunningSandbox, run_sandbox, start_sandbox
+from peopleai_sandbox.dataset.universe import TruthRow
+from peopleai_sandbox.errors import ApiError
+from peopleai_sandbox.models.backend import ExportBackend
+from peopleai_sandbox.models.clock import SandboxClock
+from peopleai_sandbox.settings.config import SandboxConfig, Variants
+from peopleai_sandbox.settings.erasures import Erasure
+from peopleai_sandbox.settings.faults import Faults
+from peopleai_sandbox.testing import RunningSandbox, run_sandbox, start_sandbox
 
 __all__ = [
     "ApiError",

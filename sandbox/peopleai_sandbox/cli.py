@@ -18,8 +18,9 @@ from datetime import datetime
 from types import FrameType
 from typing import Any
 
-from .config import Faults, SandboxConfig, Variants, option, parse_timestamp
-from .server import SandboxServer
+from peopleai_sandbox.server import SandboxServer
+from peopleai_sandbox.settings.config import SandboxConfig, Variants, option, parse_timestamp
+from peopleai_sandbox.settings.faults import Faults
 
 
 @dataclass(frozen=True)

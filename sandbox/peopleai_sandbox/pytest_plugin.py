@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from .config import SandboxConfig
-from .testing import RunningSandbox, start_sandbox
+from peopleai_sandbox.settings.config import SandboxConfig
+from peopleai_sandbox.testing import RunningSandbox, start_sandbox
 
 # A frozen instant two months after the default epoch: about 12,000 activities exist, enough for
 # every behaviour while keeping exports small.

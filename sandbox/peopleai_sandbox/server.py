@@ -1,8 +1,8 @@
 """The running emulator: the backend, the API origin and (redirected downloads) the storage origin.
 
-``SandboxServer`` wires the parts together — models (``backend``), request handling
-(``responses``, ``control``, ``storage``), route tables (``urls``), faults, download assembly
-and HTTP plumbing (``httpd``) — and starts and stops the servers.
+``SandboxServer`` wires the parts together — models (``models.backend``), request handling
+(``responses.api``, ``responses.control``, ``responses.storage``), route tables (``urls``),
+faults, download assembly and HTTP plumbing (``wire.httpd``) — and starts and stops the servers.
 """
 
 from __future__ import annotations
@@ -10,19 +10,22 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from .backend import ExportBackend
-from .clock import SandboxClock
-from .config import SandboxConfig
-from .control import ControlResponses
-from .downloads import AssembledDownload, DownloadPlan, assemble
-from .errors import ErrorRenderer
-from .faults import FaultInjector
-from .httpd import HttpServer
-from .messages import Download, Request, Response
-from .responses import ApiResponses
-from .stats import Counters
-from .storage import Presigner, StorageResponses
-from .urls import CONTROL_PREFIX
+from peopleai_sandbox.models.backend import ExportBackend
+from peopleai_sandbox.models.clock import SandboxClock
+from peopleai_sandbox.models.downloads import DownloadPlan
+from peopleai_sandbox.models.stats import Counters
+from peopleai_sandbox.responses.api import ApiResponses
+from peopleai_sandbox.responses.control import ControlResponses
+from peopleai_sandbox.responses.downloads import AssembledDownload, assemble, iter_chunks
+from peopleai_sandbox.responses.error_bodies import ErrorRenderer
+from peopleai_sandbox.responses.faults import FaultInjector
+from peopleai_sandbox.responses.hops import HOPS_PREFIX, Chain, RedirectChains
+from peopleai_sandbox.responses.messages import Download, Request, Response
+from peopleai_sandbox.responses.mutations import Mutator, gzip_body, mutate
+from peopleai_sandbox.responses.storage import Presigner, StorageResponses
+from peopleai_sandbox.settings.config import SandboxConfig
+from peopleai_sandbox.urls import CONTROL_PREFIX
+from peopleai_sandbox.wire.httpd import HttpServer
 
 
 class _Origin:
@@ -88,7 +91,9 @@ class SandboxServer:
             def redirect(plan: DownloadPlan) -> str:
                 return presigner.url(storage_url, plan)
 
-        self._api = ApiResponses(backend, self.injector, errors, redirect)
+        self.chains = RedirectChains()
+        self._mutator = Mutator(lambda: backend.faults.mutations)
+        self._api = ApiResponses(backend, self.injector, errors, redirect, self.chains, self.spoil)
         self._control = ControlResponses(backend)
         self._storage = StorageResponses(
             presigner, backend.plan_download, self.injector, backend.counters
@@ -98,11 +103,43 @@ class SandboxServer:
         """Answer a request to the API origin (control endpoints included)."""
         if request.path.startswith(CONTROL_PREFIX):
             return self._control.handle(request)
+        if request.path.startswith(HOPS_PREFIX):
+            return self.chains.handle(request)
         return self._api.handle(request)
 
     def answer_storage(self, request: Request) -> Response | Download:
         """Answer a request to the storage origin."""
-        return self._storage.handle(request)
+        return self.spoil("storage", self._storage.handle(request))
+
+    def spoil(self, route: str, answer: Response | Download) -> Response | Download:
+        """The answer of one request of ``route``, spoiled if a mutation strikes it."""
+        mutation = self._mutator.next_request(route)
+        if mutation is None:
+            return answer
+        self.backend.count_fault("mutation")
+        if isinstance(answer, Download):
+            answer = self._materialize(answer.plan)
+        spoiled = mutate(mutation, answer)
+        if mutation.redirects:
+            return self.chains.start(Chain("answer", mutation.redirects, spoiled))
+        return spoiled
+
+    def _materialize(self, plan: DownloadPlan) -> Response:
+        """A download as one complete answer in memory, so that a mutation can spoil it."""
+        download = self.assemble(plan)
+        body = b"".join(iter_chunks(download.segments, download.cut_after))
+        headers = {}
+        if download.gzip:
+            body = gzip_body(body, finish=download.cut_after is None)
+        if download.gzip or download.content_encoding:
+            headers["Content-Encoding"] = download.content_encoding or "gzip"
+        self.backend.count("downloads")
+        self.backend.count("bytes_served", len(body))
+        answer = Response(200, body, "application/x-ndjson", headers)
+        if download.cut_after is not None:  # a dropped connection stays one
+            answer.declared_length = download.total
+            answer.close = True
+        return answer
 
     def assemble(self, plan: DownloadPlan) -> AssembledDownload:
         """The bytes of one download, with the variants and the faults in force."""

@@ -10,10 +10,11 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
-from .backend import ExportBackend
-from .clock import SandboxClock
-from .config import Faults, SandboxConfig
-from .server import SandboxServer
+from peopleai_sandbox.models.backend import ExportBackend
+from peopleai_sandbox.models.clock import SandboxClock
+from peopleai_sandbox.server import SandboxServer
+from peopleai_sandbox.settings.config import SandboxConfig
+from peopleai_sandbox.settings.faults import Faults
 
 
 class RunningSandbox:

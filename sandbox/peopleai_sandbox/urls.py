@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .errors import ApiError
+from peopleai_sandbox.errors import ApiError
 
 TOKEN_PATH = "/auth/v1/tokens"  # noqa: S105 - a URL path, not a password
 JOBS_PATH = "/pull/v1/export/activities/jobs"

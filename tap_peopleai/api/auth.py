@@ -1,43 +1,45 @@
-"""Credentials: tokens renewed before they expire, and secrets kept out of every text."""
+"""Credentials: tokens renewed before they expire (each one registered with the redactor)."""
 
 from __future__ import annotations
 
 import threading
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import requests
 
 from tap_peopleai.errors import AuthenticationError
 
 if TYPE_CHECKING:
-    from tap_peopleai.api.client import PeopleAIClient
+    from tap_peopleai.api.redaction import SecretRedactor
 
 TOKEN_PATH = "/auth/v1/tokens"  # noqa: S105 - a path, not a password
 # A token is renewed once this share of its lifetime has passed, long before the API rejects it.
 TOKEN_REFRESH_SHARE = 0.8
 
+T = TypeVar("T")
 
-class SecretRedactor:
-    """Removes every known secret from text before it can reach a log or an error message."""
 
-    def __init__(self) -> None:
-        self._secrets: set[str] = set()
-        self._lock = threading.Lock()
+class TokenTransport(Protocol):
+    """What the token provider sends its requests through (transport.py's ``ApiTransport``)."""
 
-    def add(self, secret: str | None) -> None:
-        """Register a secret (ignores empty values)."""
-        if secret:
-            with self._lock:
-                self._secrets.add(secret)
+    @property
+    def redactor(self) -> SecretRedactor:
+        """Where each new token is registered as a secret."""
+        ...
 
-    def __call__(self, text: str) -> str:
-        """Return ``text`` with every registered secret replaced."""
-        with self._lock:
-            secrets = sorted(self._secrets, key=len, reverse=True)
-        for secret in secrets:
-            text = text.replace(secret, "[redacted]")
-        return text
+    def send(self, method: str, path: str, **request: Any) -> requests.Response:
+        """One request to an API path."""
+        ...
+
+    def raise_for_status(self, response: requests.Response, doing: str) -> None:
+        """A readable ApiError unless the response succeeded."""
+        ...
+
+    def with_retries(self, call: Callable[[], T], doing: str) -> T:
+        """``call`` with the API's retries."""
+        ...
 
 
 class TokenProvider:
@@ -45,12 +47,12 @@ class TokenProvider:
 
     def __init__(
         self,
-        client: PeopleAIClient,
+        transport: TokenTransport,
         client_id: str | None,
         client_secret: str | None,
         access_token: str | None,
     ) -> None:
-        self._client = client
+        self._transport = transport
         self._client_id = client_id
         self._client_secret = client_secret
         self._static_token = access_token
@@ -88,13 +90,7 @@ class TokenProvider:
         }
 
         def post() -> requests.Response:
-            response = self._client.session.post(
-                self._client.url(TOKEN_PATH),
-                data=data,
-                timeout=self._client.timeout,
-                verify=self._client.verify,
-            )
-            self._client.server_clock.note(response)
+            response = self._transport.send("POST", TOKEN_PATH, data=data)
             if response.status_code in (401, 403):
                 msg = (
                     f"The API rejected the credentials (HTTP {response.status_code} from "
@@ -103,10 +99,12 @@ class TokenProvider:
                     "another API type."
                 )
                 raise AuthenticationError(msg)
-            self._client.raise_for_status(response, "requesting an access token")
+            self._transport.raise_for_status(response, "requesting an access token")
             return response
 
-        response = self._client.with_retries(post, f"requesting an access token from {TOKEN_PATH}")
+        response = self._transport.with_retries(
+            post, f"requesting an access token from {TOKEN_PATH}"
+        )
         try:
             body = response.json()
             token = str(body["access_token"])
@@ -117,6 +115,6 @@ class TokenProvider:
                 "`access_token`. Check `api_url` points at the People.ai API."
             )
             raise AuthenticationError(msg) from exc
-        self._client.redactor.add(token)
+        self._transport.redactor.add(token)
         self._token = token
         self._renew_at = time.monotonic() + lifetime * TOKEN_REFRESH_SHARE

@@ -1,32 +1,28 @@
 """The People.ai export API's endpoints: tokens, jobs and fragment downloads.
 
-What an answer means is decided in api_responses.py, how failures are retried in
-retry_policy.py, the server's clock in server_clock.py and how a body is streamed to disk in
-fragment_body.py; this module only says which call goes where, with which credentials.
+What an answer means is decided in responses.py, how failures are retried in retry_policy.py,
+how a request is sent (session, timeouts, certificates, the server's clock) in transport.py and
+how a body is streamed to disk in fragment_body.py; this module only says which call goes where,
+with which credentials.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
-from collections.abc import Callable
-from typing import IO, Any, TypeVar
+from typing import IO, Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
 
 from tap_peopleai.api import responses as api_responses
-from tap_peopleai.api.auth import SecretRedactor, TokenProvider
-from tap_peopleai.api.fragment_body import stream_body
-from tap_peopleai.api.retry_policy import RetryPolicy
-from tap_peopleai.api.server_clock import ServerClock
-from tap_peopleai.errors import ApiError, AuthenticationError
-from tap_peopleai.oplog.retry_log import RetryLog
+from tap_peopleai.api.auth import TokenProvider
+from tap_peopleai.api.fragment_body import BodyReceipt, stream_body
+from tap_peopleai.api.transport import USER_AGENT, ApiTransport
+from tap_peopleai.errors import ApiError, AuthenticationError, DownloadIncompleteError
 
 JOBS_PATH = "/pull/v1/export/activities/jobs"
-USER_AGENT = "tap-peopleai/0.1 (+singer-sdk)"
-
-T = TypeVar("T")
+# Redirect hops a download follows before it counts as failed (a chain may never end).
+MAX_REDIRECTS = 5
 
 
 class PeopleAIClient:
@@ -34,51 +30,26 @@ class PeopleAIClient:
 
     def __init__(
         self,
-        api_url: str,
+        http: ApiTransport,
         *,
         client_id: str | None = None,
         client_secret: str | None = None,
         access_token: str | None = None,
-        ca_bundle: str | None = None,
-        retry: RetryPolicy | None = None,
-        session: requests.Session | None = None,
-        logger: logging.Logger | None = None,
     ) -> None:
-        self.api_url = api_url.rstrip("/")
-        self.session = session or requests.Session()
-        self.session.headers["User-Agent"] = USER_AGENT
-        self.verify: bool | str = ca_bundle or True
-        self.timeout = (10.0, 60.0)
-        self.retry = retry or RetryPolicy()
-        self.logger = logger or logging.getLogger("tap-peopleai")
-        self.retry_log = RetryLog(self.logger)
-        self.redactor = SecretRedactor()
+        self.http = http
+        self.redactor = http.redactor
         self.redactor.add(client_secret)
         self.redactor.add(access_token)
-        self.tokens = TokenProvider(self, client_id, client_secret, access_token)
-        self.server_clock = ServerClock()
+        self.tokens = TokenProvider(http, client_id, client_secret, access_token)
         # Redirect targets get a session of their own: no bearer token, no auth, ever.
         self._storage_session = requests.Session()
         self._storage_session.headers["User-Agent"] = USER_AGENT
 
-    def with_retries(self, call: Callable[[], T], doing: str) -> T:
-        """Run ``call`` with retries; transport failures that outlast them get a clear message."""
-        hook = self.retry_log.hook(doing, self.retry.max_tries)
-        return self.retry.run(call, doing, self.api_url, hook)
-
-    def url(self, path: str) -> str:
-        """Absolute URL of an API path."""
-        return f"{self.api_url}{path}"
-
     def server_now(self) -> dt.datetime:
         """The API server's current time (its Date header), or the local clock if it sent none."""
-        return self.server_clock.now()
+        return self.http.server_clock.now()
 
     # Requests -----------------------------------------------------------------------------
-
-    def raise_for_status(self, response: requests.Response, doing: str) -> None:
-        """Raise a readable ApiError (retriable for 429 and 5xx) unless the response succeeded."""
-        api_responses.raise_for_status(response, doing, self.redactor)
 
     def _authorized(
         self,
@@ -94,18 +65,15 @@ class PeopleAIClient:
         """One API call with a bearer token; a 401 renews the token once and retries."""
         for attempt in (1, 2):
             token = self.tokens.token()
-            response = self.session.request(
+            response = self.http.send(
                 method,
-                self.url(path),
+                path,
                 params=params,
                 json=json_body,
                 headers={"Authorization": f"Bearer {token}"},
-                timeout=self.timeout,
-                verify=self.verify,
                 stream=stream,
                 allow_redirects=allow_redirects,
             )
-            self.server_clock.note(response)
             if response.status_code != 401:
                 return response
             response.close()
@@ -134,10 +102,10 @@ class PeopleAIClient:
             response = self._authorized(method, path, doing, json_body=json_body)
             if not_found_ok and response.status_code == 404:
                 return None
-            self.raise_for_status(response, doing)
+            self.http.raise_for_status(response, doing)
             return api_responses.json_body(response, doing, self.redactor)
 
-        return self.with_retries(call, doing)
+        return self.http.with_retries(call, doing)
 
     # Jobs ---------------------------------------------------------------------------------
 
@@ -148,9 +116,9 @@ class PeopleAIClient:
         def call() -> dict[str, Any]:
             response = self._authorized("POST", JOBS_PATH, doing, json_body=body)
             api_responses.raise_for_job_creation(response, doing, self.redactor)
-            return api_responses.created_job(response, doing)
+            return api_responses.created_job(response, doing, self.redactor)
 
-        return self.with_retries(call, doing)
+        return self.http.with_retries(call, doing)
 
     def get_job(self, job_id: str) -> dict[str, Any] | None:
         """One job's status, or None when the API no longer knows it (expired or unknown)."""
@@ -166,37 +134,55 @@ class PeopleAIClient:
     # Downloads ----------------------------------------------------------------------------
 
     def download_fragment(
-        self, job_id: str, index: int, sink: IO[bytes], expected_bytes: int | None = None
-    ) -> bool:
-        """Stream fragment ``index`` of a job into ``sink``; False when it does not exist (404).
+        self,
+        job_id: str,
+        index: int,
+        sink: IO[bytes],
+        expected_bytes: int | None = None,
+        must_have_data: bool = False,
+    ) -> BodyReceipt | None:
+        """Stream fragment ``index`` of a job into ``sink``, shown whole; None on a 404.
 
         ``sink`` is rewound for every attempt, so a retried download never leaves a partial
-        copy behind. Gzip-encoded bodies are decoded. A redirect is followed without the
+        copy behind. A download that cannot be shown whole (see fragment_body.py; empty where
+        ``must_have_data``; a redirect chain longer than ``MAX_REDIRECTS`` or ending in anything
+        but a 200) is retried like a dropped connection. Redirects are followed without the
         bearer token (presigned storage URLs reject it and must never see it).
         """
         path = f"{JOBS_PATH}/{job_id}/data"
         doing = f"downloading fragment {index} of job {job_id}"
 
-        def attempt() -> bool:
+        def attempt() -> BodyReceipt | None:
             sink.seek(0)
             sink.truncate()
             response = self._authorized(
                 "GET", path, doing, params={"fragment": index}, stream=True, allow_redirects=False
             )
             hops = 0
-            while response.is_redirect and hops < 5:
-                location = urljoin(response.url, response.headers["Location"])
+            while response.is_redirect:
                 response.close()
+                if hops == MAX_REDIRECTS:
+                    msg = f"it was redirected more than {MAX_REDIRECTS} times"
+                    raise DownloadIncompleteError(msg)
+                location = urljoin(response.url, response.headers["Location"])
                 response = self._storage_get(location)
                 hops += 1
             with response:
-                if response.status_code == 404:
-                    return False
-                self.raise_for_status(response, doing)
-                stream_body(response, sink, doing, expected_bytes)
-            return True
+                status = response.status_code
+                if status == 404:
+                    return None
+                self.http.raise_for_status(response, doing, redirected=hops > 0)
+                if status != 200:
+                    where = "its redirect target" if hops else "it"
+                    msg = f"{where} answered HTTP {status} instead of 200 with the data"
+                    raise DownloadIncompleteError(msg)
+                receipt = stream_body(response, sink, doing, expected_bytes)
+            if must_have_data and receipt.decoded_bytes == 0:
+                msg = "it answered an empty body, although the job announced data"
+                raise DownloadIncompleteError(msg)
+            return receipt
 
-        return self.with_retries(attempt, doing)
+        return self.http.with_retries(attempt, doing)
 
     def _storage_get(self, location: str) -> requests.Response:
         scheme = urlsplit(location).scheme
@@ -204,5 +190,9 @@ class PeopleAIClient:
             msg = f"The API redirected a download to an unsupported URL scheme: {scheme!r}"
             raise ApiError(msg, 302)
         return self._storage_session.get(
-            location, stream=True, timeout=self.timeout, verify=self.verify, allow_redirects=False
+            location,
+            stream=True,
+            timeout=self.http.timeout,
+            verify=self.http.verify,
+            allow_redirects=False,
         )

@@ -11,8 +11,14 @@ import requests
 from backoff.types import Details
 from requests.exceptions import ChunkedEncodingError, ContentDecodingError
 
-from tap_peopleai.errors import DownloadIncompleteError, RetriableApiError, TapPeopleAIError
+from tap_peopleai.errors import (
+    ApiError,
+    DownloadIncompleteError,
+    RetriableApiError,
+    TapPeopleAIError,
+)
 from tap_peopleai.interrupts import GUARD
+from tap_peopleai.oplog.retry_log import describe_network_failure
 
 TRANSIENT_NETWORK_ERRORS = (
     requests.ConnectionError,
@@ -35,6 +41,8 @@ class RetryPolicy:
     max_tries: int = 8
     base_seconds: float = 1.0
     max_wait_seconds: float = 60.0
+    # What the line says once retries are spent: a sync's next run resumes; a test just failed.
+    after_giving_up: str = "the next sync resumes where this one stopped"
 
     def retrying(
         self,
@@ -69,6 +77,10 @@ class RetryPolicy:
         """Run ``call`` with retries; transport failures that outlast them get a clear message."""
         try:
             return self.retrying(RETRIABLE_ERRORS, call, on_backoff)
+        except RetriableApiError as exc:
+            # Its retries are spent: a call around this one (a token fetched inside a job
+            # request) must not retry it again, multiplying the attempts.
+            raise ApiError(str(exc), exc.status, exc.api_message) from exc
         except requests.exceptions.SSLError as exc:
             if any(sign in str(exc).lower() for sign in NOT_TLS_SIGNS):
                 msg = (
@@ -83,11 +95,17 @@ class RetryPolicy:
                     "its CA certificate file (PEM)."
                 )
             raise TapPeopleAIError(msg) from exc
+        except DownloadIncompleteError as exc:
+            msg = (
+                f"Gave up after {self.max_tries} attempts while {doing}: it stayed incomplete "
+                f"({exc}). Nothing of it was acknowledged; the next sync downloads it again."
+            )
+            raise TapPeopleAIError(msg) from exc
         except TRANSIENT_NETWORK_ERRORS as exc:
             # The exception text may hold a presigned storage URL: name only its kind.
             msg = (
-                f"Gave up after {self.max_tries} attempts while {doing}: the connection "
-                f"kept failing ({type(exc).__name__}). Check `api_url` ({api_url}) and the "
-                "network; the next sync resumes where this one stopped."
+                f"Gave up after {self.max_tries} attempts while {doing}: "
+                f"{describe_network_failure(exc)}. Check `api_url` ({api_url}) and the "
+                f"network; {self.after_giving_up}."
             )
             raise TapPeopleAIError(msg) from exc

@@ -28,6 +28,12 @@ class ServerClock:
             moment = moment.replace(tzinfo=dt.timezone.utc)
         self._seen = (moment.astimezone(dt.timezone.utc), time.monotonic())
 
+    def source(self) -> str:
+        """Where ``now`` comes from, in words."""
+        if self._seen is None:
+            return "this machine's clock: the API sent no Date header"
+        return "the API's Date header"
+
     def now(self) -> dt.datetime:
         """The API server's current time (its Date header), or the local clock if it sent none."""
         if self._seen is None:

@@ -1,32 +1,30 @@
 """Downloading a Completed job's fragments in parallel into temporary files, in order.
 
-Every file lives in one private directory per sync (``SpoolDirectory``), removed as a whole
-when the sync ends however it ends, so no fragment outlives the process: not after an error, a
-signal or a full disk.
+Every file lives in the sync's spool directory (spool.py), removed as a whole when the sync ends
+however it ends, so no fragment outlives the process: not after an error, a signal or a full disk.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tap_peopleai.api.client import PeopleAIClient
+from tap_peopleai.api.fragment_body import BodyReceipt
 from tap_peopleai.api.jobs import ApiJob
-from tap_peopleai.errors import FragmentGoneError, TapPeopleAIError
+from tap_peopleai.errors import FragmentGoneError, JobIncompleteError
+from tap_peopleai.export.spool import SpoolDirectory
 from tap_peopleai.interrupts import GUARD
 from tap_peopleai.state.entries import JobInFlight
 
 if TYPE_CHECKING:
+    from tap_peopleai.export.job_watch import JobWatch
     from tap_peopleai.oplog.sync_log import SyncLog
 
-SPOOL_PREFIX = "peopleai-tap-"
 # How often a slow download checks whether the totals line is due.
 PROGRESS_CHECK_SECONDS = 1.0
 
@@ -38,41 +36,6 @@ def _size(path: str) -> int:
         return 0
 
 
-class SpoolDirectory:
-    """A private temporary directory for one sync's fragment files."""
-
-    def __init__(self, parent: str | None) -> None:
-        self.parent = parent or tempfile.gettempdir()
-        try:
-            self.path = tempfile.mkdtemp(prefix=SPOOL_PREFIX, dir=parent)
-        except OSError as exc:
-            raise self.disk_error(exc, "creating a temporary directory") from exc
-
-    def new_file(self) -> str:
-        """A new empty file in the directory."""
-        try:
-            handle, path = tempfile.mkstemp(prefix="fragment-", suffix=".jsonl", dir=self.path)
-        except OSError as exc:
-            raise self.disk_error(exc, "creating a temporary file") from exc
-        os.close(handle)
-        return path
-
-    def remove(self) -> None:
-        """Delete the directory and every file in it (idempotent)."""
-        shutil.rmtree(self.path, ignore_errors=True)
-
-    def disk_error(self, exc: OSError, doing: str) -> TapPeopleAIError:
-        """The one-line error for a failed write to the temporary directory."""
-        if exc.errno == errno.ENOSPC:
-            return TapPeopleAIError(
-                f"No space left in {self.parent} while {doing}. Free disk space there, or point "
-                "`temp_dir` at a volume with room for a few fragments per download worker."
-            )
-        return TapPeopleAIError(
-            f"Cannot write to {self.parent} while {doing}: {exc.strerror or exc}. Check `temp_dir`."
-        )
-
-
 @dataclass
 class FragmentFile:
     """A downloaded fragment waiting in a temporary file to be emitted."""
@@ -81,6 +44,9 @@ class FragmentFile:
     index: int
     path: str
     expected_bytes: int | None
+    # The job announced data and this fragment surely exists: an empty body is incomplete.
+    must_have_data: bool = False
+    receipt: BodyReceipt | None = None
 
     def describe(self) -> str:
         """Names the fragment in messages."""
@@ -96,20 +62,34 @@ class FragmentDownloader:
     """Fetches fragments with a pool of download threads, handing them out in index order."""
 
     def __init__(
-        self, client: PeopleAIClient, spool: SpoolDirectory, workers: int, report: SyncLog
+        self,
+        client: PeopleAIClient,
+        spool: SpoolDirectory,
+        workers: int,
+        report: SyncLog,
+        watch: JobWatch,
     ) -> None:
         self.client = client
         self.spool = spool
         self.workers = max(1, workers)
         self.report = report
+        self.watch = watch
 
     def download(self, fragment: FragmentFile) -> bool:
-        """(Re)download ``fragment`` into its file; False when the API answers 404."""
+        """(Re)download ``fragment`` into its file, shown whole; False when it does not exist
+        (a 404, or an empty body where the job may have no such fragment)."""
         doing = f"downloading fragment {fragment.index} of job {fragment.job.job_id}"
         try:
             with open(fragment.path, "wb") as sink:
-                return self.client.download_fragment(
-                    fragment.job.job_id, fragment.index, sink, fragment.expected_bytes
+                fragment.receipt = self.client.download_fragment(
+                    fragment.job.job_id,
+                    fragment.index,
+                    sink,
+                    fragment.expected_bytes,
+                    fragment.must_have_data,
+                )
+                return fragment.receipt is not None and (
+                    fragment.must_have_data or fragment.receipt.decoded_bytes > 0
                 )
         except OSError as exc:
             if isinstance(exc, (ConnectionError, TimeoutError)) or exc.errno is None:
@@ -129,38 +109,62 @@ class FragmentDownloader:
 
         Fragments below the reported number surely exist; from there on each may or may not
         (the number may be a count or the highest index), so they are probed one at a time
-        until the API answers 404.
+        until the API answers 404. A fragment that may be the last is held back until that is
+        known: before it is handed out, the job's fragments together must hold the bytes the
+        job announced (``JobIncompleteError`` otherwise), so the window never completes on a
+        short export.
         """
         reported = status.fragments_reported
+        results_size = status.results_size or 0
         expected = status.expected_fragment_bytes()
-        probing_allowed = status.results_size != 0
+        probing_allowed = results_size > 0 or reported > 0
         pending: dict[int, tuple[Future[bool], FragmentFile]] = {}
-        next_to_submit = index = job.fragments_emitted
+        next_to_submit = job.fragments_emitted
+        # bytes of the job's fragments so far, those emitted by earlier syncs included
+        decoded, wire = job.bytes_decoded, job.bytes_on_wire
 
         def submit(i: int) -> None:
-            fragment = FragmentFile(job, i, self.spool.new_file(), expected)
+            must_have_data = results_size > 0 and i < reported
+            fragment = FragmentFile(job, i, self.spool.new_file(), expected, must_have_data)
             pending[i] = (pool.submit(self.download, fragment), fragment)
 
+        def fetch(i: int) -> FragmentFile | None:
+            """Fragment ``i`` downloaded, or None when the job has no such fragment."""
+            nonlocal next_to_submit
+            while next_to_submit < reported and len(pending) < self.workers:
+                submit(next_to_submit)
+                next_to_submit += 1
+            if i not in pending:
+                if i < reported or not probing_allowed:
+                    return None
+                submit(i)
+                next_to_submit = i + 1
+            future, fragment = pending.pop(i)
+            self.report.phase("downloading")
+            if self._outcome(future, [fragment, *(f for _, f in pending.values())]):
+                return fragment
+            fragment.discard()
+            self._check_missing(job, i, reported)
+            return None
+
         try:
-            while True:
-                while next_to_submit < reported and len(pending) < self.workers:
-                    submit(next_to_submit)
-                    next_to_submit += 1
-                if index not in pending:
-                    if index < reported or not probing_allowed:
-                        return
-                    submit(index)
-                    next_to_submit = index + 1
-                future, fragment = pending.pop(index)
-                self.report.phase("downloading")
-                if not self._outcome(future, [fragment, *(f for _, f in pending.values())]):
-                    fragment.discard()
-                    self._check_missing(job, index, reported)
-                    return
-                self.report.fragment_downloaded(os.path.getsize(fragment.path))
+            current = fetch(job.fragments_emitted)
+            if current is None:  # nothing (more) to download: what was emitted is all there is
+                check_job_size(job, job.fragments_emitted - 1, results_size, decoded, wire)
+            while current is not None:
+                assert current.receipt is not None
+                decoded += current.receipt.decoded_bytes
+                wire += current.receipt.wire_bytes
+                # Only past the reported number may a fragment be the last: find out first.
+                following = fetch(current.index + 1) if current.index + 1 >= reported else None
+                if following is None and current.index + 1 >= reported:
+                    check_job_size(job, current.index, results_size, decoded, wire)
+                self.report.fragment_downloaded(os.path.getsize(current.path))
                 self.report.phase("emitting")
-                yield fragment
-                index += 1
+                yield current
+                if current.index + 1 < reported:
+                    following = fetch(current.index + 1)
+                current = following
         finally:
             for future, fragment in pending.values():
                 future.cancel()
@@ -170,9 +174,11 @@ class FragmentDownloader:
                 fragment.discard()
 
     def _outcome(self, future: Future[bool], in_progress: list[FragmentFile]) -> bool:
-        """Wait for a download; meanwhile the totals line stays on time, partial files counted."""
+        """Wait for a download; meanwhile the totals line stays on time, partial files counted,
+        and the queue is looked at with it."""
         while not wait([future], timeout=PROGRESS_CHECK_SECONDS).done:
-            self.report.downloading(sum(_size(f.path) for f in in_progress))
+            if self.report.downloading(sum(_size(f.path) for f in in_progress)):
+                self.watch.look()
         return future.result()
 
     def _check_missing(self, job: JobInFlight, index: int, reported: int) -> None:
@@ -186,3 +192,20 @@ class FragmentDownloader:
         if self.client.get_job(job.job_id) is None:
             msg = f"Job {job.job_id} vanished while its fragments were downloaded."
             raise FragmentGoneError(msg)
+
+
+def check_job_size(job: JobInFlight, last: int, results_size: int, decoded: int, wire: int) -> None:
+    """Raise JobIncompleteError unless the job's fragments hold what its results_size announced.
+
+    The documentation says neither whether results_size counts compressed or plain bytes nor
+    how it splits over fragments, so the job's fragments together must reach it by one of the
+    two measures: as decoded, or as received on the wire. A truncated export reaches neither.
+    """
+    if max(decoded, wire) >= results_size:
+        return
+    where = f"fragments 0 to {last}" if last > 0 else "fragment 0" if last == 0 else "no fragment"
+    msg = (
+        f"Job {job.job_id} ({job.window.describe()}) delivered {decoded:,} bytes ({wire:,} on "
+        f"the wire) in {where}, short of the {results_size:,} bytes its results_size announced"
+    )
+    raise JobIncompleteError(msg)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -18,9 +19,11 @@ from types import TracebackType
 
 from tap_peopleai.api.client import PeopleAIClient
 from tap_peopleai.api.jobs import ApiJob
-from tap_peopleai.errors import DamagedFragmentError, FragmentGoneError
-from tap_peopleai.export.downloads import FragmentDownloader, FragmentFile, SpoolDirectory
-from tap_peopleai.export.scheduler import JobScheduler, SyncContext
+from tap_peopleai.errors import DamagedFragmentError, FragmentGoneError, JobIncompleteError
+from tap_peopleai.export.context import SyncContext
+from tap_peopleai.export.downloads import FragmentDownloader, FragmentFile
+from tap_peopleai.export.scheduler import JobScheduler
+from tap_peopleai.export.spool import SpoolDirectory
 from tap_peopleai.interrupts import GUARD
 from tap_peopleai.oplog.sync_log import SyncLog
 from tap_peopleai.settings.objects import PipelineSettings
@@ -133,12 +136,22 @@ class ExportPipeline:
     ) -> None:
         self.sync = SyncContext(progress, windows, today, checkpoint, logger)
         self.listed_jobs = listed_jobs
-        self.report = SyncLog(logger, metrics_logger, settings.heartbeat_interval, client.retry_log)
-        extra = {} if sleep is None else {"sleep": sleep}
-        self.scheduler = JobScheduler(client, self.sync, settings, self.report, **extra)
+        self.report = SyncLog(
+            logger, metrics_logger, settings.heartbeat_interval, client.http.retry_log
+        )
+        self.scheduler = JobScheduler(
+            client, self.sync, settings, self.report, sleep=sleep or time.sleep
+        )
         self.spool = SpoolDirectory(settings.temp_dir)
+        if self.spool.removed:
+            logger.info(
+                "Removed %d spool directory(ies) of syncs that ended without cleaning up "
+                "(killed: SIGKILL, out of memory, a lost machine): %s.",
+                len(self.spool.removed),
+                "; ".join(removed.describe() for removed in self.spool.removed),
+            )
         self.downloader = FragmentDownloader(
-            client, self.spool, settings.download_workers, self.report
+            client, self.spool, settings.download_workers, self.report, self.scheduler.watch
         )
         self.acks = AcknowledgementQueue()
         self.fragments_emitted = 0
@@ -203,6 +216,9 @@ class ExportPipeline:
                         # Fragments already emitted are emitted again from the new job:
                         # duplicates, never a hole.
                         self.scheduler.replace(run, f"lost its files ({exc})")
+                    except JobIncompleteError as exc:
+                        # Which fragment fell short is unknown: the window is exported anew.
+                        self.scheduler.replace(run, f"stayed incomplete: {exc}")
                 self._windows_done(self.acks.close_window())
         finally:
             # An interrupted sync does not wait for downloads: the process exits right after.
@@ -212,10 +228,16 @@ class ExportPipeline:
         """Record that the ``records`` of ``fragment`` were all emitted, and checkpoint."""
         done = self.acks.acknowledge(fragment)
         fragment.discard()
-        fragment.job.fragments_emitted = fragment.index + 1
+        receipt = fragment.receipt
+        fragment.job.fragment_emitted(
+            fragment.index,
+            receipt.decoded_bytes if receipt is not None else 0,
+            receipt.wire_bytes if receipt is not None else 0,
+        )
         self.fragments_emitted += 1
         self.sync.checkpoint()
-        self.report.fragment_emitted(records)
+        if self.report.fragment_emitted(records):
+            self.scheduler.watch.look()  # with the totals line: the jobs ahead, seen Running
         self._windows_done(done)
 
     def resume_point(self) -> str:

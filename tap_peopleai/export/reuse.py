@@ -68,6 +68,8 @@ class ReusePolicy:
         """Why an existing job cannot stand in for ``window`` in this sync (None: it can)."""
         if item is None:
             return "the API no longer lists it (expired or unknown)"
+        if item.problem is not None:
+            return f"the API {item.problem}"
         if item.state not in REUSABLE_STATES:
             return f"its state is {item.state_label}"
         created = item.created

@@ -1,52 +1,30 @@
 """Export jobs against the API's shared queue: reuse, create, keep ahead, wait, replace.
 
-The queue holds 10 jobs (2 running) for the whole organisation, so the scheduler keeps at most
-``10 - reserved_queue_slots`` of this tap's jobs queued or running, treats a full queue as "wait",
-and records every job in the sync progress before waiting on it, so a crash never orphans one.
+The queue holds 10 jobs (2 running) for the whole organisation, so the scheduler creates a job
+only while the API lists fewer than ``10 - reserved_queue_slots`` jobs queued or running, anyone's
+(other tools', an overlapping sync's, its own), taking turns with the other syncs of the machine
+for that count and creation (queue_turn.py); treats a full queue as "wait"; and records every job
+in the sync progress before waiting on it, so a crash never orphans one.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from tap_peopleai.api.client import PeopleAIClient
 from tap_peopleai.api.jobs import ApiJob
 from tap_peopleai.errors import ApiError, ExportJobError
-from tap_peopleai.export.adoption import adopt_existing_jobs
+from tap_peopleai.export.adoption import JobAdoption
+from tap_peopleai.export.context import JobRun, SyncContext
 from tap_peopleai.export.job_watch import JobWatch
+from tap_peopleai.export.queue_turn import QueueTurn
 from tap_peopleai.export.reuse import ReusePolicy
 from tap_peopleai.oplog.sync_log import SyncLog
 from tap_peopleai.settings.api_limits import MAX_QUEUED_JOBS
 from tap_peopleai.settings.objects import PipelineSettings
 from tap_peopleai.state.entries import JobInFlight
-from tap_peopleai.state.progress import SyncProgress
 from tap_peopleai.state.windows import ExportWindow
-
-
-@dataclass(frozen=True)
-class SyncContext:
-    """What one sync's export works on, shared by the pipeline and its scheduler."""
-
-    progress: SyncProgress
-    windows: list[ExportWindow]
-    today: dt.date
-    # Writes a STATE message with the progress as it is now.
-    checkpoint: Callable[[], None]
-    logger: logging.Logger
-
-
-@dataclass
-class JobRun:
-    """What the scheduler knows about one window's job during this sync."""
-
-    job: JobInFlight
-    state: str = "queued"
-    started_waiting: float = field(default_factory=time.monotonic)
-    replaced_ids: tuple[str, ...] = ()
 
 
 class JobScheduler:
@@ -59,8 +37,10 @@ class JobScheduler:
         settings: PipelineSettings,
         report: SyncLog,
         sleep: Callable[[float], None] = time.sleep,
+        queue_turn: QueueTurn | None = None,
     ) -> None:
         self.client = client
+        self.queue_turn = queue_turn or QueueTurn()
         self.sync = sync
         self.settings = settings
         self.sleep = sleep
@@ -70,31 +50,31 @@ class JobScheduler:
         self.runs: dict[ExportWindow, JobRun] = {}
         self.report = report
         self.watch = JobWatch(client, self.runs, report)
+        self.adoption = JobAdoption(sync, self.reuse, settings.activity_type, report)
         self.counters = {"jobs_created": 0, "jobs_reused": 0, "jobs_replaced": 0}
 
     # Start-up -----------------------------------------------------------------------------
 
     def adopt_existing_jobs(self, listed: list[ApiJob]) -> None:
         """Keep stored jobs that still match the plan and can be resumed; adopt orphans."""
-        adopt_existing_jobs(
-            self.sync,
-            self.reuse,
-            self.settings.activity_type,
-            listed,
-            self.client.server_now(),
-            self.report,
-            self._adopt,
-        )
-
-    def _adopt(self, job: JobInFlight, item: ApiJob) -> None:
-        self.runs[job.window] = JobRun(job, item.state)
-        self.counters["jobs_reused"] += 1
-        self.watch.first_seen(self.runs[job.window], item)
+        for job, item in self.adoption.jobs_taken_over(listed, self.client.server_now()):
+            self.runs[job.window] = JobRun(job, item.state)
+            self.counters["jobs_reused"] += 1
+            self.watch.first_seen(self.runs[job.window], item)
 
     # Creating -----------------------------------------------------------------------------
 
     def _create_job(self, window: ExportWindow, replaced_ids: tuple[str, ...] = ()) -> bool:
-        """Create the window's job; False when the API's queue is full (try again later)."""
+        """Create the window's job; False when the queue has no room for it (try again later):
+        full, or holding as many live jobs as ``reserved_queue_slots`` allows."""
+        with self.queue_turn.held():
+            live = self.watch.live_jobs()
+            if live >= self.settings.max_jobs_ahead:
+                self.report.queue_shared(window, live, self.settings.reserved_queue_slots)
+                return False
+            return self._create_now(window, replaced_ids)
+
+    def _create_now(self, window: ExportWindow, replaced_ids: tuple[str, ...]) -> bool:
         body = {
             "start_date": window.start.isoformat(),
             "end_date": window.end.isoformat(),
@@ -146,6 +126,9 @@ class JobScheduler:
         """Create the window's job again (once); a second failure stops the sync."""
         window = run.job.window
         if run.replaced_ids:
+            # Nothing of the window is resumed from this job: the next sync exports it afresh.
+            self.sync.progress.drop_job(run.job)
+            self.sync.checkpoint()
             msg = (
                 f"Export job {run.job.job_id} for {window.describe()} {why}, after job "
                 f"{', '.join(run.replaced_ids)} for the same window failed too. Check the "
@@ -170,8 +153,9 @@ class JobScheduler:
     def _raise_queue_timeout(self, window: ExportWindow) -> None:
         msg = (
             f"Could not create the export job for {window.describe()} within job_timeout "
-            f"({self.settings.job_timeout:g} s): the API's export queue stayed full. Other tools "
-            "may be using the queue; try again later or raise `job_timeout`."
+            f"({self.settings.job_timeout:g} s): the API's export queue stayed full, or kept no "
+            "room beside `reserved_queue_slots`. Other tools or another sync may be using the "
+            "queue; try again later, or raise `job_timeout`."
         )
         raise ExportJobError(msg)
 
@@ -197,11 +181,11 @@ class JobScheduler:
                 continue
             status = ApiJob.from_api(body)
             self.watch.observed(run, status)
-            if status.state == "completed":
+            if status.is_completed:
                 self.watch.done_waiting()
                 return run, status
             if status.has_failed:
-                run = self.replace(run, f"ended {status.state_label}")
+                run = self.replace(run, status.failure)
                 continue
             waited = time.monotonic() - run.started_waiting
             if waited > self.settings.job_timeout:

@@ -28,6 +28,33 @@ KIND_OF_NETWORK_ERROR = (
 )
 
 
+# How the resolver and the kernel word the two failures a wrong `api_url` causes most.
+NAME_NOT_RESOLVED_SIGNS = (
+    "NameResolutionError",
+    "Name or service not known",
+    "nodename nor servname",
+    "Temporary failure in name resolution",
+    "No address associated with hostname",
+    "getaddrinfo failed",
+)
+CONNECTION_REFUSED_SIGNS = ("Connection refused", "ConnectionRefusedError")
+
+
+def describe_network_failure(exc: BaseException) -> str:
+    """What kind of network failure ``exc`` is, in words; its text (which may hold a presigned
+    storage URL) is read, never shown."""
+    kind = type(exc).__name__
+    text = str(exc)
+    if any(sign in text for sign in NAME_NOT_RESOLVED_SIGNS):
+        return f"the host name does not resolve ({kind})"
+    if any(sign in text for sign in CONNECTION_REFUSED_SIGNS):
+        return f"connection refused ({kind})"
+    for error, words in KIND_OF_NETWORK_ERROR:
+        if isinstance(exc, error):
+            return f"{words} ({kind})"
+    return kind
+
+
 def describe_failure(exc: BaseException, doing: str) -> str:
     """Why an attempt failed, in a few words and without anything secret."""
     if isinstance(exc, ApiError):
@@ -39,10 +66,7 @@ def describe_failure(exc: BaseException, doing: str) -> str:
     if isinstance(exc, TapPeopleAIError):
         # The tap's own messages (a download cut short) start with what was being done.
         return str(exc).removeprefix(doing).strip()[:200]
-    for kind, words in KIND_OF_NETWORK_ERROR:
-        if isinstance(exc, kind):
-            return f"{words} ({type(exc).__name__})"
-    return type(exc).__name__
+    return describe_network_failure(exc)
 
 
 class RetryLog:

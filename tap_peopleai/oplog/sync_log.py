@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from tap_peopleai.oplog.bookkeeping import (
@@ -32,6 +31,28 @@ if TYPE_CHECKING:
     from tap_peopleai.state.windows import ExportWindow
 
 PLAN_WINDOWS_SHOWN = 5
+
+
+def describe_plan(
+    windows: list[ExportWindow], existing: list[JobInFlight], today: dt.date, most: int
+) -> str:
+    """The plan line: the windows, the jobs to resume and to create, our share of the queue."""
+    if not windows:
+        return f"Plan: nothing to export (today is {today} by the API's clock)."
+    resumed = ", ".join(
+        f"{job.job_id} after {job.fragments_emitted} fragment(s)"
+        if job.fragments_emitted
+        else job.job_id
+        for job in existing
+    )
+    shown = ", ".join(w.describe() for w in windows[:PLAN_WINDOWS_SHOWN])
+    more = " …" if len(windows) > PLAN_WINDOWS_SHOWN else ""
+    return (
+        f"Plan: {len(windows)} {windows[0].export_type} window(s) (today is {today} by the "
+        f"API's clock): {shown}{more}. Jobs: {len(existing)} to resume"
+        f"{f' ({resumed})' if existing else ''}, {len(windows) - len(existing)} to create; at "
+        f"most {most} of them queued or running at once."
+    )
 
 
 class SyncLog:
@@ -59,8 +80,6 @@ class SyncLog:
         self._held_notes: list[tuple[str, tuple[Any, ...]]] | None = []
         self._queue_full_windows: set[ExportWindow] = set()
         self._bytes_shown = 0
-        # A look at the API's job list, taken at each totals line (set by the job watch).
-        self.queue_look: Callable[[], object] | None = None
 
     # The plan and the jobs ----------------------------------------------------------------
 
@@ -75,29 +94,7 @@ class SyncLog:
         self, windows: list[ExportWindow], existing: list[JobInFlight], today: dt.date, most: int
     ) -> None:
         """The first line: the windows, the jobs to resume and to create, our queue share."""
-        if windows:
-            resumed = ", ".join(
-                f"{job.job_id} after {job.fragments_emitted} fragment(s)"
-                if job.fragments_emitted
-                else job.job_id
-                for job in existing
-            )
-            shown = ", ".join(w.describe() for w in windows[:PLAN_WINDOWS_SHOWN])
-            self.logger.info(
-                "Plan: %d %s window(s) (today is %s by the API's clock): %s%s. Jobs: %d to "
-                "resume%s, %d to create; at most %d of them queued or running at once.",
-                len(windows),
-                windows[0].export_type,
-                today,
-                shown,
-                " …" if len(windows) > PLAN_WINDOWS_SHOWN else "",
-                len(existing),
-                f" ({resumed})" if existing else "",
-                len(windows) - len(existing),
-                most,
-            )
-        else:
-            self.logger.info("Plan: nothing to export (today is %s by the API's clock).", today)
+        self.logger.info("%s", describe_plan(windows, existing, today, most))
         for message, args in self._held_notes or []:
             self.logger.info(message, *args)
         self._held_notes = None
@@ -110,6 +107,18 @@ class SyncLog:
                 "The export queue is full (HTTP %s: %s); waiting to create %s.",
                 exc.status,
                 exc.api_message,
+                window.describe(),
+            )
+
+    def queue_shared(self, window: ExportWindow, live: int, reserved: int) -> None:
+        """The queue has no room this sync may take: said once per window, like a full queue."""
+        if window not in self._queue_full_windows:
+            self._queue_full_windows.add(window)
+            self.logger.info(
+                "The API lists %d export job(s) queued or running (other tools' and syncs' "
+                "included); leaving reserved_queue_slots (%d) free, waiting to create %s.",
+                live,
+                reserved,
                 window.describe(),
             )
 
@@ -187,22 +196,25 @@ class SyncLog:
         """A fragment is on disk."""
         self.downloads.fragment_downloaded(size)
 
-    def fragment_emitted(self, records: int) -> None:
-        """A fragment's records were written: the totals line, if due."""
+    def fragment_emitted(self, records: int) -> bool:
+        """A fragment's records were written: the totals line, if due (see ``downloading``)."""
         self.downloads.fragment_emitted(records)
-        self.downloading(0)
+        return self.downloading(0)
 
-    def downloading(self, in_progress_bytes: int) -> None:
-        """Totals at most once per interval, when they moved; and a look at the queue then."""
+    def downloading(self, in_progress_bytes: int) -> bool:
+        """Totals at most once per interval, when they moved.
+
+        Returns whether the interval came round: the caller then takes its look at the export
+        queue (the log itself never calls the API), so the jobs ahead are seen Running too.
+        """
         if not self.totals_cadence.due():
-            return
+            return False
         totals = self.totals(in_progress_bytes)
         if totals.received_bytes > self._bytes_shown:
             self._bytes_shown = totals.received_bytes
             self.logger.info("%s", totals.describe())
             self.points.totals(totals, self.retries.retries)
-        if self.queue_look is not None:
-            self.queue_look()
+        return True
 
     def totals(self, in_progress_bytes: int = 0) -> Totals:
         """The download totals now, rates over the time spent downloading and emitting."""

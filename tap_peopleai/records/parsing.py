@@ -4,7 +4,7 @@ Real exports have carried BOMs, CRLF line ends, blank lines and NUL padding. Rec
 fitting the schema exactly (the fast RECORD path skips the SDK's conformance): undeclared
 top-level fields in ``additional_fields``, every value of its declared type, every timestamp as
 RFC 3339 UTC (``...Z``; see ``timestamps``). Most records already fit, and a check in C says so
-(``record_shape``); the others are converted field by field (``conformance``).
+(``shape``); the others are converted field by field (``conformance``).
 """
 
 from __future__ import annotations
@@ -23,15 +23,12 @@ from tap_peopleai.records.conformance import (
 )
 from tap_peopleai.records.schema import api_fields
 from tap_peopleai.records.shape import fit_record
-from tap_peopleai.records.timestamps import already_normalized, normalize_timestamp
 
 __all__ = [
     "Block",
-    "already_normalized",
     "iter_block_lines",
     "iter_fragment_blocks",
     "iter_fragment_lines",
-    "normalize_timestamp",
     "parse_activity",
     "within_dates",
     "within_day",

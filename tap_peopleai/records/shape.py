@@ -5,7 +5,8 @@ value of its declared type, every date a calendar date, no undeclared top-level 
 timestamps' text is then checked for the canonical form (``...T..:..:..Z``), all at once (a
 msgspec pattern per value costs as much again as the whole check). RECORD mode converts the
 parsed dict into ``RECORD_SHAPE`` (``fit_record``); BATCH mode decodes whole blocks of lines
-into ``line_shape()`` (``shape_timestamps_of``, ``canonical_timestamps``). Records that pass
+into ``line_shape()`` (``shape_timestamps_of``, ``canonical_timestamps``). Whether texts are
+written canonically is ``timestamps.written_canonically``'s one test. Records that pass
 need no other work but turning integer ``peopleai_id``s into strings, which the API sends so
 often that the fast path does it itself. Keys inside objects that the schema does not declare
 are skipped by these types and stay where they are.
@@ -16,12 +17,13 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import keyword
-from collections.abc import Callable
+import operator
 from typing import Annotated, Any, Union
 
 import msgspec
 
 from tap_peopleai.records.schema import Field, activity_fields, activity_schema, field_of
+from tap_peopleai.records.timestamps import written_canonically
 
 # The identifier the fast path accepts as an integer and turns into a string: (array, key).
 INTEGER_ID = ("participants", "peopleai_id")
@@ -113,87 +115,65 @@ def line_shape() -> Any:
     return _struct(field_of(activity_schema()), "", str, top_level=True)
 
 
+# The key paths of the timestamps, split: the top-level ones are read with one C-level call per
+# record (``map`` of ``dict.get``, ``attrgetter``); only the few nested ones take a Python loop.
+# This runs for every record, and a Python loop over all the paths cost as much as the msgspec
+# check itself.
 _PATHS = _timestamp_paths(activity_fields())
+_TOP_LEVEL = tuple(first for first, *rest in _PATHS if not rest)
+_NESTED = tuple((first, tuple(rest)) for first, *rest in _PATHS if rest)
+# One C call for the top-level values of a decoded shape (a tuple: the schema has several).
+_top_level_attributes = operator.attrgetter(*_TOP_LEVEL)
+assert len(_TOP_LEVEL) > 1
 
 
-def _path_expressions(paths: list[tuple[str, ...]], *, attributes: bool) -> list[str]:
-    """Python expressions for the value at each path, None where an object on the way is None."""
-    expressions = []
-    for first, *rest in paths:
-        if attributes:
-            expression = f"node.{first}"
-            for key in rest:
-                expression = f"getattr({expression}, {key!r}, None)"
-        else:
-            expression = f"get({first!r})"
-            for key in rest:
-                expression = f"({expression} or EMPTY).get({key!r})"
-        expressions.append(expression)
-    return expressions
+def _record_timestamps(record: dict[str, Any]) -> list[str]:
+    """The timestamp texts of a record that fits ``RECORD_SHAPE``; None and absent left out."""
+    values = [*filter(None, map(record.get, _TOP_LEVEL))]
+    for first, rest in _NESTED:
+        node = record.get(first)
+        for key in rest:
+            node = node.get(key) if node else None
+        if node:
+            values.append(node)
+    return values
 
 
-# Generated from the schema's paths, one expression per timestamp instead of a loop over the
-# paths: this runs for every record, and such a loop cost as much as the msgspec check itself.
-_SOURCE = f"""
-def fit_record(node):
+def fit_record(record: dict[str, Any]) -> int:
+    """How many integer ids a fitting record held (now strings); -1 if unfit.
+
+    A record fits if it holds only declared top-level keys, each value of its declared type,
+    each timestamp canonical RFC 3339 UTC; integer ids (``INTEGER_ID``) are the one departure
+    allowed, and converted in place.
+    """
     try:
-        convert(node, RECORD_SHAPE)
-    except ValidationError:
+        msgspec.convert(record, RECORD_SHAPE)
+    except msgspec.ValidationError:
         return -1
-    get = node.get
-    values = [*filter(None, ({", ".join(_path_expressions(_PATHS, attributes=False))},))]
-    joined = "".join(values)
-    count = len(values)
-    if (
-        len(joined) != 20 * count
-        or joined[10::20] != "T" * count
-        or joined[19::20] != "Z" * count
-    ):
+    # msgspec accepted each timestamp as RFC 3339 with a zone: the joined-text test holds.
+    if not written_canonically(_record_timestamps(record)):
         return -1
     converted = 0
-    for item in get({INTEGER_ID[0]!r}) or ():
-        if item is not None and type(value := item.get({INTEGER_ID[1]!r})) is int:
-            item[{INTEGER_ID[1]!r}] = str(value)
+    array, key = INTEGER_ID
+    for item in record.get(array) or ():
+        if item is not None and type(value := item.get(key)) is int:
+            item[key] = str(value)
             converted += 1
     return converted
 
 
-def shape_timestamps_of(node):
-    return [*filter(None, ({", ".join(_path_expressions(_PATHS, attributes=True))},))]
-"""
-_namespace: dict[str, Any] = {
-    "EMPTY": {},
-    "convert": msgspec.convert,
-    "ValidationError": msgspec.ValidationError,
-    "RECORD_SHAPE": RECORD_SHAPE,
-}
-exec(_SOURCE, _namespace)  # noqa: S102
-fit_record: Callable[[dict[str, Any]], int] = _namespace["fit_record"]
-fit_record.__doc__ = """How many integer ids a fitting record held (now strings); -1 if unfit.
-
-A record fits if it holds only declared top-level keys, each value of its declared type, each
-timestamp canonical RFC 3339 UTC; integer ids (``INTEGER_ID``) are the one departure allowed,
-and converted in place. msgspec accepts each timestamp as RFC 3339 with a zone, so each has 20
-characters or more, and one of exactly 20 is canonical unless it writes "t", " " or "z": the
-joined text tells for all at once.
-"""
-shape_timestamps_of: Callable[[Any], list[str]] = _namespace["shape_timestamps_of"]
-shape_timestamps_of.__doc__ = "The timestamps of a decoded ``line_shape()``, as a list of texts."
-
-
-def canonical_text(values: list[str]) -> bool:
-    """Whether RFC 3339 timestamps (with a zone) are all written ``YYYY-MM-DDTHH:MM:SSZ``.
-
-    Each has 20 characters or more; one of exactly 20 is canonical unless it writes "t", " "
-    or "z". C-level calls only: a Python loop over the values cost more.
-    """
-    joined = "".join(values)
-    count = len(values)
-    return (
-        len(joined) == 20 * count
-        and joined[10::20] == "T" * count
-        and joined[19::20] == "Z" * count
-    )
+def shape_timestamps_of(shape: Any) -> list[str]:
+    """The timestamps of a decoded ``line_shape()``, as a list of texts."""
+    values = [*filter(None, _top_level_attributes(shape))]
+    for first, rest in _NESTED:
+        node = getattr(shape, first)
+        for key in rest:
+            if node is None:
+                break
+            node = getattr(node, key, None)
+        if node:
+            values.append(node)
+    return values
 
 
 def canonical_timestamps(values: list[str]) -> bool:
@@ -203,7 +183,7 @@ def canonical_timestamps(values: list[str]) -> bool:
         msgspec.convert(values, list[_ZONED])
     except msgspec.ValidationError:
         return False
-    return canonical_text(values)
+    return written_canonically(values)
 
 
 def count_integer_ids(shape: Any) -> int:

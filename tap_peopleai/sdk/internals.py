@@ -18,14 +18,19 @@ an SDK upgrade removes or changes one of them:
   per record to its ``sync_version`` when stream maps make records take that path.
 - ``Stream.state_manager.is_flushed``: set after a record written by the fast path, as the SDK's
   own ``_write_record_message`` does, so the SDK still writes its final STATE.
+- The SDK's ``--state`` and ``--catalog`` options (``INPUT_FILE_OPTIONS``), replaced by options
+  the tap reads itself: click opens them (a missing file is a multi-line usage error) and the SDK
+  parses them (bad JSON is a traceback); ``--config`` has a public callback, ``cb_config``.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import IO, TYPE_CHECKING, Any
 
+import click
 from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.streams import Stream
 
@@ -102,3 +107,22 @@ class HideUnhandledErrorNotice(logging.Filter):
         if record.msg != UNHANDLED_ERROR_NOTICE:
             return True
         return not isinstance(sys.exc_info()[1], self.explained)
+
+
+# The SDK's options that name an input file besides --config.
+INPUT_FILE_OPTIONS = ("state", "catalog")
+InputFileCallback = Callable[[click.Context, click.Parameter, "str | None"], "IO[str] | None"]
+
+
+def read_input_files_with(command: click.Command, callback: InputFileCallback) -> click.Command:
+    """``command`` with the SDK's --state and --catalog replaced by options whose ``callback``
+    reads the file and hands the SDK its text as an open file, as click's would have been."""
+
+    def replaced(option: click.Parameter) -> click.Parameter:
+        if option.name not in INPUT_FILE_OPTIONS:
+            return option
+        help_text = option.help if isinstance(option, click.Option) else None
+        return click.Option(option.opts, help=help_text, metavar="FILE", callback=callback)
+
+    command.params = [replaced(option) for option in command.params]
+    return command

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 MAX_QUEUED_JOBS = 10
+MAX_RUNNING_JOBS = 2
 MAX_DELTA_DAYS = 14
 MAX_SNAPSHOT_DAYS = 365
 FILE_RETENTION = dt.timedelta(days=10)

@@ -18,12 +18,17 @@ from typing import Any
 
 from singer_sdk import typing as th
 
-from tap_peopleai.settings.api_limits import MAX_DELTA_DAYS, MAX_SNAPSHOT_DAYS
+from tap_peopleai.settings.api_limits import (
+    MAX_DELTA_DAYS,
+    MAX_QUEUED_JOBS,
+    MAX_RUNNING_JOBS,
+    MAX_SNAPSHOT_DAYS,
+)
 
 DEFAULT_API_URL = "https://api.people.ai"
 ACTIVITY_TYPES = ("email", "meeting", "call", "all")
-# Of the API's 10 queue slots, at least 2 stay the tap's: as many as the API runs at once.
-MAX_RESERVED_QUEUE_SLOTS = 8
+# Of the API's queue slots, as many as it runs at once always stay the tap's.
+MAX_RESERVED_QUEUE_SLOTS = MAX_QUEUED_JOBS - MAX_RUNNING_JOBS
 MAX_DOWNLOAD_WORKERS = 16
 
 
@@ -31,7 +36,7 @@ def _value_or_text(json_type: str, **constraints: Any) -> th.CustomType:
     return th.CustomType({"type": [json_type, "string"], **constraints})
 
 
-def _whole_number(
+def _whole_number_setting(
     name: str, title: str, default: int, low: int, high: int, description: str
 ) -> th.Property[Any]:
     return th.Property(
@@ -147,7 +152,7 @@ def settings_schema() -> dict[str, Any]:
             "totals.",
             at_least=1,
         ),
-        _whole_number(
+        _whole_number_setting(
             "delta_window_days",
             "Delta window (days)",
             MAX_DELTA_DAYS,
@@ -155,7 +160,7 @@ def settings_schema() -> dict[str, Any]:
             MAX_DELTA_DAYS,
             "Days of processing dates per delta export job.",
         ),
-        _whole_number(
+        _whole_number_setting(
             "snapshot_window_days",
             "Snapshot window (days)",
             MAX_SNAPSHOT_DAYS,
@@ -163,7 +168,7 @@ def settings_schema() -> dict[str, Any]:
             MAX_SNAPSHOT_DAYS,
             "Days of activity dates per snapshot export job.",
         ),
-        _whole_number(
+        _whole_number_setting(
             "scheduled_horizon_days",
             "Scheduled horizon (days)",
             MAX_SNAPSHOT_DAYS,
@@ -172,7 +177,7 @@ def settings_schema() -> dict[str, Any]:
             "How many days past today the first sync exports, so that meetings already "
             "scheduled in the future are not missed.",
         ),
-        _whole_number(
+        _whole_number_setting(
             "download_workers",
             "Download workers",
             4,
@@ -181,14 +186,14 @@ def settings_schema() -> dict[str, Any]:
             "Fragments downloaded in parallel. Records are still emitted in order, one "
             "fragment at a time.",
         ),
-        _whole_number(
+        _whole_number_setting(
             "reserved_queue_slots",
             "Reserved queue slots",
             2,
             0,
             MAX_RESERVED_QUEUE_SLOTS,
-            "Export-queue slots (of the API's 10) left free for other tools; the tap keeps at "
-            "most 10 minus this many of its jobs queued or running.",
+            "Export-queue slots (of the API's 10) left free for other tools; the tap creates a "
+            "job only while fewer than 10 minus this many jobs (anyone's) are queued or running.",
         ),
         th.Property(
             "ca_bundle",

@@ -22,21 +22,19 @@ from urllib.parse import urlsplit
 from singer_sdk.exceptions import ConfigValidationError
 
 from tap_peopleai.errors import TapPeopleAIError
+from tap_peopleai.settings.literals import iso_date, whole_number
 from tap_peopleai.settings.schema import settings_schema
 
 ENV_PREFIX = "TAP_PEOPLEAI_"
 # Environment variables with the tap's prefix that are not settings: the SDK reads LOGLEVEL
 # itself, and Meltano passes its extras as TAP_PEOPLEAI__SELECT, TAP_PEOPLEAI__METADATA, ...
 SDK_VARIABLES = frozenset({"LOGLEVEL"})
-MELTANO_EXTRA_PREFIX = ENV_PREFIX + "_"
 # The SDK's object settings: Meltano also exports each of their nested keys as a variable of
 # its own (TAP_PEOPLEAI_BATCH_CONFIG_ENCODING_FORMAT, ...) beside the whole object.
 OBJECT_SETTINGS = ("batch_config", "stream_maps", "stream_map_config", "faker_config")
 TRUE_WORDS = ("true", "yes", "on", "1")
 FALSE_WORDS = ("false", "no", "off", "0")
-WHOLE_NUMBER = re.compile(r"[+-]?\d+")
 DECIMAL_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)")
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 SCHEMA = settings_schema()
 
@@ -70,12 +68,10 @@ def environment_values(environ: Mapping[str, str]) -> dict[str, str]:
 
 def _whole_number(value: Any, schema: dict[str, Any]) -> int:
     low, high = schema["minimum"], schema["maximum"]
-    expected = f"a whole number from {low} to {high}"
-    if isinstance(value, str) and WHOLE_NUMBER.fullmatch(value.strip()):
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise _Invalid(expected)
-    return value
+    number = whole_number(value, low, high)
+    if number is None:
+        raise _Invalid(f"a whole number from {low} to {high}")
+    return number
 
 
 def _seconds(value: Any, schema: dict[str, Any]) -> float:
@@ -107,13 +103,10 @@ def _boolean(value: Any) -> bool:
 
 
 def _date(value: Any) -> dt.date:
-    text = value.strip() if isinstance(value, str) else ""
-    try:
-        if ISO_DATE.fullmatch(text):
-            return dt.date.fromisoformat(text)
-    except ValueError:
-        pass
-    raise _Invalid("a date as YYYY-MM-DD (such as 2024-01-31)")
+    day = iso_date(value.strip()) if isinstance(value, str) else None
+    if day is None:
+        raise _Invalid("a date as YYYY-MM-DD (such as 2024-01-31)")
+    return day
 
 
 def _text(name: str, value: Any, schema: dict[str, Any]) -> str:
@@ -183,21 +176,30 @@ def parse_values(config: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
+def own_prefixes(environ: Mapping[str, str]) -> tuple[str, ...]:
+    """Prefixes of the variables that hold the tap's settings, longest first: TAP_PEOPLEAI_, and
+    under Meltano also its plugin's own name's (MELTANO_EXTRACTOR_NAME). Meltano exports an
+    inherited plugin's settings under its name too: tap-peopleai-reconcile's start_date also as
+    TAP_PEOPLEAI_RECONCILE_START_DATE, which is no setting `reconcile_start_date`."""
+    plugin = environ.get("MELTANO_EXTRACTOR_NAME", "")
+    own = plugin.upper().replace("-", "_") + "_"
+    return (own, ENV_PREFIX) if own.startswith(ENV_PREFIX) and own != ENV_PREFIX else (ENV_PREFIX,)
+
+
 def unknown_settings_warning(
     config_keys: Iterable[str], environ: Mapping[str, str], known: Iterable[str]
 ) -> str | None:
     """One line naming every setting given that the tap does not have, or None."""
     known_names = set(known)
     sources: dict[str, str | None] = {key: None for key in config_keys if key not in known_names}
+    prefixes = own_prefixes(environ)
     for variable in environ:
-        if not variable.startswith(ENV_PREFIX) or variable.startswith(MELTANO_EXTRA_PREFIX):
+        prefix = next((p for p in prefixes if variable.startswith(p)), None)
+        if prefix is None or variable.startswith(prefix + "_"):  # not ours, or Meltano's extras
             continue
-        suffix = variable[len(ENV_PREFIX) :]
+        suffix = variable[len(prefix) :]
         if suffix.lower().startswith(tuple(f"{name}_" for name in OBJECT_SETTINGS)):
-            continue
-        if "__" in suffix:
-            # Meltano's extras of a plugin this one inherits from: TAP_PEOPLEAI_RECORDS__SELECT.
-            continue
+            continue  # Meltano's copy of one key of an object setting
         if suffix not in SDK_VARIABLES and suffix.lower() not in known_names:
             sources[suffix.lower()] = variable
     if not sources:

@@ -7,25 +7,21 @@ progress.py.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from tap_peopleai.errors import StateError
+from tap_peopleai.settings.literals import iso_date
 from tap_peopleai.state.windows import ExportWindow
-
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def parse_date(value: Any, key: str) -> dt.date:
     """A date in the state; raises StateError naming ``key`` if it is not one."""
-    # Strictly YYYY-MM-DD: fromisoformat alone would also read 20260601 or 2026-W22-1.
-    if isinstance(value, str) and ISO_DATE.fullmatch(value):
-        with contextlib.suppress(ValueError):
-            return dt.date.fromisoformat(value)
-    raise StateError(key, f"{str(value)!r} is not a date (YYYY-MM-DD)")
+    day = iso_date(value) if isinstance(value, str) else None
+    if day is None:
+        raise StateError(key, f"{str(value)!r} is not a date (YYYY-MM-DD)")
+    return day
 
 
 def _object(value: Any, key: str) -> dict[str, Any]:
@@ -50,6 +46,16 @@ class JobInFlight:
     activity_type: str
     job_id: str
     fragments_emitted: int = 0
+    # What the emitted fragments held, decoded and on the wire: with the rest, it must reach
+    # the job's results_size (a state without them counts 0 and the check asks for the job anew).
+    bytes_decoded: int = 0
+    bytes_on_wire: int = 0
+
+    def fragment_emitted(self, index: int, decoded_bytes: int, wire_bytes: int) -> None:
+        """Fragment ``index`` was emitted whole: a resumed sync starts after it."""
+        self.fragments_emitted = index + 1
+        self.bytes_decoded += decoded_bytes
+        self.bytes_on_wire += wire_bytes
 
     def to_state(self) -> dict[str, Any]:
         """Serialisable form for the state message."""
@@ -60,6 +66,8 @@ class JobInFlight:
             "activity_type": self.activity_type,
             "job_id": self.job_id,
             "fragments_emitted": self.fragments_emitted,
+            "bytes_decoded": self.bytes_decoded,
+            "bytes_on_wire": self.bytes_on_wire,
         }
 
     @classmethod
@@ -72,9 +80,13 @@ class JobInFlight:
             raise StateError(where, f"a job lacks {', '.join(missing)}")
         if entry["export_type"] not in ("snapshot", "delta"):
             raise StateError(where, f"unknown export_type {entry['export_type']!r}")
-        emitted = entry.get("fragments_emitted", 0)
-        if isinstance(emitted, bool) or not isinstance(emitted, int) or emitted < 0:
-            raise StateError(where, f"fragments_emitted must be a whole number, got {emitted!r}")
+        counts = {
+            key: entry.get(key, 0)
+            for key in ("fragments_emitted", "bytes_decoded", "bytes_on_wire")
+        }
+        for key, count in counts.items():
+            if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+                raise StateError(where, f"{key} must be a whole number, got {count!r}")
         start = parse_date(entry["start_date"], f"{where}.start_date")
         end = parse_date(entry["end_date"], f"{where}.end_date")
         if end < start:
@@ -83,7 +95,7 @@ class JobInFlight:
             window=ExportWindow(entry["export_type"], start, end),
             activity_type=str(entry.get("activity_type", "all")),
             job_id=str(entry["job_id"]),
-            fragments_emitted=emitted,
+            **counts,
         )
 
 

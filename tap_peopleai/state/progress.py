@@ -67,6 +67,25 @@ class SyncProgress:
         if self.reconciliation is not None:
             bookmark["reconciliation"] = self.reconciliation.to_state()
 
+    def days_ahead_of(self, today: dt.date) -> list[tuple[str, dt.date]]:
+        """Saved days that say "processed through here" but lie after ``today``: (key in the
+        bookmark, day).
+
+        The cursor, and the day an initial snapshot or a reconciliation was planned (the deltas
+        take over from it). Such a day comes from a hand-edited state, another environment, or a
+        clock that was wrong when it was saved.
+        """
+        ahead = []
+        if self.cursor is not None and self.cursor > today:
+            ahead.append(("cursor", self.cursor))
+        snapshot = self.snapshot
+        if snapshot is not None and snapshot.kind != "backfill" and snapshot.planned_on > today:
+            ahead.append(("snapshot.planned_on", snapshot.planned_on))
+        reconciliation = self.reconciliation
+        if reconciliation is not None and reconciliation.planned_on > today:
+            ahead.append(("reconciliation.planned_on", reconciliation.planned_on))
+        return ahead
+
     def resume_point(self) -> str:
         """Where the next sync resumes from, in words."""
         if self.jobs:
@@ -177,6 +196,12 @@ class SyncProgress:
     def drop_job(self, job: JobInFlight) -> None:
         """Forget a job (failed, gone, or replaced)."""
         self.jobs = [j for j in self.jobs if j is not job]
+
+    def end_reconciliation(self) -> None:
+        """The reconciliation is over (its row written, or no stream will write it): the next
+        one starts afresh, its snapshot too."""
+        self.reconciliation = None
+        self.snapshot = None
 
     def window_emitted(self, window: ExportWindow, today: dt.date) -> None:
         """Record that every record of ``window`` was emitted: move the cursor past it."""

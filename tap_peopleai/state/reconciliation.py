@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tap_peopleai.errors import StateError
+from tap_peopleai.state.entries import parse_date
 
 RECONCILE_HORIZON = dt.timedelta(days=365)
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
@@ -84,10 +85,7 @@ class ReconciliationProgress:
         version = entry.get("version")
         if isinstance(version, bool) or not isinstance(version, int) or version <= 0:
             raise StateError(f"{where}.version", f"expected a positive integer, got {version!r}")
-        try:
-            planned_on = dt.date.fromisoformat(str(entry.get("planned_on")))
-        except ValueError:
-            raise StateError(f"{where}.planned_on", "not a date (YYYY-MM-DD)") from None
+        planned_on = parse_date(entry.get("planned_on"), f"{where}.planned_on")
         done = entry.get("done", False)
         return cls(version, str(entry.get("started_at", "")), planned_on, done is True)
 

@@ -7,21 +7,19 @@ and PostgreSQL is a real server started with initdb/pg_ctl on a free port of 127
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import tempfile
-import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
 import pytest
+
+from tests.support.postgres import PostgresServer, PostgresUnavailable, running_postgres
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -59,12 +57,15 @@ class MeltanoProject:
         env: Mapping[str, str] | None = None,
         timeout: float = 300,
         check: bool = True,
+        input: str | None = None,
     ) -> subprocess.CompletedProcess[str]:
-        """Run `meltano ARGS` in the project root; on failure show the tail of its output."""
+        """Run `meltano ARGS` in the project root (``input`` on its stdin); on failure show
+        the tail of its output."""
         proc = subprocess.run(
             [MELTANO, *args],
             cwd=self.root,
             env=self.env(env),
+            input=input,
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -129,15 +130,21 @@ def project_at(root: Path) -> MeltanoProject:
 def copy_project(root: Path) -> MeltanoProject:
     """A fresh copy of the repository's Meltano project in ROOT, nothing installed yet.
 
-    The copy differs only in the tap's `pip_url`s (`-e .`, `-e .[s3]`: the repository's
-    absolute path instead of `.`); the dbt project `transform/` is copied beside it, where the
+    The copy differs only in the `pip_url`s of the repository's own packages (`-e .`, `-e .[s3]`,
+    `-e ./loaders/...`: the repository's absolute path instead of `.`); `output/` (empty but for
+    its .gitignore) and the dbt project `transform/` are copied beside it, the latter where the
     dbt utilities look for it (${MELTANO_PROJECT_ROOT}/transform), so that dbt's target/ and
     logs/ stay out of the repository.
     """
     project = project_at(root)
     text = (REPO_ROOT / "meltano.yml").read_text()
     assert "pip_url: -e .\n" in text, "expected the tap's `pip_url: -e .` in meltano.yml"
-    (root / "meltano.yml").write_text(text.replace("pip_url: -e .", f"pip_url: -e {REPO_ROOT}"))
+    text = text.replace("pip_url: -e .", f"pip_url: -e {REPO_ROOT}")
+    text = text.replace("-e ./loaders/", f"-e {REPO_ROOT}/loaders/")
+    (root / "meltano.yml").write_text(text)
+    # output/ with its .gitignore, as a clone has it: the loaders write there.
+    (root / "output").mkdir()
+    shutil.copy2(REPO_ROOT / "output" / ".gitignore", root / "output" / ".gitignore")
     shutil.copytree(
         REPO_ROOT / "transform",
         root / "transform",
@@ -161,6 +168,13 @@ def meltano_project(tmp_path_factory: pytest.TempPathFactory) -> MeltanoProject:
     return project
 
 
+@pytest.fixture
+def repository_project() -> MeltanoProject:
+    """The repository's own Meltano project, as `make demo` and a user's shell use it (its
+    `.meltano/` and `output/`), with the tests' environment free of a developer's settings."""
+    return project_at(REPO_ROOT)
+
+
 ProjectCopier = Callable[[str], MeltanoProject]
 
 
@@ -179,175 +193,20 @@ def empty_project_dir(tmp_path: Path) -> MeltanoProject:
 # --- PostgreSQL ---------------------------------------------------------------------------------
 
 
-def _pg_bindir() -> Path:
-    """Directory of initdb/pg_ctl: on PATH, else Debian's /usr/lib/postgresql/<major>/bin."""
-    found = shutil.which("initdb")
-    if found and shutil.which("pg_ctl"):
-        return Path(found).resolve().parent
-    candidates = sorted(
-        Path("/usr/lib/postgresql").glob("*/bin/initdb"),
-        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
-    )
-    if candidates:
-        return candidates[-1].parent
-    pytest.fail("PostgreSQL server binaries (initdb, pg_ctl) not found: `make test` installs them")
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@dataclass
-class PostgresServer:
-    bindir: Path
-    host: str
-    port: int
-    user: str
-    database: str
-    password: str  # trust authentication ignores it, but target-postgres wants a non-null one
-
-    def loader_env(self, schema: str) -> dict[str, str]:
-        """The environment that points Meltano's target-postgres at this server and schema."""
-        return {
-            "TARGET_POSTGRES_HOST": self.host,
-            "TARGET_POSTGRES_PORT": str(self.port),
-            "TARGET_POSTGRES_USER": self.user,
-            "TARGET_POSTGRES_PASSWORD": self.password,
-            "TARGET_POSTGRES_DATABASE": self.database,
-            "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": schema,
-        }
-
-    def psql(self, sql: str) -> list[list[str]]:
-        """Run one SQL statement with psql; rows as lists of text fields (NULL -> '')."""
-        psql = shutil.which("psql") or str(self.bindir / "psql")
-        proc = subprocess.run(
-            [
-                psql,
-                "-X",
-                "-q",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-h",
-                self.host,
-                "-p",
-                str(self.port),
-                "-U",
-                self.user,
-                "-d",
-                self.database,
-                "-A",
-                "-t",
-                "-F",
-                "\t",
-                "-c",
-                sql,
-            ],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        if proc.returncode != 0:
-            raise RuntimeError(f"psql failed ({proc.returncode}): {proc.stderr.strip()}")
-        return [line.split("\t") for line in proc.stdout.splitlines() if line]
-
-
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
-    """A throw-away PostgreSQL cluster under /tmp on a free port of 127.0.0.1 (fsync off)."""
-    bindir = _pg_bindir()
-    as_root = os.geteuid() == 0
-    base = Path(tempfile.mkdtemp(prefix="tap-peopleai-pg-", dir="/tmp"))
-    datadir, sockdir, logfile = base / "data", base / "sock", base / "server.log"
-    sockdir.mkdir()
-    if as_root:
-        # initdb/pg_ctl refuse to run as root: the cluster belongs to the postgres user.
-        shutil.chown(base, user="postgres")
-        shutil.chown(sockdir, user="postgres")
-    prefix = ["runuser", "-u", "postgres", "--"] if as_root else []
-
-    def run(*cmd: str, timeout: float = 120) -> None:
-        proc = subprocess.run(
-            [*prefix, *cmd], capture_output=True, text=True, timeout=timeout, check=False
-        )
-        if proc.returncode != 0:
-            log = logfile.read_text(errors="replace")[-3000:] if logfile.exists() else ""
-            pytest.fail(f"{' '.join(cmd)} failed:\n{proc.stdout}\n{proc.stderr}\n{log}")
-
-    run(
-        str(bindir / "initdb"),
-        "-D",
-        str(datadir),
-        "-U",
-        "postgres",
-        "--auth=trust",
-        "-E",
-        "UTF8",
-        "--locale=C",
-        "--no-sync",
-    )
-    port = 0
-    for _attempt in range(3):  # the free port may be taken between probing and binding
-        port = _free_port()
-        options = (
-            f"-p {port} -c listen_addresses=127.0.0.1 -k {sockdir} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        )
-        proc = subprocess.run(
-            [
-                *prefix,
-                str(bindir / "pg_ctl"),
-                "-D",
-                str(datadir),
-                "-l",
-                str(logfile),
-                "-w",
-                "-t",
-                "60",
-                "-o",
-                options,
-                "start",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        if proc.returncode == 0:
-            break
-    else:
-        log = logfile.read_text(errors="replace")[-3000:] if logfile.exists() else ""
-        shutil.rmtree(base, ignore_errors=True)
-        pytest.fail(f"pg_ctl start failed:\n{proc.stdout}\n{proc.stderr}\n{log}")
-
-    server = PostgresServer(
-        bindir=bindir,
-        host="127.0.0.1",
-        port=port,
-        user="postgres",
-        database="postgres",
-        password="unused-trust-auth",
-    )
+    """One throw-away PostgreSQL server for the whole test session (tests.support.postgres)."""
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                server.psql("select 1")
-                break
-            except RuntimeError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
-        yield server
-    finally:
-        with contextlib.suppress(Exception):
-            subprocess.run(
-                [*prefix, str(bindir / "pg_ctl"), "-D", str(datadir), "-m", "fast", "-w", "stop"],
-                capture_output=True,
-                timeout=60,
-                check=False,
-            )
-        shutil.rmtree(base, ignore_errors=True)
+        with running_postgres() as server:
+            yield server
+    except PostgresUnavailable as exc:
+        pytest.fail(str(exc))
+
+
+@pytest.fixture
+def fresh(postgres_server: PostgresServer, request: pytest.FixtureRequest) -> str:
+    """A schema of this test's own (and its name + `_rec`), dropped first: its name."""
+    name = "bulk_" + request.node.name.split("[")[0].removeprefix("test_")[:40]
+    postgres_server.psql(f"drop schema if exists {name} cascade")
+    postgres_server.psql(f"drop schema if exists {name}_rec cascade")
+    return name

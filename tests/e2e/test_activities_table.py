@@ -1,18 +1,16 @@
 """End to end: nothing the API sends is dropped, every value normalised, in every loader.
 
-`meltano run tap-peopleai <loader>` (as shipped: BATCH mode) and `meltano run
-tap-peopleai-records <loader>` (RECORD mode), into DuckDB and PostgreSQL, against a sandbox
-that sends undocumented fields (`extra_fields`), values of other types than documented
-(`type_drift`) and timestamps in every style (`mixed`). Two syncs; the late undocumented
-names (`ai_summary`, `risk_flags`, `engagement`, and nested ones) appear only in versions the
-second sync brings. After each, every key of every record the sandbox served
-must be in the warehouse with its value (tests.support.fidelity), timestamps in timestamp columns,
-and the tap's log must name each new field once, in the sync where it first appeared.
-"""
+`meltano run tap-peopleai <loader>` (RECORD mode) and `meltano run tap-peopleai-bulk <loader>`
+(BATCH files, as the jobs run it), into DuckDB and PostgreSQL, against a sandbox that sends
+undocumented fields (`extra_fields`), values of other types than documented (`type_drift`) and
+timestamps in every style (`mixed`). Two syncs; the late undocumented names (`ai_summary`,
+`risk_flags`, `engagement`, and nested ones) appear only in versions the second sync brings.
+After each, every key of every record the sandbox served must be in the warehouse with its value
+(tests.support.fidelity), timestamps in timestamp columns, and the tap's log must name each new
+field once, in the sync where it first appeared."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
@@ -41,16 +39,16 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
 Read = Callable[[], tuple[dict[str, Any], dict[str, str]]]
 Query = Callable[[str], list[Any]]
-README = Path(__file__).resolve().parents[2] / "README.md"
+DATA_DOC = Path(__file__).resolve().parents[2] / "docs" / "data.md"
 
 
-def readme_queries() -> list[str]:
-    """The SQL statements of the README's section "The activities table"."""
-    text = README.read_text()
+def documented_queries() -> list[str]:
+    """The SQL statements of docs/data.md's section "The activities table"."""
+    text = DATA_DOC.read_text()
     section = text[text.index("## The activities table") :]
     section = section[: section.index("\n## ", 1)]
     blocks = re.findall(r"```sql\n(.*?)```", section, flags=re.DOTALL)
-    assert blocks, "the README's activities table section shows its queries in ```sql blocks"
+    assert blocks, "docs/data.md's activities table section shows its queries in ```sql blocks"
     statements = [part.strip() for block in blocks for part in block.split(";")]
     return [statement for statement in statements if statement]
 
@@ -91,7 +89,7 @@ def _scenario(
         late_fields_after_days=LATE_FIELDS_AFTER_DAYS,
     )
     env = meltano_env(sandbox, START_DATE, loader_env)
-    state_id = f"sandbox:{pipeline[0]}-to-{pipeline[1]}"
+    state_id = "sandbox:{}-to-{}".format(*pipeline)
     meltano_project.run("state", "clear", "--force", state_id, env=env, check=False)
 
     served = sandbox.backend.truth_records(activity_from=START_DATE)
@@ -110,8 +108,8 @@ def _scenario(
     log = _sync_and_check(meltano_project, pipeline, env, served, read)
     for name in LATE_NAMES:
         assert log.count(f"New field '{name}' (not in the schema) first seen in job ") == 1, name
-    # The README's queries run as shown, and find what they say they find.
-    for statement in readme_queries():
+    # docs/data.md's queries run as shown, and find what they say they find.
+    for statement in documented_queries():
         assert query(statement), statement
 
 
@@ -123,7 +121,7 @@ def _duckdb_query(db: Path, sql: str) -> list[Any]:
         con.close()
 
 
-@pytest.mark.parametrize("tap", ["tap-peopleai", "tap-peopleai-records"])
+@pytest.mark.parametrize("tap", ["tap-peopleai", "tap-peopleai-bulk"])
 def test_duckdb_holds_every_field_and_value_sent(
     meltano_project: Any, sandbox_factory: Callable[..., Any], tmp_path: Path, tap: str
 ) -> None:
@@ -131,7 +129,7 @@ def test_duckdb_holds_every_field_and_value_sent(
     _scenario(
         meltano_project,
         sandbox_factory,
-        (tap, "target-duckdb"),
+        ("tap-peopleai", "target-duckdb"),
         {"TARGET_DUCKDB_FILEPATH": str(db), "TARGET_DUCKDB_DEFAULT_TARGET_SCHEMA": "peopleai"},
         lambda: duckdb_records(db, "peopleai", "activities"),
         lambda sql: _duckdb_query(db, sql),
@@ -146,7 +144,7 @@ def test_postgres_holds_every_field_and_value_sent(
     _scenario(
         meltano_project,
         sandbox_factory,
-        ("tap-peopleai-records", "target-postgres"),
+        ("tap-peopleai", "target-postgres"),
         postgres_server.loader_env(schema),
         lambda: postgres_records(postgres_server, schema, "activities"),
         lambda sql: postgres_server.psql(sql.replace("peopleai.", f"{schema}.")),
@@ -154,26 +152,20 @@ def test_postgres_holds_every_field_and_value_sent(
 
 
 def test_postgres_from_batch_files_holds_every_field_and_value_sent(
-    meltano_project: Any,
-    sandbox_factory: Callable[..., Any],
-    postgres_server: Any,
-    tmp_path: Path,
+    meltano_project: Any, sandbox_factory: Callable[..., Any], postgres_server: Any
 ) -> None:
     schema = "peopleai_fields_batch"
     postgres_server.psql(f"drop schema if exists {schema} cascade")
-    batch_config = {
-        "encoding": {"format": "jsonl", "compression": "gzip"},
-        "storage": {"root": f"file://{tmp_path / 'batches'}", "prefix": "peopleai-"},
-    }
+    batches = meltano_project.root / "output" / "batches"
+    # Other tests of the session may have kept files there on purpose.
+    kept = set(batches.glob("*"))
     _scenario(
         meltano_project,
         sandbox_factory,
-        ("tap-peopleai", "target-postgres"),
-        {
-            **postgres_server.loader_env(schema),
-            "TAP_PEOPLEAI_BATCH_CONFIG": json.dumps(batch_config),
-        },
+        ("tap-peopleai-bulk", "target-postgres"),
+        postgres_server.loader_env(schema),
         lambda: postgres_records(postgres_server, schema, "activities"),
         lambda sql: postgres_server.psql(sql.replace("peopleai.", f"{schema}.")),
     )
-    assert list((tmp_path / "batches").glob("peopleai-*.jsonl.gz")), "the run wrote batch files"
+    assert batches.is_dir(), "the tap wrote its batch files there"
+    assert set(batches.glob("*")) == kept, "the loader removed every batch file it loaded"

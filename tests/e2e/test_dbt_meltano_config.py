@@ -33,7 +33,8 @@ def _duckdb_pins(pyproject: Path) -> list[str]:
 
 def test_dbt_utilities_install_pinned_from_the_package_index() -> None:
     utilities = _plugins("utilities")
-    assert set(utilities) == {"dbt-duckdb", "dbt-postgres"}
+    assert set(utilities) == {"dbt-duckdb", "dbt-postgres", "duckdb"}
+    del utilities["duckdb"]  # DuckDB's shell: test_duckdb_shell_reads_what_the_loader_writes
     loader = _plugins("loaders")["target-duckdb"]
     assert loader["pip_url"] == "-e ./loaders/target-duckdb-bulk"
     (loader_duckdb,) = _duckdb_pins(REPO_ROOT / "loaders" / "target-duckdb-bulk" / "pyproject.toml")
@@ -54,9 +55,9 @@ def test_dbt_utilities_install_pinned_from_the_package_index() -> None:
 
 def test_jobs_build_the_models_after_the_load() -> None:
     jobs = {job["name"]: job["tasks"] for job in _project()["jobs"]}
-    assert jobs["peopleai-to-duckdb-models"] == ["tap-peopleai target-duckdb dbt-duckdb:build"]
+    assert jobs["peopleai-to-duckdb-models"] == ["tap-peopleai-bulk target-duckdb dbt-duckdb:build"]
     assert jobs["peopleai-to-postgres-models"] == [
-        "tap-peopleai target-postgres dbt-postgres:build"
+        "tap-peopleai-bulk target-postgres dbt-postgres:build"
     ]
 
 
@@ -88,8 +89,36 @@ def test_dbt_duckdb_reads_the_file_target_duckdb_writes_in_each_environment() ->
     for name, path in filepaths.items():
         stem = Path(path).stem
         if name == "sandbox":
-            assert stem == "demo", path
-            assert "('demo' if env_var('MELTANO_ENVIRONMENT', '') == 'sandbox'" in profile
+            assert stem == "sandbox", path
+            assert "('sandbox' if env_var('MELTANO_ENVIRONMENT', '') == 'sandbox'" in profile
         else:
             assert stem == "peopleai", f"{name or 'base config'}: {path}"
             assert "else 'peopleai')" in profile
+
+
+def test_duckdb_shell_reads_what_the_loader_writes() -> None:
+    """The `duckdb` utility (DuckDB's CLI) is at least as new as every DuckDB that writes the
+    file: a DuckDB reads older files, not newer ones."""
+    shell = _plugins("utilities")["duckdb"]
+    (cli,) = shell["pip_url"].split()
+    assert cli.startswith("duckdb-cli==")
+    writers = [
+        package.split("==")[1]
+        for kind in ("loaders", "utilities")
+        for plugin in _plugins(kind).values()
+        for package in plugin.get("pip_url", "").split()
+        if package.startswith("duckdb==")
+    ]
+    assert writers
+    version = tuple(int(part) for part in cli.split("==")[1].split("."))
+    assert all(version >= tuple(int(p) for p in w.split(".")) for w in writers), writers
+
+
+def test_every_model_states_its_grain() -> None:
+    described = {}
+    for path in (REPO_ROOT / "transform" / "models").rglob("*.yml"):
+        data = yaml.safe_load(path.read_text()) or {}
+        described |= {m["name"]: m.get("description", "") for m in data.get("models", [])}
+    models = {path.stem for path in (REPO_ROOT / "transform" / "models").rglob("*.sql")}
+    assert models == set(described)
+    assert all(text.startswith("Grain: ") for text in described.values()), described

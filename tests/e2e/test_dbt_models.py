@@ -12,6 +12,7 @@ clock moves on, so that activities are re-processed (newer versions) and meeting
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
@@ -20,12 +21,29 @@ from typing import Any
 
 import duckdb
 import pytest
-from dbt_marts import compare_marts, duckdb_query, postgres_query, select
-from dbt_truth import expected_marts, truth_records
 
 import demo_models
 from peopleai_sandbox.checks import to_utc
-from tests.support.tap_runs import meltano_env
+from tests.support.analyst_queries import (
+    ColumnsOf,
+    analyst_query_problems,
+    duckdb_columns,
+    postgres_columns,
+    readme_queries,
+    readme_shell_commands,
+)
+from tests.support.dbt_marts import (
+    BIGINT,
+    TIMESTAMPTZ,
+    column_type_problems,
+    column_types,
+    compare_marts,
+    duckdb_query,
+    postgres_query,
+    select,
+)
+from tests.support.dbt_truth import expected_marts, truth_records
+from tests.support.tap_runs import JOB_TAP, meltano_env
 
 UTC = timezone.utc
 SANDBOX_NOW = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
@@ -63,20 +81,30 @@ def _load_build_compare(
     loader: str,
     env: dict[str, str],
     query: Callable[[str], list[tuple[str, ...]]],
+    columns_of: ColumnsOf,
 ) -> Any:
     utility = "dbt-duckdb" if loader == "target-duckdb" else "dbt-postgres"
+    tap = JOB_TAP[loader]
     sandbox = sandbox_factory(now=SANDBOX_NOW, activities_per_day=100, seed=23)
     env = {**_tap_env(sandbox), **env}
-    meltano_project.run("state", "clear", "--force", f"sandbox:tap-peopleai-to-{loader}", env=env)
+    meltano_project.run("state", "clear", "--force", f"sandbox:{tap}-to-{loader}", env=env)
 
     # 1. first sync, models built in the same `meltano run`, then their dbt tests
-    run = meltano_project.run("run", "tap-peopleai", loader, f"{utility}:run", env=env)
+    run = meltano_project.run("run", tap, loader, f"{utility}:run", env=env)
     _assert_dbt_ran(run.stdout + run.stderr, "run")
     tests = meltano_project.run("invoke", f"{utility}:test", env=env)
     _assert_dbt_ran(tests.stdout + tests.stderr, "test")
     first = truth_records(sandbox, START_DATE)
     problems = compare_marts(query, expected_marts(first))
     assert not problems, "after the first sync:\n" + "\n".join(problems)
+    types = column_types(query)
+    assert types[("stg_peopleai__activities", "created_at")] == TIMESTAMPTZ
+    assert types[("peopleai__accounts", "touch_count")] == BIGINT
+    problems = column_type_problems(query)
+    assert not problems, "column types:\n" + "\n".join(problems)
+    # the README's "Look at the data" queries: their figures and column types
+    problems = analyst_query_problems(query, columns_of, first)
+    assert not problems, "README queries:\n" + "\n".join(problems)
 
     # 2. days later: new activities, re-processed ones, rescheduled meetings; an incremental
     #    sync and build through the job that ships in meltano.yml
@@ -100,7 +128,9 @@ def test_duckdb_models_equal_truth_then_deletes_and_new_fields(
     db = tmp_path / "dbt.duckdb"
     env = {"TARGET_DUCKDB_FILEPATH": str(db), "TARGET_DUCKDB_DEFAULT_TARGET_SCHEMA": "peopleai"}
     query = duckdb_query(db)
-    sandbox = _load_build_compare(meltano_project, sandbox_factory, "target-duckdb", env, query)
+    sandbox = _load_build_compare(
+        meltano_project, sandbox_factory, "target-duckdb", env, query, duckdb_columns(db)
+    )
 
     # The demo's last step (make demo) on this load: build, ten busiest accounts, check.
     def meltano(*args: str, env: dict[str, str], log: Path) -> subprocess.CompletedProcess[str]:
@@ -237,4 +267,22 @@ def test_postgres_models_equal_truth(
     # Only the loader's variables: dbt-postgres takes its connection and source schema from them.
     env = postgres_server.loader_env(schema)
     query = postgres_query(postgres_server)
-    _load_build_compare(meltano_project, sandbox_factory, "target-postgres", env, query)
+    columns_of = postgres_columns(query)
+    _load_build_compare(meltano_project, sandbox_factory, "target-postgres", env, query, columns_of)
+
+    # The README's way into PostgreSQL, with the loader's settings, a README query on its input
+    (command,) = [c for c in readme_shell_commands() if c.startswith("psql ")]
+    bindir = str(postgres_server.bindir)
+    shell_env = {**env, "PATH": f"{bindir}:{os.environ['PATH']}"}
+    shown = subprocess.run(
+        ["bash", "-c", command],
+        input=readme_queries()[0],
+        env=shell_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert "week_start" in shown.stdout
+    assert "Acme Corporation" in shown.stdout

@@ -41,7 +41,7 @@ KINDS_FOR_TYPE = {
 
 
 # The extractor that holds the tap's full definition; every other tap plugin inherits from it.
-TAP_DEFINITION = "tap-peopleai-records"
+TAP_DEFINITION = "tap-peopleai"
 
 
 def _meltano_yml() -> dict[str, Any]:
@@ -159,7 +159,14 @@ def test_plugins_install_from_the_package_index_alone() -> None:
     pins = {p["name"]: p["pip_url"].split() for p in data["plugins"]["loaders"]}
     # this repository's own DuckDB loader, installed from its directory
     assert pins["target-duckdb"] == ["-e", "./loaders/target-duckdb-bulk"]
-    assert pins["target-postgres"] == ["meltanolabs-target-postgres==0.8.1"]
+    # this repository's loader (loaders/target-postgres-bulk, which pins the base loader), and
+    # beside it the repository's own settings check (loaders/loader-preflight)
+    assert pins["target-postgres"] == [
+        "-e",
+        "./loaders/target-postgres-bulk",
+        "-e",
+        "./loaders/loader-preflight",
+    ]
     assert pins["target-jsonl"] == ["target-jsonl==0.1.4"]
 
 
@@ -172,11 +179,12 @@ def test_environments_job_and_schedule() -> None:
     assert "client_secret" not in prod, "secrets belong in .env"
     assert "access_token" not in prod, "secrets belong in .env"
     jobs = {j["name"]: j for j in data["jobs"]}
-    assert jobs["peopleai-to-duckdb"]["tasks"] == ["tap-peopleai target-duckdb"]
-    # tap-peopleai writes BATCH files under the project; the reconciliation stays in RECORD
-    # mode, so it must not inherit them.
-    batch = _plugin("extractors", "tap-peopleai")
+    assert jobs["peopleai-to-duckdb"]["tasks"] == ["tap-peopleai-bulk target-duckdb"]
+    # tap-peopleai-bulk writes BATCH files under the project; tap-peopleai and the
+    # reconciliation stay in RECORD mode, so neither may inherit them.
+    batch = _plugin("extractors", "tap-peopleai-bulk")
     assert batch["inherit_from"] == TAP_DEFINITION
+    assert "batch_config" not in (_plugin("extractors", TAP_DEFINITION).get("config") or {})
     assert batch["config"]["batch_config"]["storage"]["root"].startswith(
         "file://${MELTANO_PROJECT_ROOT}/output/"
     )
@@ -185,7 +193,7 @@ def test_environments_job_and_schedule() -> None:
 
 
 def test_readme_generated_parts_are_current() -> None:
-    """README's settings table and sandbox switches equal what the code prints."""
+    """README's settings table and sandbox/README.md's switch list equal what the code prints."""
     proc = subprocess.run(
         [sys.executable, str(REPO_ROOT / "scripts" / "sync_readme.py"), "--check"],
         capture_output=True,

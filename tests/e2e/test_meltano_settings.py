@@ -1,4 +1,4 @@
-"""Settings the way Meltano users give them: `meltano run tap-peopleai-records target-jsonl` with
+"""Settings the way Meltano users give them: `meltano run tap-peopleai target-jsonl` with
 TAP_PEOPLEAI_* environment variables and a `.env` file in the project root, against a sandbox.
 
 Meltano declares every tap setting `kind: string`, so values must reach the tap as written: a
@@ -21,8 +21,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
 
 SANDBOX_NOW = datetime(2025, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
 START_DATE = (SANDBOX_NOW - timedelta(days=6)).date()
-# target-jsonl takes RECORD messages only: the tap plugin that emits them.
-STATE_ID = "sandbox:tap-peopleai-records-to-target-jsonl"
+STATE_ID = "sandbox:tap-peopleai-to-target-jsonl"
 
 
 def _sandbox_env(sandbox: Any, jsonl_dir: Path) -> dict[str, str]:
@@ -61,7 +60,7 @@ def test_settings_from_environment_and_dotenv_reach_the_tap_as_written(
     }
     try:
         meltano_project.run("state", "clear", "--force", STATE_ID, env=env, check=False)
-        run = meltano_project.run("run", "tap-peopleai-records", "target-jsonl", env=env)
+        run = meltano_project.run("run", "tap-peopleai", "target-jsonl", env=env)
     finally:
         dotenv.unlink()
     output = run.stdout + run.stderr
@@ -91,7 +90,7 @@ def test_settings_from_environment_and_dotenv_reach_the_tap_as_written(
     # Meltano's string kind passes on as it is) applies.
     env.pop("TAP_PEOPLEAI_POLL_INTERVAL")
     env["TAP_PEOPLEAI_START_DATE"] = START_DATE.isoformat()
-    rerun = meltano_project.run("run", "tap-peopleai-records", "target-jsonl", env=env)
+    rerun = meltano_project.run("run", "tap-peopleai", "target-jsonl", env=env)
     (settings,) = _lines_with(rerun.stdout + rerun.stderr, "Settings: ")
     assert "poll_interval 0.2 s" in settings
 
@@ -120,7 +119,7 @@ def test_an_invalid_value_stops_the_run_with_one_line_naming_the_setting(
         "TAP_PEOPLEAI_START_DATE": START_DATE.isoformat(),
         f"TAP_PEOPLEAI_{name.upper()}": value,
     }
-    run = meltano_project.run("run", "tap-peopleai-records", "target-jsonl", env=env, check=False)
+    run = meltano_project.run("run", "tap-peopleai", "target-jsonl", env=env, check=False)
     output = run.stdout + run.stderr
     assert run.returncode != 0, output[-3000:]
     (line,) = _lines_with(output, expected)

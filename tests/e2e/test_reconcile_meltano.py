@@ -2,10 +2,9 @@
 
 Both loaders honour the reconciliation's ACTIVATE_VERSION: a live row is one whose
 `_sdc_deleted_at` is null, and the live rows must equal the sandbox's truth exactly. The ordinary
-syncs into DuckDB run as shipped, from BATCH files: their rows carry no version, and the loader
-counts them as of the time it loaded them. meltanolabs-target-postgres skips rows without a
-version when it marks older ones deleted, so its ordinary syncs run in RECORD mode
-(tap-peopleai-records), whose rows carry one.
+syncs run the tap plugin of the loaders' jobs (BATCH files, tap-peopleai-bulk): their rows carry
+no version, and each loader counts them as of the time it loaded them. The reconciliation sends
+RECORD messages, whose versions it needs.
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from tests.support.tap_runs import meltano_env
+from tests.support.tap_runs import JOB_TAP, meltano_env
 from tests.support.times import to_utc
 
 UTC = timezone.utc
@@ -77,10 +76,6 @@ def _assert_live_rows_equal_the_truth(sandbox: Any, live: Live, erased: set[str]
     assert not stale, f"{len(stale)} rows not at their latest version"
 
 
-# The tap plugin of each loader's ordinary syncs (see the module docstring).
-SYNC_TAP = {"target-duckdb": "tap-peopleai", "target-postgres": "tap-peopleai-records"}
-
-
 def _scenario(
     meltano_project: Any,
     sandbox_factory: Callable[..., Any],
@@ -90,7 +85,7 @@ def _scenario(
 ) -> None:
     sandbox = sandbox_factory(now=SANDBOX_NOW, activities_per_day=60, seed=5)
     env = meltano_env(sandbox, START_DATE, loader_env)
-    tap = SYNC_TAP[loader]
+    tap = JOB_TAP[loader]
     for state_id in (f"{tap}-to-{loader}", f"tap-peopleai-reconcile-to-{loader}"):
         meltano_project.run("state", "clear", "--force", f"sandbox:{state_id}", env=env)
     meltano_project.run("run", tap, loader, env=env)
@@ -179,8 +174,8 @@ def _killed_scenario(
     # Many small windows and small loader batches: states are written while it runs.
     small_windows = {"TAP_PEOPLEAI_SNAPSHOT_WINDOW_DAYS": "15", **loader_env}
     env = meltano_env(sandbox, START_DATE, small_windows)
-    tap = SYNC_TAP[loader]
     reconcile_state = f"sandbox:tap-peopleai-reconcile-to-{loader}"
+    tap = JOB_TAP[loader]
     for state_id in (f"sandbox:{tap}-to-{loader}", reconcile_state):
         meltano_project.run("state", "clear", "--force", state_id, env=env)
     meltano_project.run("run", tap, loader, env=env)

@@ -137,6 +137,15 @@ def test_a_file_named_like_its_schema(tmp_path: Path) -> None:
     assert load.query('select id, late from "peopleai"."peopleai"."s"') == [(1, None)]
 
 
+def test_a_new_file_in_an_older_storage_format_keeps_it(tmp_path: Path) -> None:
+    load = DuckDBLoad(tmp_path / "old.duckdb", {"storage_compatibility_version": "v1.5.0"})
+    load.run([schema("s", PROPS), record("s", {"id": 1})])
+    load.run([schema("s", PROPS), record("s", {"id": 2})])
+    tags = load.query("select tags from duckdb_databases() where database_name = 'old'")
+    assert tags == [({"storage_version": "v1.5.0+"},)]
+    assert load.query("select count(*) from s") == [(2,)]
+
+
 def test_keep_batch_files_keeps_them(tmp_path: Path) -> None:
     load = DuckDBLoad(tmp_path / "k.duckdb", {"keep_batch_files": True})
     url = write_jsonl(tmp_path / "b.jsonl", [{"id": 1}])
@@ -269,6 +278,10 @@ def test_a_value_of_another_type_names_the_file_and_line(tmp_path: Path) -> None
         ({"filepath": "/proc/no/such/dir/t.duckdb"}, "setting filepath: cannot open"),
         ({"filepath": "{tmp}/t.duckdb", "spool_dir": "/no/such"}, "setting spool_dir"),
         ({"filepath": "{tmp}/t.duckdb", "memory_limit": "lots"}, "setting memory_limit"),
+        (
+            {"filepath": "{tmp}/t.duckdb", "storage_compatibility_version": "v9"},
+            "setting storage_compatibility_version",
+        ),
     ],
 )
 def test_bad_settings_are_named(tmp_path: Path, config: dict[str, str], expected: str) -> None:

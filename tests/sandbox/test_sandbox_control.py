@@ -145,7 +145,7 @@ def test_invalid_settings_are_rejected(build: object) -> None:
 
 def test_run_sandbox_starts_without_building_data_and_cleans_up(tmp_path: object) -> None:
     from peopleai_sandbox import run_sandbox
-    from peopleai_sandbox.skeletons import skeleton_of
+    from peopleai_sandbox.dataset.skeletons import skeleton_of
 
     # Starting is fast because it builds nothing: no activity is drawn and no file rendered
     # before a request asks for them. (A seed of its own: no other test warmed its activities.)

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from record_paths import extra_paths, key_paths, without_extras
-
 from peopleai_sandbox.pytest_plugin import SandboxFactory
 from tests.support.api_client import MakeClient, records_of
+from tests.support.record_paths import extra_paths, key_paths, without_extras
 from tests.support.times import to_utc
 
 UTC = timezone.utc

@@ -10,7 +10,7 @@ import requests
 
 from peopleai_sandbox import Faults
 from peopleai_sandbox.pytest_plugin import SandboxFactory
-from peopleai_sandbox.transfer import Pacer
+from peopleai_sandbox.wire.transfer import Pacer
 from tests.support.api_client import ApiClient, MakeClient, job_body, records_of
 from tests.support.fake_clock import FakeClock
 from tests.support.truth import observed_rows, truth_rows

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from peopleai_sandbox import RunningSandbox
-from peopleai_sandbox.skeletons import Skeleton
+from peopleai_sandbox.dataset.skeletons import Skeleton
 from peopleai_sandbox.times import from_us, to_us
 from tests.support.api_client import ApiClient, records_of
 from tests.support.truth import observed_rows, truth_rows

@@ -6,11 +6,10 @@ from collections import Counter
 from datetime import date, datetime, timezone
 from typing import Any
 
-from record_paths import differing_paths
-
-from peopleai_sandbox.drift import CREATED_FORMATS, UNCOERCIBLE_DURATIONS
+from peopleai_sandbox.dataset.drift import CREATED_FORMATS, UNCOERCIBLE_DURATIONS
 from peopleai_sandbox.pytest_plugin import SandboxFactory
 from tests.support.api_client import MakeClient, records_of
+from tests.support.record_paths import differing_paths
 from tests.support.times import sent_instant, to_utc
 
 UTC = timezone.utc

@@ -9,8 +9,11 @@
 - ``times``: parsing timestamps as the tap emits them and as the API sends them;
 - ``sdk_default_path``: the tap with the SDK's default writer, the baseline of the fast path;
 - ``schema_check``: records against the stream's schema, formats included;
-- ``fake_clock``: a monotonic clock that moves only when told.
+- ``fake_clock``: a monotonic clock that moves only when told;
+- ``layers``: a package's imports read from its source, for the layer-order tests;
+- ``bulk_loads``: Singer messages and BATCH files fed to target-postgres-bulk in-process.
 
-Only ``warehouse_rows`` needs more than the tap, the sandbox and the ``test`` extra, so the fast
-tests run with ``scripts/test_pythons.sh``'s small environments.
+Only ``warehouse_rows`` and ``bulk_loads`` need more than the tap, the sandbox and the ``test``
+extra (the dev extra, the repository's loader), so the fast tests run with
+``scripts/test_pythons.sh``'s small environments.
 """

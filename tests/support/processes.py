@@ -79,6 +79,13 @@ def run_tap_cli(
     )
 
 
+def run_with_env_config(settings: dict[str, str], *args: str) -> CliRun:
+    """`python -m tap_peopleai --config ENV ARGS` with these TAP_PEOPLEAI_* variables only."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TAP_PEOPLEAI_")}
+    env.update({f"TAP_PEOPLEAI_{name.upper()}": value for name, value in settings.items()})
+    return run_tap_process("--config", "ENV", *args, env=env)
+
+
 class TapProcess:
     """A tap run in a child process whose output is read as it comes, so it can be killed midway."""
 
@@ -137,3 +144,13 @@ class TapProcess:
     def last_state(self) -> dict[str, Any] | None:
         states = [m["value"] for m in self.messages if m["type"] == "STATE"]
         return states[-1] if states else None
+
+
+def one_error_line(run: CliRun | TapProcess) -> str:
+    """The one ERROR line a failed tap run printed, checked: no traceback, no SDK notice."""
+    stderr = run.stderr
+    errors = [line for line in stderr.splitlines() if "ERROR" in line]
+    assert len(errors) == 1, stderr[-3000:]
+    assert "Traceback" not in stderr, stderr[-3000:]
+    assert "An unhandled error occurred" not in stderr
+    return errors[0]

@@ -57,6 +57,22 @@ def tap_config(sandbox: RunningSandbox, **overrides: Any) -> dict[str, Any]:
     return config
 
 
+def env_settings(sandbox: RunningSandbox, **overrides: str) -> dict[str, str]:
+    """``tap_config``'s settings as TAP_PEOPLEAI_* variables hold them: text (without the
+    prefix; see ``processes.run_with_env_config``)."""
+    settings = {
+        "api_url": sandbox.url,
+        "client_id": sandbox.client_id,
+        "client_secret": sandbox.client_secret,
+        "start_date": START.isoformat(),
+        "poll_interval": "0.02",
+        "job_timeout": "30",
+        "scheduled_horizon_days": "60",
+    }
+    settings.update(overrides)
+    return settings
+
+
 def run_tap(
     config: dict[str, Any],
     state: dict[str, Any] | None = None,
@@ -87,6 +103,11 @@ def run_tap(
     if expect_error:
         assert error is not None, "the sync was expected to fail"
     return SyncResult(messages, error)
+
+
+# The tap plugin that meltano.yml's jobs run into each loader: BATCH files for both of the
+# repository's bulk loaders (the loaders that take RECORD messages only run tap-peopleai).
+JOB_TAP = {"target-duckdb": "tap-peopleai-bulk", "target-postgres": "tap-peopleai-bulk"}
 
 
 def meltano_env(

@@ -46,10 +46,14 @@ BAD_STATES = [
     (_bookmark(cursor=20260601), "bookmarks.activities.cursor: '20260601' is not a date"),
     (_bookmark(snapshot="x"), "bookmarks.activities.snapshot: expected an object"),
     (_bookmark(snapshot={"kind": "initial"}), "snapshot.planned_on: 'None' is not a date"),
+    (
+        _bookmark(reconciliation={"version": 1, "planned_on": "2026-W22-1"}),
+        "reconciliation.planned_on: '2026-W22-1' is not a date",
+    ),
     (_bookmark(snapshot={"kind": "weird"}), "expected initial, backfill or reconcile, got 'weird'"),
     ({"bookmarks": "x"}, "at bookmarks: expected an object"),
     ({"bookmarks": {"activities": []}}, "at bookmarks.activities: expected an object"),
-    (["not", "a", "state"], "at the top level: expected an object"),
+    (["not", "a", "state"], "it holds a JSON array, not an object"),
 ]
 
 

@@ -345,7 +345,7 @@ def test_an_api_that_does_not_answer_is_retried_visibly_then_named(tmp_path) -> 
     for retry in retries:
         assert retry is not None
         assert retry[4] == "requesting an access token from /auth/v1/tokens"
-        assert retry[5] == "could not connect or the connection dropped (ConnectionError)"
+        assert retry[5] == "connection refused (ConnectionError)"
     assert lines[-1].level == "ERROR"
     assert lines[-1].message.startswith(
         "Gave up after 8 attempts while requesting an access token from /auth/v1/tokens"

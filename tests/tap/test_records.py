@@ -12,13 +12,8 @@ import itertools
 import pytest
 
 from tap_peopleai.errors import FragmentDataError
-from tap_peopleai.records.parsing import (
-    iter_fragment_blocks,
-    iter_fragment_lines,
-    normalize_timestamp,
-    parse_activity,
-)
-from tap_peopleai.records.timestamps import normalize_date
+from tap_peopleai.records.parsing import iter_fragment_blocks, iter_fragment_lines, parse_activity
+from tap_peopleai.records.timestamps import normalize_date, normalize_timestamp
 
 
 @pytest.mark.parametrize(
@@ -90,7 +85,10 @@ def test_dates_are_emitted_as_iso_dates(raw: str, expected: str) -> None:
     assert normalize_date(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["2025-01-03T10:00:00Z", "2025-01-03T00:00:00+02:00", "2025-02-30"])
+@pytest.mark.parametrize(
+    "raw",
+    ["2025-01-03T10:00:00Z", "2025-01-03T00:00:00+02:00", "2025-02-30", "2025-W01-5"],
+)
 def test_a_date_must_be_a_calendar_day_at_midnight_utc(raw: str) -> None:
     with pytest.raises(ValueError, match=r"not a (date|timestamp)"):
         normalize_date(raw)

@@ -10,8 +10,20 @@ import pytest
 from peopleai_sandbox import Faults
 from tests.support.api_client import create_job_as_another_tool
 from tests.support.processes import TapProcess
+from tests.support.secret_forms import SECRET, leaks
 from tests.support.tap_runs import NOW, START, run_tap, tap_config
 from tests.support.truth import Warehouse
+
+# The faults whose answers look whole and are not (counted as fault_<kind>).
+SPOILED_ANSWERS = (
+    "truncated_gzip",
+    "empty_download",
+    "short_download",
+    "endless_redirect",
+    "empty_redirect",
+    "unknown_state",
+    "missing_state",
+)
 
 
 def bookmark_of(state):  # type: ignore[no-untyped-def]
@@ -119,6 +131,7 @@ def test_fault_soak_with_kills_and_days_passing_loses_nothing(
         fragment_records=40,
         reprocess_rate=0.3,
         token_ttl_seconds=1.5,
+        client_secret=SECRET,
         faults=Faults(
             http_error_rate=0.1,
             drop_download_rate=0.2,
@@ -126,10 +139,26 @@ def test_fault_soak_with_kills_and_days_passing_loses_nothing(
             job_failure_rate=0.05,
             stuck_job_rate=0.05,
             html_error_bodies=True,
+            echo_requests=True,
+            # answers that look whole and are not (see README, What the tap promises)
+            truncated_gzip_rate=0.1,
+            empty_download_rate=0.05,
+            short_download_rate=0.03,
+            endless_redirect_rate=0.05,
+            empty_redirect_rate=0.05,
+            unknown_state_rate=0.1,
+            missing_state_rate=0.1,
         ),
     )
+    spool = tmp_path / "spool"
+    spool.mkdir()
     config = tap_config(
-        sandbox, job_timeout=3, delta_window_days=5, snapshot_window_days=45, download_workers=3
+        sandbox,
+        job_timeout=3,
+        delta_window_days=5,
+        snapshot_window_days=45,
+        download_workers=3,
+        temp_dir=str(spool),
     )
     warehouse = Warehouse()
     state = None
@@ -169,6 +198,17 @@ def test_fault_soak_with_kills_and_days_passing_loses_nothing(
         )
     assert figures["kills"] >= 3
     assert stats["faults_injected"] > 20
+    # Killed syncs' spool directories were removed by the syncs after them.
+    assert not list(spool.iterdir())
+    # Error bodies echoed the secret and the tokens; no log line or file shows them.
+    logs = "\n".join(path.read_text() for path in tmp_path.rglob("stderr.log"))
+    assert stats["fault_echoed_request"] > 0
+    for secret in (SECRET, *sandbox.backend.issued_tokens()):
+        assert leaks(logs, secret) == []
+    spoiled = {kind: stats[f"fault_{kind}"] for kind in SPOILED_ANSWERS}
+    with capsys.disabled():
+        print(f"soak: answers that looked whole and were not: {spoiled}")
+    assert sum(spoiled.values()) >= 5
 
 
 def test_fragments_that_vanish_midway_make_the_tap_export_the_window_again(

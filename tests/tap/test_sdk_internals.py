@@ -10,7 +10,7 @@ import inspect
 
 import pytest
 
-from tap_peopleai.sdk.internals import INTERNALS
+from tap_peopleai.sdk.internals import INPUT_FILE_OPTIONS, INTERNALS
 from tap_peopleai.tap import TapPeopleAI
 
 
@@ -39,3 +39,13 @@ def test_stream_state_manager_still_has_a_flush_flag() -> None:
     assert hasattr(stream, "_stream_version"), (
         "Stream._stream_version is gone: records on the SDK's path lose their sync_version"
     )
+
+
+def test_the_sdks_input_file_options_are_read_by_the_tap() -> None:
+    # The tap replaces the SDK's --state and --catalog (click.File: a traceback-free but
+    # multi-line usage error, or the SDK's traceback for bad JSON) by options it reads itself.
+    command = TapPeopleAI.get_singer_command()
+    options = {param.name: param for param in command.params}
+    for name in INPUT_FILE_OPTIONS:
+        assert name in options, f"singer-sdk no longer has a --{name} option"
+        assert options[name].callback == TapPeopleAI.cb_input_file

@@ -285,7 +285,6 @@ def test_unknown_setting_names_get_one_warning_naming_them() -> None:
         "TAP_PEOPLEAI_LOGLEVEL": "DEBUG",  # read by the SDK
         "TAP_PEOPLEAI__SELECT": '["activities.*"]',  # Meltano's extras
         "TAP_PEOPLEAI_BATCH_CONFIG_ENCODING_FORMAT": "jsonl",  # Meltano flattens objects too
-        "TAP_PEOPLEAI_RECORDS__SELECT": "[]",  # the extras of the plugin inherited from
         "MELTANO_EXTRACT_POLL_INTERVAL": "1",
         "OTHER_TOOL_SETTING": "x",
     }
@@ -297,12 +296,37 @@ def test_unknown_setting_names_get_one_warning_naming_them() -> None:
     assert (
         "`poll_intervall` (TAP_PEOPLEAI_POLL_INTERVALL, did you mean `poll_interval`?)" in warning
     )
-    ignored_names = ("LOGLEVEL", "loglevel", "select", "stream_maps", "batch_config_", "records")
+    ignored_names = ("LOGLEVEL", "loglevel", "select", "stream_maps", "batch_config_")
     for ignored in (*ignored_names, "OTHER", "start_date"):
         assert ignored not in warning
     assert (
         unknown_settings_warning({"start_date": "x"}, {"TAP_PEOPLEAI__STATE": "{}"}, known) is None
     )
+
+
+def test_an_inherited_plugins_own_variables_are_its_settings() -> None:
+    """Meltano exports tap-peopleai-reconcile's settings as TAP_PEOPLEAI_RECONCILE_* too (and its
+    extras as TAP_PEOPLEAI_RECONCILE__*): settings, not unknown ones; a typo still is one."""
+    known = tap_setting_names()
+    meltano = {
+        "MELTANO_EXTRACTOR_NAME": "tap-peopleai-reconcile",
+        "TAP_PEOPLEAI_RECONCILE_RECONCILE": "true",
+        "TAP_PEOPLEAI_RECONCILE_START_DATE": "2026-01-01",
+        "TAP_PEOPLEAI_RECONCILE_CLIENT_SECRET": "s",
+        "TAP_PEOPLEAI_RECONCILE__LOAD_SCHEMA": "tap_peopleai_reconcile",
+        "TAP_PEOPLEAI_START_DATE": "2026-01-01",
+        "TAP_PEOPLEAI__SELECT": "[]",
+    }
+    assert unknown_settings_warning({}, meltano, known) is None
+    typos = {**meltano, "TAP_PEOPLEAI_RECONCILE_POLL_INTERVALL": "1", "TAP_PEOPLEAI_BOGUS": "1"}
+    warning = unknown_settings_warning({}, typos, known)
+    assert warning is not None
+    assert "`poll_intervall` (TAP_PEOPLEAI_RECONCILE_POLL_INTERVALL" in warning
+    assert "`bogus` (TAP_PEOPLEAI_BOGUS)" in warning
+    assert "reconcile_" not in warning
+    # another plugin's variables are the tap's own only in that plugin's process
+    plain = {**meltano, "MELTANO_EXTRACTOR_NAME": "tap-peopleai"}
+    assert "`reconcile_start_date`" in (unknown_settings_warning({}, plain, known) or "")
 
 
 def test_environment_values_are_the_taps_own_settings_as_text() -> None:

@@ -7,35 +7,12 @@ numbers and booleans, and name the setting of any value it cannot read, before a
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
 import pytest
 
-from peopleai_sandbox import RunningSandbox
-from tests.support.processes import CliRun, run_tap_cli, run_tap_process
-from tests.support.tap_runs import START, tap_config
-
-
-def _run_with_env_config(settings: dict[str, str], *args: str) -> CliRun:
-    """`python -m tap_peopleai --config ENV ARGS` with these TAP_PEOPLEAI_* variables only."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TAP_PEOPLEAI_")}
-    env.update({f"TAP_PEOPLEAI_{name.upper()}": value for name, value in settings.items()})
-    return run_tap_process("--config", "ENV", *args, env=env)
-
-
-def _env_settings(sandbox: RunningSandbox, **overrides: str) -> dict[str, str]:
-    settings = {
-        "api_url": sandbox.url,
-        "client_id": sandbox.client_id,
-        "client_secret": sandbox.client_secret,
-        "start_date": START.isoformat(),
-        "poll_interval": "0.02",
-        "job_timeout": "30",
-        "scheduled_horizon_days": "60",
-    }
-    settings.update(overrides)
-    return settings
+from tests.support.processes import run_tap_cli, run_with_env_config
+from tests.support.tap_runs import START, env_settings, tap_config
 
 
 def _records(stdout: str) -> list[dict[str, Any]]:
@@ -46,7 +23,7 @@ def _records(stdout: str) -> list[dict[str, Any]]:
 def test_env_config_reads_numbers_and_booleans_written_as_text(make_sandbox) -> None:
     sandbox = make_sandbox()
     # What the README shows: TAP_PEOPLEAI_POLL_INTERVAL=0.5 tap-peopleai --config ENV
-    settings = _env_settings(
+    settings = env_settings(
         sandbox,
         poll_interval="0.5",
         download_workers="1",
@@ -55,7 +32,7 @@ def test_env_config_reads_numbers_and_booleans_written_as_text(make_sandbox) -> 
         activity_type="meeting",
         poll_intervall="5",
     )
-    run = _run_with_env_config(settings)
+    run = run_with_env_config(settings)
     assert run.returncode == 0, run.stderr[-3000:]
     assert "Traceback" not in run.stderr
     assert "is not of type" not in run.stderr
@@ -89,7 +66,7 @@ def test_env_config_names_the_setting_of_a_value_it_cannot_read(
     make_sandbox, name: str, value: str, expected: str
 ) -> None:
     sandbox = make_sandbox()
-    run = _run_with_env_config(_env_settings(sandbox, **{name: value}))
+    run = run_with_env_config(env_settings(sandbox, **{name: value}))
     assert run.returncode == 1
     errors = [line for line in run.stderr.splitlines() if "ERROR" in line]
     assert len(errors) == 1, run.stderr

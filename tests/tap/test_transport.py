@@ -16,6 +16,7 @@ import pytest
 
 from tap_peopleai.api.client import PeopleAIClient
 from tap_peopleai.api.retry_policy import RetryPolicy
+from tap_peopleai.api.transport import ApiTransport
 from tap_peopleai.errors import ApiError, AuthenticationError, TapPeopleAIError
 from tests.support.tap_runs import run_tap, tap_config
 
@@ -70,13 +71,9 @@ def https_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
 
 
 def client_for(api_url: str, **kwargs: object) -> PeopleAIClient:
-    return PeopleAIClient(
-        api_url,
-        client_id="id",
-        client_secret="secret",
-        retry=RetryPolicy(max_tries=2, base_seconds=0.01),
-        **kwargs,  # type: ignore[arg-type]
-    )
+    retry = RetryPolicy(max_tries=2, base_seconds=0.01)
+    http = ApiTransport(api_url, retry=retry, **kwargs)  # type: ignore[arg-type]
+    return PeopleAIClient(http, client_id="id", client_secret="secret")
 
 
 def test_tls_certificates_are_verified_and_a_ca_bundle_can_be_configured(tmp_path) -> None:
@@ -101,7 +98,7 @@ def test_an_unreachable_api_gives_up_with_a_clear_message() -> None:
 def test_api_validation_errors_carry_the_apis_message(make_sandbox) -> None:
     sandbox = make_sandbox()
     client = PeopleAIClient(
-        sandbox.url, client_id=sandbox.client_id, client_secret=sandbox.client_secret
+        ApiTransport(sandbox.url), client_id=sandbox.client_id, client_secret=sandbox.client_secret
     )
     body = {
         "start_date": "2026-01-01",

@@ -5,6 +5,7 @@
 -#}
 {% macro crm_object_touches(key_column, attribute_columns) -%}
 {%- set activities = ref('stg_peopleai__activities') -%}
+{%- set touched = 'activities.activity_date <= activities.as_of_date' -%}
 with as_of as (
   select {{ peopleai.as_of_date(activities) }} as as_of_date
 ),
@@ -31,15 +32,15 @@ select
   {%- for column in attribute_columns %}
   max(latest.{{ column }}) as {{ column }},
   {%- endfor %}
-  min(case when activities.activity_date <= activities.as_of_date then activities.activity_at end) as first_touch_at,
-  max(case when activities.activity_date <= activities.as_of_date then activities.activity_at end) as last_touch_at,
-  sum(case when activities.activity_date <= activities.as_of_date then 1 else 0 end) as touch_count,
-  sum(case when activities.activity_date <= activities.as_of_date and activities.activity_type = 'email' then 1 else 0 end) as email_count,
-  sum(case when activities.activity_date <= activities.as_of_date and activities.activity_type = 'meeting' then 1 else 0 end) as meeting_count,
-  sum(case when activities.activity_date <= activities.as_of_date and activities.activity_type = 'call' then 1 else 0 end) as call_count,
-  sum(case when activities.activity_date between {{ peopleai.days_before('activities.as_of_date', 29) }} and activities.as_of_date then 1 else 0 end) as activities_last_30_days,
-  sum(case when activities.activity_date between {{ peopleai.days_before('activities.as_of_date', 89) }} and activities.as_of_date then 1 else 0 end) as activities_last_90_days,
-  sum(case when activities.activity_date > activities.as_of_date then 1 else 0 end) as scheduled_activity_count,
+  min(case when {{ touched }} then activities.activity_at end) as first_touch_at,
+  max(case when {{ touched }} then activities.activity_at end) as last_touch_at,
+  {{ peopleai.count_where(touched) }} as touch_count,
+  {%- for kind in ['email', 'meeting', 'call'] %}
+  {{ peopleai.count_where(touched ~ " and activities.activity_type = '" ~ kind ~ "'") }} as {{ kind }}_count,
+  {%- endfor %}
+  {{ peopleai.count_where('activities.activity_date between ' ~ peopleai.days_before('activities.as_of_date', 29) ~ ' and activities.as_of_date') }} as activities_last_30_days,
+  {{ peopleai.count_where('activities.activity_date between ' ~ peopleai.days_before('activities.as_of_date', 89) ~ ' and activities.as_of_date') }} as activities_last_90_days,
+  {{ peopleai.count_where('activities.activity_date > activities.as_of_date') }} as scheduled_activity_count,
   max(activities.as_of_date) as as_of_date
 from activities
 left join latest

@@ -41,6 +41,7 @@ class Settings:
     keep_batch_files: bool
     spool_dir: str | None
     memory_limit: str
+    storage_version: str | None
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Settings:
@@ -55,7 +56,9 @@ class Settings:
             raise LoaderError(f"setting spool_dir: {spool} is not an existing directory")
         schema = str(config.get("default_target_schema") or "main")
         memory = str(config.get("memory_limit") or DEFAULT_MEMORY_LIMIT)
-        return cls(path, schema, bool(config.get("keep_batch_files", False)), spool, memory)
+        storage = str(config.get("storage_compatibility_version") or "").strip() or None
+        keep = bool(config.get("keep_batch_files", False))
+        return cls(path, schema, keep, spool, memory, storage)
 
 
 class TargetDuckDBBulk(Target):
@@ -121,6 +124,13 @@ class TargetDuckDBBulk(Target):
             description="Existing directory for the JSON Lines files RECORD messages are "
             "spooled to before each load (default: the system temporary directory).",
         ),
+        th.Property(
+            "storage_compatibility_version",
+            th.StringType,
+            description="The oldest DuckDB version that must be able to open a database file "
+            "this loader creates (DuckDB's own setting, e.g. v1.5.0); an existing file keeps "
+            "its format. Default: DuckDB's own.",
+        ),
     ).to_dict()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -137,9 +147,19 @@ class TargetDuckDBBulk(Target):
     def connection(self) -> Any:
         """The one DuckDB connection of this run."""
         path = self.settings.filepath
+        storage = self.settings.storage_version
+        options: dict[str, str | bool | int | float | list[str]] = (
+            {"storage_compatibility_version": storage} if storage else {}
+        )
+        try:
+            duckdb.connect(":memory:", config=options).close()  # the version alone, checked
+        except duckdb.Error as exc:
+            raise LoaderError(
+                f"setting storage_compatibility_version: {first_line(str(exc))}"
+            ) from None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            connection = duckdb.connect(str(path))
+            connection = duckdb.connect(str(path), config=options)
             # UTC, so that casts between TIMESTAMP and TIMESTAMPTZ never depend on the machine
             # (set after connecting: the time zone extension is loaded by then).
             connection.execute("set TimeZone = 'UTC'")

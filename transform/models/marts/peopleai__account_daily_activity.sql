@@ -1,7 +1,8 @@
 {#-
   One row per account, day and activity type, for every day of the date spine from the account's
-  first to its last activity (zero counts included). The account of an activity is the CRM account
-  it is matched to, or the account of its matched opportunity.
+  first to its last activity (zero counts included), with the account's name (its latest, as in
+  peopleai__accounts). The account of an activity is the CRM account it is matched to, or the
+  account of its matched opportunity.
 -#}
 
 with activities as (
@@ -29,11 +30,14 @@ counts as (
 
 select
   accounts.account_crm_id,
+  names.account_name,
   spine.date_day,
   types.activity_type,
-  coalesce(counts.activity_count, 0) as activity_count,
-  coalesce(counts.duration_seconds, 0) as duration_seconds
+  {{ peopleai.as_bigint('coalesce(counts.activity_count, 0)') }} as activity_count,
+  {{ peopleai.as_bigint('coalesce(counts.duration_seconds, 0)') }} as duration_seconds
 from accounts
+inner join {{ ref('peopleai__accounts') }} as names
+  on names.account_crm_id = accounts.account_crm_id
 inner join {{ ref('int_peopleai__date_spine') }} as spine
   on spine.date_day between accounts.first_day and accounts.last_day
 cross join {{ ref('int_peopleai__activity_types') }} as types

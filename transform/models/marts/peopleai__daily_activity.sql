@@ -14,9 +14,9 @@ with counts as (
 select
   spine.date_day,
   types.activity_type,
-  coalesce(counts.activity_count, 0) as activity_count,
-  coalesce(counts.account_count, 0) as account_count,
-  coalesce(counts.duration_seconds, 0) as duration_seconds
+  {{ peopleai.as_bigint('coalesce(counts.activity_count, 0)') }} as activity_count,
+  {{ peopleai.as_bigint('coalesce(counts.account_count, 0)') }} as account_count,
+  {{ peopleai.as_bigint('coalesce(counts.duration_seconds, 0)') }} as duration_seconds
 from {{ ref('int_peopleai__date_spine') }} as spine
 cross join {{ ref('int_peopleai__activity_types') }} as types
 left join counts

@@ -4,7 +4,7 @@
 with elements as (
   {{ peopleai.json_array_elements(
       ref('stg_peopleai__activities'),
-      ['uid', 'activity_type', 'activity_at', 'activity_date'],
+      ['uid', 'activity_type', 'activity_at', 'activity_date', 'ingested_at'],
       'participants') }}
 )
 
@@ -15,6 +15,7 @@ select
   activity_type,
   activity_at,
   activity_date,
+  ingested_at,
   -- an integer or a digit string in the export: always text here
   {{ j('element', ['peopleai_id']) }} as peopleai_id,
   {{ j('element', ['crm_id']) }} as crm_id,

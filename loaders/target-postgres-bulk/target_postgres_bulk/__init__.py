@@ -1,0 +1,1 @@
+"""target-postgres-bulk: meltanolabs-target-postgres with a native COPY path for BATCH files."""
