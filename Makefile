@@ -127,8 +127,14 @@ format: dev
 typecheck: dev
 	$(BIN)/mypy
 
+# The suite on PYTEST_WORKERS pytest-xdist workers (PYTEST_WORKERS=0: one process). loadgroup
+# keeps the tests that use the repository's own directory on one worker, one after the other
+# (tests/support/parallel.py); each worker has its own PostgreSQL server and project copy.
+PYTEST_WORKERS ?= 2
+PYTEST_PARALLEL = -n $(PYTEST_WORKERS) --dist loadgroup
+
 pytest: dev postgres
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_PARALLEL)
 
 # The tap's fast tests on the oldest and the newest CPython of pyproject.toml's classifiers that
 # this machine has (pyenv's or on PATH), each in its own uv venv .venv-pyXY/; absent ones are
@@ -137,7 +143,7 @@ pythons: dev postgres
 	@bash scripts/test_pythons.sh $(BIN)/uv
 
 e2e: dev postgres
-	$(BIN)/pytest tests/e2e
+	$(BIN)/pytest $(PYTEST_PARALLEL) tests/e2e
 
 test: lint typecheck pythons pytest
 

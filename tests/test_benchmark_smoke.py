@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.parallel import USES_REPOSITORY
+
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "benchmark.py"
 
 ROWS = (
@@ -67,6 +69,7 @@ ROWS = (
 
 
 @pytest.mark.timeout(1260)
+@USES_REPOSITORY  # Meltano runs from the repository, with its .meltano/ (installed if missing)
 def test_quick_benchmark_prints_the_whole_table() -> None:
     result = subprocess.run(
         [sys.executable, str(SCRIPT), "--quick"],
