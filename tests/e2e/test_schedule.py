@@ -15,7 +15,7 @@ from tests.support.warehouse_rows import duckdb_rows
 
 SANDBOX_NOW = datetime(2025, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
 START_DATE = (SANDBOX_NOW - timedelta(days=15)).date()
-STATE_ID = "sandbox:tap-peopleai-to-target-duckdb"
+STATE_ID = "sandbox:tap-peopleai-bulk-to-target-duckdb"  # the job peopleai-to-duckdb's task
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
 
