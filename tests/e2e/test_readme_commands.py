@@ -74,6 +74,12 @@ HOW: dict[str, str] = {
     "meltano state get production:tap-peopleai-to-target-duckdb": RUN,
     "meltano state clear production:tap-peopleai-to-target-duckdb": RUN,
     "meltano --environment=production run --full-refresh tap-peopleai target-duckdb": RUN,
+    "meltano run tap-peopleai-bulk target-duckdb": (
+        "tests/e2e/test_warehouses.py::test_duckdb_snapshot_then_delta_equals_truth"
+    ),
+    "meltano run peopleai-to-duckdb": (
+        "tests/e2e/test_warehouses.py::test_duckdb_snapshot_then_delta_equals_truth"
+    ),
     "meltano run tap-peopleai-bulk target-postgres": (
         "tests/e2e/test_warehouses.py::"
         "test_postgres_from_batch_files_snapshot_then_delta_equals_truth"
