@@ -60,6 +60,8 @@ INLINE_COMMANDS = [
     "meltano state set --force <state id> "
     """'{"singer_state": {"bookmarks": {"activities": {"cursor": "2026-11-01"}}}}'""",
     "meltano config set tap-peopleai start_date 2024-01-01",
+    "meltano state copy "
+    "production:tap-peopleai-to-target-duckdb production:tap-peopleai-bulk-to-target-duckdb",
 ]
 
 HOW: dict[str, str] = {
@@ -257,6 +259,7 @@ def runner(meltano_project: Any) -> Iterator[DocRunner]:
     for state_id in (
         "sandbox:tap-peopleai-to-target-duckdb",
         "production:tap-peopleai-to-target-duckdb",
+        "production:tap-peopleai-bulk-to-target-duckdb",
     ):
         meltano_project.run("state", "clear", "--force", state_id, check=False)
     # `meltano config set` writes into meltano.yml: the session's other tests get it back.
@@ -282,5 +285,7 @@ def test_documented_commands_run_in_order_against_the_sandbox(runner: DocRunner)
     assert '"RECORD"' in outputs["TAP_PEOPLEAI_POLL_INTERVAL=0.5 tap-peopleai --config ENV"]
     assert "| start_date |" in outputs["tap-peopleai --about --format=markdown"]
     assert "No export job was created" in outputs["meltano invoke tap-peopleai --test"]
+    copied = runner.project.state("production:tap-peopleai-bulk-to-target-duckdb")
+    assert copied["singer_state"]["bookmarks"]["activities"]["cursor"] == "2026-11-01"
     config = (Path(runner.project.root) / "meltano.yml").read_text()
     assert "start_date: '2024-01-01'" in config or "start_date: 2024-01-01" in config
