@@ -258,6 +258,7 @@ def runner(meltano_project: Any) -> Iterator[DocRunner]:
     doc_runner = DocRunner(meltano_project, VENV_BIN, _free_port())
     for state_id in (
         "sandbox:tap-peopleai-to-target-duckdb",
+        "sandbox:tap-peopleai-bulk-to-target-duckdb",  # the jobs' pipeline
         "production:tap-peopleai-to-target-duckdb",
         "production:tap-peopleai-bulk-to-target-duckdb",
     ):
