@@ -62,21 +62,22 @@ venv: $(BIN)/python
 # The project with its dev extras. uv (a PyPI package) installs in 10 s what pip takes 194 s
 # for on an empty cache; pip is the fallback if uv cannot be installed or fails.
 # The sandbox is a distribution of its own (sandbox/), installed beside the tap for the demo and
-# the tests only; so are the repository's loaders (loaders/): target-postgres-bulk, whose tests
-# load in-process, and loader-preflight, which the tests import (Meltano installs both beside
-# target-postgres).
+# the tests only; so are the repository's loaders (loaders/): target-duckdb-bulk and
+# target-postgres-bulk, whose tests load in-process, and loader-preflight, which the tests import
+# (Meltano installs each loader again in its own venv from meltano.yml's pip_url).
+LOADERS := -e ./loaders/target-duckdb-bulk -e ./loaders/target-postgres-bulk -e ./loaders/loader-preflight
 $(STAMPS)/dev: $(BIN)/python pyproject.toml sandbox/pyproject.toml \
-		loaders/target-postgres-bulk/pyproject.toml loaders/loader-preflight/pyproject.toml
+		loaders/target-duckdb-bulk/pyproject.toml loaders/target-postgres-bulk/pyproject.toml \
+		loaders/loader-preflight/pyproject.toml
 	@mkdir -p $(STAMPS)
 	@echo "==> installing tap-peopleai with its dev extras, and the sandbox, into $(VENV)" \
 	  "(about 20 s with empty caches)"
 	@if $(BIN)/python -m pip install -q "uv==$(UV_VERSION)" \
 	    && $(BIN)/uv pip install -q --python $(BIN)/python -e '.[dev]' -e ./sandbox \
-	         -e ./loaders/target-postgres-bulk -e ./loaders/loader-preflight; then :; \
+	         $(LOADERS); then :; \
 	 else \
 	   echo "uv install failed; falling back to pip"; \
-	   $(BIN)/python -m pip install -q -e '.[dev]' -e ./sandbox -e ./loaders/target-postgres-bulk \
-	     -e ./loaders/loader-preflight; \
+	   $(BIN)/python -m pip install -q -e '.[dev]' -e ./sandbox $(LOADERS); \
 	 fi
 	@touch $@
 
@@ -86,7 +87,8 @@ dev: $(STAMPS)/dev
 # stamp lives in .meltano/ itself, so deleting .meltano/ means "install again".
 PLUGINS_STAMP := .meltano/.plugins-installed
 
-$(PLUGINS_STAMP): $(STAMPS)/dev meltano.yml pyproject.toml loaders/target-postgres-bulk/pyproject.toml
+$(PLUGINS_STAMP): $(STAMPS)/dev meltano.yml pyproject.toml loaders/target-duckdb-bulk/pyproject.toml \
+		loaders/target-postgres-bulk/pyproject.toml
 	@echo "==> meltano install: the plugins of meltano.yml, each in its own venv under .meltano/" \
 	  "(about 45 s with empty caches)"
 	@$(BIN)/meltano install

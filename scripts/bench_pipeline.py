@@ -4,10 +4,10 @@ One sandbox export (a snapshot of SNAPSHOT_DAYS days), loaded in one run:
 
 - the tap alone, RECORD mode, to /dev/null;
 - tap -> target-jsonl, tap -> target-duckdb, tap -> target-postgres (RECORD mode), each with the
-  loader configuration meltano.yml ships, and target-duckdb / target-postgres also with the
-  configuration shipped before it was tuned;
-- the tap in BATCH mode -> target-postgres (the only shipped loader that accepts BATCH messages:
-  target-duckdb 0.8.0 and target-jsonl 0.1.4 reject them), before and after tuning;
+  loader configuration meltano.yml ships, and target-postgres also with the configuration
+  shipped before it was tuned;
+- the tap in BATCH mode -> target-duckdb (this repository's target-duckdb-bulk) and
+  -> target-postgres, before and after tuning (target-jsonl 0.1.4 rejects BATCH messages);
 - the dbt models built (`dbt build`: models and their tests) on the DuckDB and PostgreSQL loads;
 - a native bulk load of the same BATCH files, without Singer: DuckDB `read_json` into a table,
   PostgreSQL `COPY` into a jsonb column — the practical limit of a load.
@@ -22,7 +22,6 @@ is checked: the warehouse must hold exactly the export's activities.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import os
 import shutil
 import tempfile
@@ -35,6 +34,7 @@ from bench_runs import (
     dbt_build,
     duckdb_count,
     ensure_plugins,
+    export_activities,
     jsonl_count,
     native_duckdb,
     native_postgres,
@@ -42,13 +42,13 @@ from bench_runs import (
     run_tap_alone,
     say,
     shipped_config,
+    snapshot_sandbox,
+    target_lines,
 )
-from peopleai_sandbox import SandboxConfig, run_sandbox
 from tests.support.postgres import PostgresServer, running_postgres
 
 # What meltano.yml shipped before the loaders were tuned (issue #13): the loaders' defaults.
 PREVIOUS_POSTGRES = {"dialect+driver": "postgresql+psycopg", "load_method": "upsert"}
-PREVIOUS_DUCKDB = {"primary_key_required": True}
 
 # Targets of issue #13, as ratios of figures of one run.
 TARGET_POSTGRES_SPEEDUP = 2.5
@@ -76,35 +76,6 @@ class PipelineResult:
     lines: list[str]
 
 
-SNAPSHOT_DAYS = 10
-NOW = dt.datetime(2026, 6, 15, 12, 0, tzinfo=dt.timezone.utc)
-
-
-def sandbox_config(workdir: Path, activities_per_day: int, fragment_records: int) -> SandboxConfig:
-    """The benchmark's sandbox: its clock at NOW, its export jobs quick, its files in workdir."""
-    return SandboxConfig(
-        seed=13,
-        now=NOW,
-        activities_per_day=activities_per_day,
-        fragment_records=fragment_records,
-        job_run_seconds=0.05,
-        data_dir=str(workdir / "sandbox"),
-    )
-
-
-def sandbox_tap_config(running: Any, start: dt.date) -> dict[str, Any]:
-    """The tap's settings for the sandbox's export from ``start`` to NOW (no scheduled horizon)."""
-    return {
-        "api_url": running.url,
-        "client_id": running.client_id,
-        "client_secret": running.client_secret,
-        "poll_interval": 0.05,
-        "job_timeout": 3600,
-        "start_date": start.isoformat(),
-        "scheduled_horizon_days": 0,
-    }
-
-
 def measure(activities_per_day: int, fragment_records: int) -> PipelineResult:
     """Start a sandbox, create its export job once, then measure every pipeline over it."""
     ensure_plugins()
@@ -112,14 +83,15 @@ def measure(activities_per_day: int, fragment_records: int) -> PipelineResult:
     # user) must read the BATCH files and its own data directory here.
     workdir = Path(tempfile.mkdtemp(prefix="tap-peopleai-pipelines-"))
     os.chmod(workdir, 0o755)  # noqa: S103 - a benchmark scratch directory
-    start = NOW.date() - dt.timedelta(days=SNAPSHOT_DAYS - 1)
-    config = sandbox_config(workdir, activities_per_day, fragment_records)
     try:
-        with run_sandbox(config) as running:
-            tap_config = sandbox_tap_config(running, start)
+        with snapshot_sandbox(workdir, 13, activities_per_day, fragment_records) as (
+            running,
+            tap_config,
+        ):
             say(
-                f"pipelines: {activities_per_day} activities/day, snapshot {start}..{NOW.date()};"
-                " first tap run (creates and renders the export job, not measured)"
+                f"pipelines: {activities_per_day} activities/day, snapshot from "
+                f"{tap_config['start_date']}; first tap run (creates and renders the export job, "
+                "not measured)"
             )
             run_tap_alone(workdir, tap_config)
             return measure_pipelines(running, tap_config, workdir)
@@ -147,7 +119,12 @@ class Measurements:
     def duckdb(self, label: str, base: dict[str, Any], name: str) -> tuple[Row, Path]:
         path = self.workdir / f"{name}.duckdb"
         config = {**base, "filepath": str(path), "default_target_schema": SCHEMA}
-        wall = run_pipeline(self.workdir, label, self.tap_config, "target-duckdb", config)
+        tap = self.tap_config
+        if "BATCH" in label:
+            # Files of its own: the loader removes each once loaded.
+            storage = {"root": (self.workdir / f"{name}-batches").as_uri(), "prefix": "bench-"}
+            tap = {**tap, "batch_config": {"encoding": BATCH_ENCODING, "storage": storage}}
+        wall = run_pipeline(self.workdir, label, tap, "target-duckdb", config)
         return self.add(label, wall, duckdb_count(path)), path
 
     def postgres(
@@ -171,8 +148,7 @@ BATCH_ENCODING = {"format": "jsonl", "compression": "gzip"}
 
 def measure_pipelines(running: Any, tap_config: dict[str, Any], workdir: Path) -> PipelineResult:
     """Every pipeline of the table over the export `tap_config` selects (its job exists)."""
-    start = dt.date.fromisoformat(tap_config["start_date"])
-    activities = len(running.backend.ground_truth(activity_from=start, activity_to=NOW.date()))
+    activities = export_activities(running, tap_config)
     table = Measurements(workdir, tap_config, activities)
     tap_alone = table.add(
         "tap alone, RECORD mode, to /dev/null", run_tap_alone(workdir, tap_config), None
@@ -182,9 +158,9 @@ def measure_pipelines(running: Any, tap_config: dict[str, Any], workdir: Path) -
     jsonl_config = {**shipped_config("target-jsonl"), "destination_path": str(jsonl_dir)}
     wall = run_pipeline(workdir, "jsonl", tap_config, "target-jsonl", jsonl_config)
     table.add("tap → target-jsonl (as shipped)", wall, jsonl_count(jsonl_dir))
-    table.duckdb("tap → target-duckdb, configuration before tuning", PREVIOUS_DUCKDB, "before")
+    table.duckdb("tap → target-duckdb (as shipped)", shipped_config("target-duckdb"), "records")
     duckdb_load, duckdb_path = table.duckdb(
-        "tap → target-duckdb (as shipped)", shipped_config("target-duckdb"), "shipped"
+        "tap BATCH → target-duckdb (as shipped)", shipped_config("target-duckdb"), "shipped"
     )
 
     batch_dir = workdir / "batches"
@@ -277,14 +253,11 @@ def report(
         lines.append(f"| {row.label} | {shown:,} | {row.wall:.2f} | {shown / row.wall:,.0f} |")
     lines += [
         "",
-        "BATCH messages: target-postgres accepts them; target-duckdb 0.8.0 and target-jsonl 0.1.4 "
-        "do not (they stop on the first one).",
+        "BATCH messages: target-duckdb (target-duckdb-bulk) and target-postgres accept them; "
+        "target-jsonl 0.1.4 does not (it stops on the first one).",
         "",
-        "| target | result |",
-        "|---|---|",
+        *target_lines(checks),
     ]
-    lines += [f"| {name} | {'**PASS**' if ok else '**FAIL**'} |" for name, ok in checks]
-    lines.append("")
     return lines
 
 

@@ -6,23 +6,31 @@ figures of one run.
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import json
 import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import psutil
 import yaml
 
+from peopleai_sandbox import SandboxConfig, run_sandbox
 from tests.support.postgres import PostgresServer
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 PLUGINS = REPO / ".meltano"
 SCHEMA = "peopleai"
+# The export every pipeline measurement loads: a snapshot of SNAPSHOT_DAYS days up to NOW.
+SNAPSHOT_DAYS = 10
+NOW = dt.datetime(2026, 6, 15, 12, 0, tzinfo=dt.timezone.utc)
 
 
 def say(text: str) -> None:
@@ -38,7 +46,7 @@ def plugin_executable(kind: str, name: str, executable: str) -> Path:
 
 NEEDED = (
     ("loaders", "target-jsonl", "target-jsonl"),
-    ("loaders", "target-duckdb", "target-duckdb"),
+    ("loaders", "target-duckdb", "target-duckdb-bulk"),
     ("loaders", "target-postgres", "target-postgres-bulk"),
     ("utilities", "dbt-duckdb", "dbt"),
     ("utilities", "dbt-postgres", "dbt"),
@@ -74,6 +82,44 @@ def shipped_config(loader: str) -> dict[str, Any]:
 def shipped_executable(loader: str) -> Path:
     """The loader's `executable` in its Meltano venv (target-postgres runs target-postgres-bulk)."""
     return plugin_executable("loaders", loader, str(_shipped_loader(loader)["executable"]))
+
+
+# --- the export ---------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def snapshot_sandbox(
+    workdir: Path, seed: int, activities_per_day: int, fragment_records: int
+) -> Iterator[tuple[Any, dict[str, Any]]]:
+    """A sandbox serving the snapshot export, and the tap configuration that selects it."""
+    start = NOW.date() - dt.timedelta(days=SNAPSHOT_DAYS - 1)
+    config = SandboxConfig(
+        seed=seed,
+        now=NOW,
+        activities_per_day=activities_per_day,
+        fragment_records=fragment_records,
+        job_run_seconds=0.05,
+        data_dir=str(workdir / "sandbox"),
+    )
+    with run_sandbox(config) as running:
+        yield (
+            running,
+            {
+                "api_url": running.url,
+                "client_id": running.client_id,
+                "client_secret": running.client_secret,
+                "poll_interval": 0.05,
+                "job_timeout": 3600,
+                "start_date": start.isoformat(),
+                "scheduled_horizon_days": 0,
+            },
+        )
+
+
+def export_activities(running: Any, tap_config: dict[str, Any]) -> int:
+    """How many activities the export selected by ``tap_config`` holds."""
+    start = dt.date.fromisoformat(tap_config["start_date"])
+    return len(running.backend.ground_truth(activity_from=start, activity_to=NOW.date()))
 
 
 # --- pipelines ----------------------------------------------------------------------------------
@@ -199,3 +245,35 @@ def native_postgres(server: PostgresServer, batch_dir: Path) -> tuple[float, int
     wall = time.perf_counter() - started
     count = int(server.scalar("select count(*) from public.raw_activities"))
     return wall, count
+
+
+# --- reports -------------------------------------------------------------------------------------
+
+
+def target_lines(checks: list[tuple[str, bool]]) -> list[str]:
+    """The table of targets checked in a run, each PASS or FAIL."""
+    lines = ["| target | result |", "|---|---|"]
+    lines += [f"| {name} | {'**PASS**' if ok else '**FAIL**'} |" for name, ok in checks]
+    return [*lines, ""]
+
+
+# --- memory --------------------------------------------------------------------------------------
+
+
+def tree_rss(pid: int, children_peak: dict[int, int]) -> int:
+    """Memory of a process and its descendants now; notes each descendant's largest sample.
+
+    Descendants count by PSS: forked workers share the tap's pages, which their RSS would
+    count again.
+    """
+    try:
+        process = psutil.Process(pid)
+        total = process.memory_info().rss
+        for child in process.children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                pss = child.memory_full_info().pss
+                total += pss
+                children_peak[child.pid] = max(children_peak.get(child.pid, 0), pss)
+        return int(total)
+    except psutil.Error:
+        return 0

@@ -20,8 +20,10 @@ the tap's, so the first tap run creates the job and every measured run adopts th
 from the API's job list (download and emit only).
 
 Then job pipelining (a catch-up of 26 one-day delta windows), parallel fragment downloads
-(8 bandwidth-limited fragments, 1/2/4/8 workers), and the pipeline table (`bench_pipeline.py`:
-the tap into each shipped loader, the dbt models, native bulk loads; 100k+ activities).
+(8 bandwidth-limited fragments, 1/2/4/8 workers), the pipeline table (`bench_pipeline.py`:
+the tap into each shipped loader, the dbt models, native bulk loads; 100k+ activities), and the
+DuckDB pipeline through `meltano run` as users run it (`bench_meltano.py`: 300k+ activities,
+beside the tap alone and DuckDB's own `read_json`, with the peak memory of tap and loader).
 Targets are checked as ratios of figures measured in this run. Timings are printed, never
 asserted by tests.
 
@@ -53,10 +55,11 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import psutil
 import requests
 
+from bench_meltano import measure as measure_meltano_runs
 from bench_pipeline import measure as measure_pipeline_table
+from bench_runs import tree_rss
 from peopleai_sandbox import Faults, SandboxConfig, run_sandbox
 from tests.support.sdk_default_path import SdkDefaultPathTap
 
@@ -112,25 +115,6 @@ class TapRun:
     def working(self) -> float:
         """Wall time after start-up (the tap's steady work: jobs, downloads, records)."""
         return max(1e-9, self.wall - self.startup)
-
-
-def tree_rss(pid: int, children_peak: dict[int, int]) -> int:
-    """Memory of a process and its descendants now; notes each descendant's largest sample.
-
-    Descendants count by PSS: forked workers share the tap's pages, which their RSS would
-    count again.
-    """
-    try:
-        process = psutil.Process(pid)
-        total = process.memory_info().rss
-        for child in process.children(recursive=True):
-            with contextlib.suppress(psutil.Error):
-                pss = child.memory_full_info().pss
-                total += pss
-                children_peak[child.pid] = max(children_peak.get(child.pid, 0), pss)
-        return int(total)
-    except psutil.Error:
-        return 0
 
 
 def peak_rss_of(pid: int) -> int | None:
@@ -938,6 +922,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "quick: 150)",
     )
     parser.add_argument(
+        "--skip-meltano-runs", action="store_true", help="no `meltano run` table (DuckDB)"
+    )
+    parser.add_argument(
+        "--meltano-activities-per-day",
+        type=int,
+        help="activities per day of the `meltano run` table's 10-day export (default 66000: "
+        "660k+, about 1 GB; quick: 150)",
+    )
+    parser.add_argument(
         "--profile",
         action="store_true",
         help="profile the RECORD-mode run of the first size (cProfile) and print the top",
@@ -997,6 +990,11 @@ def main(argv: list[str]) -> int:
             table = measure_pipeline_table(per_day, 500 if args.quick else 5_000)
             lines += table.lines
             checks += table.checks
+        if not args.skip_meltano_runs:
+            per_day = args.meltano_activities_per_day or (150 if args.quick else 66_000)
+            runs = measure_meltano_runs(per_day, 500 if args.quick else 5_000)
+            lines += runs.lines
+            checks += runs.checks
     finally:
         shutil.rmtree(root, ignore_errors=True)
     elapsed = time.perf_counter() - began

@@ -1,13 +1,13 @@
 """End to end: nothing the API sends is dropped, every value normalised, in every loader.
 
-`meltano run tap-peopleai <loader>` (RECORD mode into DuckDB and PostgreSQL) and `meltano run
-tap-peopleai-bulk target-postgres` (BATCH files, as the PostgreSQL jobs run it) against a
-sandbox that sends undocumented fields (`extra_fields`), values of other types than documented
-(`type_drift`) and timestamps in every style (`mixed`). Two syncs; the late undocumented names
-(`ai_summary`, `risk_flags`, `engagement`, and nested ones) appear only in versions the second
-sync brings. After each, every key of every record the sandbox served must be in the warehouse
-with its value (tests.support.fidelity), timestamps in timestamp columns, and the tap's log must
-name each new field once, in the sync where it first appeared."""
+`meltano run tap-peopleai <loader>` (RECORD mode) and `meltano run tap-peopleai-bulk <loader>`
+(BATCH files, as the jobs run it), into DuckDB and PostgreSQL, against a sandbox that sends
+undocumented fields (`extra_fields`), values of other types than documented (`type_drift`) and
+timestamps in every style (`mixed`). Two syncs; the late undocumented names (`ai_summary`,
+`risk_flags`, `engagement`, and nested ones) appear only in versions the second sync brings.
+After each, every key of every record the sandbox served must be in the warehouse with its value
+(tests.support.fidelity), timestamps in timestamp columns, and the tap's log must name each new
+field once, in the sync where it first appeared."""
 
 from __future__ import annotations
 
@@ -121,8 +121,9 @@ def _duckdb_query(db: Path, sql: str) -> list[Any]:
         con.close()
 
 
+@pytest.mark.parametrize("tap", ["tap-peopleai", "tap-peopleai-bulk"])
 def test_duckdb_holds_every_field_and_value_sent(
-    meltano_project: Any, sandbox_factory: Callable[..., Any], tmp_path: Path
+    meltano_project: Any, sandbox_factory: Callable[..., Any], tmp_path: Path, tap: str
 ) -> None:
     db = tmp_path / "fields.duckdb"
     _scenario(

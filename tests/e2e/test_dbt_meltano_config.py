@@ -1,11 +1,13 @@
 """meltano.yml's dbt utilities, jobs and loader tuning, checked without running anything.
 
 The utilities must install from the package index alone with exact pins (no Meltano Hub, no git
-URLs, no dbt Hub packages), and dbt-duckdb must use the DuckDB version target-duckdb writes with.
+URLs, no dbt Hub packages), and dbt-duckdb must use the DuckDB version target-duckdb writes with
+(and the tests read with): one file format throughout.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +26,19 @@ def _plugins(kind: str) -> dict[str, dict[str, Any]]:
     return {plugin["name"]: plugin for plugin in _project()["plugins"][kind]}
 
 
+def _duckdb_pins(pyproject: Path) -> list[str]:
+    """Every `duckdb==X` requirement of a pyproject.toml (tomllib is not in Python 3.10)."""
+    return re.findall(r'"(duckdb==[^"]+)"', pyproject.read_text())
+
+
 def test_dbt_utilities_install_pinned_from_the_package_index() -> None:
     utilities = _plugins("utilities")
     assert set(utilities) == {"dbt-duckdb", "dbt-postgres", "duckdb"}
     del utilities["duckdb"]  # DuckDB's shell: test_duckdb_shell_reads_what_the_loader_writes
-    loader_duckdb = {
-        p.split("==")[0]: p for p in _plugins("loaders")["target-duckdb"]["pip_url"].split()
-    }
+    loader = _plugins("loaders")["target-duckdb"]
+    assert loader["pip_url"] == "-e ./loaders/target-duckdb-bulk"
+    (loader_duckdb,) = _duckdb_pins(REPO_ROOT / "loaders" / "target-duckdb-bulk" / "pyproject.toml")
+    assert _duckdb_pins(REPO_ROOT / "pyproject.toml") == [loader_duckdb]
     for name, plugin in utilities.items():
         assert plugin["namespace"], name
         assert plugin["executable"] == "dbt_invoker", name
@@ -40,14 +48,14 @@ def test_dbt_utilities_install_pinned_from_the_package_index() -> None:
         settings = {s["name"]: s for s in plugin["settings"]}
         assert settings["project_dir"]["value"] == "${MELTANO_PROJECT_ROOT}/transform"
         assert {"build", "run", "test"} <= set(plugin["commands"]), name
-    assert utilities["dbt-duckdb"]["pip_url"].split().count(loader_duckdb["duckdb"]) == 1
+    assert utilities["dbt-duckdb"]["pip_url"].split().count(loader_duckdb) == 1
     assert (REPO_ROOT / "transform" / "dbt_project.yml").exists()
     assert not (REPO_ROOT / "transform" / "packages.yml").exists(), "no dbt Hub packages"
 
 
 def test_jobs_build_the_models_after_the_load() -> None:
     jobs = {job["name"]: job["tasks"] for job in _project()["jobs"]}
-    assert jobs["peopleai-to-duckdb-models"] == ["tap-peopleai target-duckdb dbt-duckdb:build"]
+    assert jobs["peopleai-to-duckdb-models"] == ["tap-peopleai-bulk target-duckdb dbt-duckdb:build"]
     assert jobs["peopleai-to-postgres-models"] == [
         "tap-peopleai-bulk target-postgres dbt-postgres:build"
     ]
@@ -59,10 +67,11 @@ def test_loaders_ship_tuned_with_the_metadata_the_models_read() -> None:
     assert postgres["use_copy"] is True
     assert postgres["validate_records"] is False
     assert postgres["add_record_metadata"] is True
+    assert 1_000 <= postgres["batch_size_rows"] <= 100_000
     duckdb_config = loaders["target-duckdb"]["config"]
-    assert duckdb_config["add_metadata_columns"] is True
-    for config in (postgres, duckdb_config):
-        assert 1_000 <= config["batch_size_rows"] <= 100_000
+    assert duckdb_config["add_record_metadata"] is True
+    assert duckdb_config["activate_version"] is True
+    assert duckdb_config["load_method"] == "upsert"
 
 
 def test_dbt_duckdb_reads_the_file_target_duckdb_writes_in_each_environment() -> None:
@@ -88,21 +97,17 @@ def test_dbt_duckdb_reads_the_file_target_duckdb_writes_in_each_environment() ->
 
 
 def test_duckdb_shell_reads_what_the_loader_writes() -> None:
-    """The `duckdb` utility (DuckDB's CLI) is at least as new as every DuckDB that writes the
-    file: a DuckDB reads older files, not newer ones."""
+    """The `duckdb` utility (DuckDB's CLI) opens the file target-duckdb creates: the loader writes
+    a new file in the storage format of a DuckDB no newer than the shell (DuckDB reads older
+    formats, not newer ones), and a file keeps its format when dbt-duckdb writes to it later.
+    tests/e2e/test_fresh_clone.py opens the loaded and modelled file with the shell itself."""
     shell = _plugins("utilities")["duckdb"]
     (cli,) = shell["pip_url"].split()
     assert cli.startswith("duckdb-cli==")
-    writers = [
-        package.split("==")[1]
-        for kind in ("loaders", "utilities")
-        for plugin in _plugins(kind).values()
-        for package in plugin.get("pip_url", "").split()
-        if package.startswith("duckdb==")
-    ]
-    assert writers
-    version = tuple(int(part) for part in cli.split("==")[1].split("."))
-    assert all(version >= tuple(int(p) for p in w.split(".")) for w in writers), writers
+    shell_version = tuple(int(part) for part in cli.split("==")[1].split("."))
+    storage = _plugins("loaders")["target-duckdb"]["config"]["storage_compatibility_version"]
+    assert re.fullmatch(r"v\d+\.\d+\.\d+", storage), storage
+    assert tuple(int(part) for part in storage[1:].split(".")) <= shell_version, storage
 
 
 def test_every_model_states_its_grain() -> None:

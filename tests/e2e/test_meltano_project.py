@@ -40,6 +40,10 @@ KINDS_FOR_TYPE = {
 }
 
 
+# The extractor that holds the tap's full definition; every other tap plugin inherits from it.
+TAP_DEFINITION = "tap-peopleai"
+
+
 def _meltano_yml() -> dict[str, Any]:
     data = yaml.safe_load((REPO_ROOT / "meltano.yml").read_text())
     assert isinstance(data, dict)
@@ -83,7 +87,7 @@ def _json_type(schema: dict[str, Any]) -> str:
 
 def test_settings_match_tap_about(about: dict[str, Any]) -> None:
     tap_settings: dict[str, dict[str, Any]] = about["settings"]["properties"]
-    declared = {s["name"]: s for s in _plugin("extractors", "tap-peopleai")["settings"]}
+    declared = {s["name"]: s for s in _plugin("extractors", TAP_DEFINITION)["settings"]}
     own = tap_setting_names()
 
     missing = set(tap_settings) - set(declared) - UNDECLARED_BUILTINS
@@ -123,14 +127,14 @@ def test_settings_match_tap_about(about: dict[str, Any]) -> None:
 
 def test_required_settings_are_in_every_group(about: dict[str, Any]) -> None:
     required = set(about["settings"].get("required", []))
-    groups = _plugin("extractors", "tap-peopleai").get("settings_group_validation", [])
+    groups = _plugin("extractors", TAP_DEFINITION).get("settings_group_validation", [])
     assert groups, "settings_group_validation missing"
     for group in groups:
         assert required <= set(group), f"group {group} lacks required {required}"
 
 
 def test_capabilities_are_the_taps(about: dict[str, Any]) -> None:
-    declared = set(_plugin("extractors", "tap-peopleai")["capabilities"])
+    declared = set(_plugin("extractors", TAP_DEFINITION)["capabilities"])
     assert declared <= set(about["capabilities"]), declared - set(about["capabilities"])
     assert {"catalog", "discover", "state", "about"} <= declared
 
@@ -153,8 +157,8 @@ def test_plugins_install_from_the_package_index_alone() -> None:
             assert "git+" not in plugin["pip_url"], plugin["name"]
             assert "variant" not in plugin, plugin["name"]
     pins = {p["name"]: p["pip_url"].split() for p in data["plugins"]["loaders"]}
-    # newer DuckDB makes target-duckdb 0.8.0 silently drop the first row of every batch
-    assert pins["target-duckdb"] == ["target-duckdb==0.8.0", "duckdb==1.2.2"]
+    # this repository's own DuckDB loader, installed from its directory
+    assert pins["target-duckdb"] == ["-e", "./loaders/target-duckdb-bulk"]
     # this repository's loader (loaders/target-postgres-bulk, which pins the base loader), and
     # beside it the repository's own settings check (loaders/loader-preflight)
     assert pins["target-postgres"] == [
@@ -175,7 +179,16 @@ def test_environments_job_and_schedule() -> None:
     assert "client_secret" not in prod, "secrets belong in .env"
     assert "access_token" not in prod, "secrets belong in .env"
     jobs = {j["name"]: j for j in data["jobs"]}
-    assert jobs["peopleai-to-duckdb"]["tasks"] == ["tap-peopleai target-duckdb"]
+    assert jobs["peopleai-to-duckdb"]["tasks"] == ["tap-peopleai-bulk target-duckdb"]
+    # tap-peopleai-bulk writes BATCH files under the project; tap-peopleai and the
+    # reconciliation stay in RECORD mode, so neither may inherit them.
+    batch = _plugin("extractors", "tap-peopleai-bulk")
+    assert batch["inherit_from"] == TAP_DEFINITION
+    assert "batch_config" not in (_plugin("extractors", TAP_DEFINITION).get("config") or {})
+    assert batch["config"]["batch_config"]["storage"]["root"].startswith(
+        "file://${MELTANO_PROJECT_ROOT}/output/"
+    )
+    assert _plugin("extractors", "tap-peopleai-reconcile")["inherit_from"] == TAP_DEFINITION
     assert any(s["job"] == "peopleai-to-duckdb" for s in data["schedules"])
 
 

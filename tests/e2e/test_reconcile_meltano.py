@@ -1,10 +1,10 @@
 """End to end: erasures at People.ai leave the warehouse after `meltano run tap-peopleai-reconcile`.
 
-PostgreSQL honours the reconciliation's ACTIVATE_VERSION (`_sdc_deleted_at`); DuckDB's loader
-ignores it, so there a row is live when its `sync_version` is at least the latest version in the
-`reconciliations` table. Either way the live rows must equal the sandbox's truth exactly. The
-ordinary syncs run the tap plugin of the loader's jobs (BATCH files into PostgreSQL); the
-reconciliation sends RECORD messages, whose versions it needs.
+Both loaders honour the reconciliation's ACTIVATE_VERSION: a live row is one whose
+`_sdc_deleted_at` is null, and the live rows must equal the sandbox's truth exactly. The ordinary
+syncs run the tap plugin of the loaders' jobs (BATCH files, tap-peopleai-bulk): their rows carry
+no version, and each loader counts them as of the time it loaded them. The reconciliation sends
+RECORD messages, whose versions it needs.
 """
 
 from __future__ import annotations
@@ -47,16 +47,12 @@ def _erase_some(sandbox: Any) -> set[str]:
 
 
 def duckdb_live_rows(db: Path) -> Live:
-    """The live rows of a DuckDB load: ``sync_version`` at least the latest reconciliation's."""
+    """The live rows of a DuckDB load: those the loader has not soft-deleted."""
     con = duckdb.connect(str(db), read_only=True)
     try:
-        tables = {t for (t,) in con.execute("select table_name from duckdb_tables()").fetchall()}
-        latest = "0"
-        if "reconciliations" in tables:
-            latest = "(select coalesce(max(version), 0) from peopleai.reconciliations)"
         rows = con.execute(
-            "select uid, epoch_us(ingest_timestamp) from peopleai.activities "  # noqa: S608
-            f"where sync_version >= {latest}"
+            "select uid, epoch_us(ingest_timestamp) from peopleai.activities "
+            "where _sdc_deleted_at is null"
         ).fetchall()
     finally:
         con.close()
@@ -134,10 +130,11 @@ def test_postgres_reconciliation_marks_exactly_the_erased_activities_deleted(
 
 # A reconciliation killed midway ------------------------------------------------------------
 #
-# Meltano saves the tap's state when the loader emits it: target-duckdb after every flush (here
-# every 100 rows), target-postgres (a singer-sdk target) only when it drains all its sinks, every
-# 5 minutes or at the end. So DuckDB's rerun resumes the killed reconciliation from its saved
-# state, and PostgreSQL's starts a new one over rows the killed one loaded: both must end correct.
+# Meltano saves the tap's state when the loader emits it: target-duckdb once the rows before it
+# are committed (here its spool is loaded every 100 rows), target-postgres (a singer-sdk target)
+# only when it drains all its sinks, every 5 minutes or at the end. So DuckDB's rerun resumes the
+# killed reconciliation from its saved state, and PostgreSQL's starts a new one over rows the
+# killed one loaded: both must end correct.
 
 
 def _killed_midway(

@@ -105,9 +105,9 @@ def run_tap(
     return SyncResult(messages, error)
 
 
-# The tap plugin that meltano.yml's jobs run into each loader: BATCH files for PostgreSQL,
-# RECORD messages for the loaders that take nothing else.
-JOB_TAP = {"target-duckdb": "tap-peopleai", "target-postgres": "tap-peopleai-bulk"}
+# The tap plugin that meltano.yml's jobs run into each loader: BATCH files for both of the
+# repository's bulk loaders (the loaders that take RECORD messages only run tap-peopleai).
+JOB_TAP = {"target-duckdb": "tap-peopleai-bulk", "target-postgres": "tap-peopleai-bulk"}
 
 
 def meltano_env(

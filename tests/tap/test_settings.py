@@ -284,6 +284,7 @@ def test_unknown_setting_names_get_one_warning_naming_them() -> None:
         "TAP_PEOPLEAI_START_DATE": "2026-01-01",
         "TAP_PEOPLEAI_LOGLEVEL": "DEBUG",  # read by the SDK
         "TAP_PEOPLEAI__SELECT": '["activities.*"]',  # Meltano's extras
+        "TAP_PEOPLEAI_BATCH_CONFIG_ENCODING_FORMAT": "jsonl",  # Meltano flattens objects too
         "MELTANO_EXTRACT_POLL_INTERVAL": "1",
         "OTHER_TOOL_SETTING": "x",
     }
@@ -295,7 +296,8 @@ def test_unknown_setting_names_get_one_warning_naming_them() -> None:
     assert (
         "`poll_intervall` (TAP_PEOPLEAI_POLL_INTERVALL, did you mean `poll_interval`?)" in warning
     )
-    for ignored in ("LOGLEVEL", "loglevel", "select", "stream_maps", "OTHER", "start_date"):
+    ignored_names = ("LOGLEVEL", "loglevel", "select", "stream_maps", "batch_config_")
+    for ignored in (*ignored_names, "OTHER", "start_date"):
         assert ignored not in warning
     assert (
         unknown_settings_warning({"start_date": "x"}, {"TAP_PEOPLEAI__STATE": "{}"}, known) is None
