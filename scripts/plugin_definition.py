@@ -164,6 +164,28 @@ class _MeltanoStyleDumper(yaml.SafeDumper):
         return style
 
 
+def not_generated(current: str, about: dict[str, Any]) -> list[str]:
+    """What the project's definition file CURRENT holds that the generator does not write.
+
+    `meltano config set tap-peopleai ...` without an environment writes the value into the
+    plugin's own entry, which is this generated file: regenerating it would drop that value.
+    """
+    try:
+        data = yaml.safe_load(current) or {}
+    except yaml.YAMLError:
+        return []  # not a project file at all: nothing in it to keep
+    (generated,) = project_definition(about)["plugins"]["extractors"]
+    plugins = data.get("plugins") or {}
+    extra = [f"`{key}`" for key in data if key != "plugins"]
+    extra += [f"`{kind}`" for kind in plugins if kind != "extractors"]
+    for plugin in plugins.get("extractors") or []:
+        if plugin.get("name") == generated["name"]:
+            extra += [f"`{key}` of {generated['name']}" for key in plugin if key not in generated]
+        else:
+            extra.append(f"extractor {plugin.get('name')}")
+    return extra
+
+
 def _yaml(data: dict[str, Any]) -> str:
     # One line per value: Meltano does not wrap lines either.
     return yaml.dump(

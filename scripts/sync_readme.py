@@ -89,6 +89,15 @@ def main() -> int:
             plugin_definition.render_project(about),
         ),
     }
+    if kept := plugin_definition.not_generated(_current(PROJECT_DEFINITION), about):
+        print(
+            f"{PROJECT_DEFINITION.relative_to(REPO)} holds {', '.join(kept)}, which `make readme` "
+            "would drop (`meltano config set` without --environment writes there): move the "
+            "values to an environment of meltano-project/environments.yml (`meltano "
+            "--environment=NAME config set ...`), then run `make readme`",
+            file=sys.stderr,
+        )
+        return 1
     stale = []
     for path, (current, wanted) in outputs.items():
         if current == wanted:

@@ -250,11 +250,13 @@ def _environment(project: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 @pytest.mark.e2e
-def test_meltano_reads_the_project_as_the_tests_do(project_copies: Callable[[str], Any]) -> None:
+def test_meltano_reads_the_project_as_the_tests_do(
+    project_copies: Callable[[str], Any], about: dict[str, Any]
+) -> None:
     """Meltano merges meltano.yml and its included files as tests.support.meltano_files does:
     plugins inherit across files, environments configure plugins of other files, and
     `meltano config set`, which rewrites every file of the project, leaves the generated one
-    as `make readme` wrote it."""
+    as `make readme` wrote it; a value it writes there (no environment) stops `make readme`."""
     project, copy = _project(), project_copies("split")
     generated = copy.root / plugin_definition.PROJECT_DEFINITION_PATH
     written = generated.read_text()
@@ -283,3 +285,8 @@ def test_meltano_reads_the_project_as_the_tests_do(project_copies: Callable[[str
         meltano_files.plugin(production, "extractors", TAP_DEFINITION)["config"]["end_date"]
         == "2025-01-31"
     )
+    assert plugin_definition.not_generated(generated.read_text(), about) == []
+
+    copy.run("--no-environment", "config", "set", "tap-peopleai", "start_date", "2024-01-01")
+    kept = plugin_definition.not_generated(generated.read_text(), about)
+    assert kept == [f"`config` of {TAP_DEFINITION}"]

@@ -34,6 +34,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.support import meltano_files
 from tests.support.doc_commands import REPO_ROOT, Block, DocRunner, blocks, doc_files, shell_blocks
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
@@ -184,8 +185,7 @@ def _check_cron(block: Block) -> None:
 
 
 def _job_timeout_seconds() -> float:
-    project = yaml.safe_load((REPO_ROOT / "meltano.yml").read_text())
-    (tap,) = [p for p in project["plugins"]["extractors"] if p["name"] == "tap-peopleai"]
+    tap = meltano_files.plugin(meltano_files.load_project(REPO_ROOT), "extractors", "tap-peopleai")
     (setting,) = [s for s in tap["settings"] if s["name"] == "job_timeout"]
     return float(setting["value"])
 
@@ -253,15 +253,17 @@ def runner(meltano_project: Any) -> Iterator[DocRunner]:
         "production:tap-peopleai-to-target-duckdb",
     ):
         meltano_project.run("state", "clear", "--force", state_id, check=False)
-    # `meltano config set` writes into meltano.yml: the session's other tests get it back.
-    config = Path(meltano_project.root) / "meltano.yml"
-    original = config.read_text()
+    # `meltano config set` rewrites the project's files: the session's other tests get them back.
+    originals = {
+        path: path.read_text() for path in meltano_files.project_files(meltano_project.root)
+    }
     try:
         doc_runner.run(f"peopleai-sandbox serve --port 8765 --now {SANDBOX_NOW} &")
         yield doc_runner
     finally:
         doc_runner.stop_sandboxes()
-        config.write_text(original)
+        for path, text in originals.items():
+            path.write_text(text)
 
 
 def test_documented_commands_run_in_order_against_the_sandbox(runner: DocRunner) -> None:
@@ -276,5 +278,6 @@ def test_documented_commands_run_in_order_against_the_sandbox(runner: DocRunner)
     assert '"RECORD"' in outputs["TAP_PEOPLEAI_POLL_INTERVAL=0.5 tap-peopleai --config ENV"]
     assert "| start_date |" in outputs["tap-peopleai --about --format=markdown"]
     assert "No export job was created" in outputs["meltano invoke tap-peopleai --test"]
-    config = (Path(runner.project.root) / "meltano.yml").read_text()
+    files = meltano_files.project_files(Path(runner.project.root))
+    config = "".join(path.read_text() for path in files)
     assert "start_date: '2024-01-01'" in config or "start_date: 2024-01-01" in config
