@@ -60,7 +60,7 @@ INLINE_COMMANDS = [
     "--environment=production run --state-id-suffix=backfill-2022 tap-peopleai target-duckdb",
     "meltano state set --force <state id> "
     """'{"singer_state": {"bookmarks": {"activities": {"cursor": "2026-11-01"}}}}'""",
-    "meltano config set tap-peopleai start_date 2024-01-01",
+    "meltano --environment=production config set tap-peopleai start_date 2024-01-01",
 ]
 
 HOW: dict[str, str] = {
@@ -278,6 +278,8 @@ def test_documented_commands_run_in_order_against_the_sandbox(runner: DocRunner)
     assert '"RECORD"' in outputs["TAP_PEOPLEAI_POLL_INTERVAL=0.5 tap-peopleai --config ENV"]
     assert "| start_date |" in outputs["tap-peopleai --about --format=markdown"]
     assert "No export job was created" in outputs["meltano invoke tap-peopleai --test"]
-    files = meltano_files.project_files(Path(runner.project.root))
-    config = "".join(path.read_text() for path in files)
-    assert "start_date: '2024-01-01'" in config or "start_date: 2024-01-01" in config
+    # `meltano --environment=production config set` wrote into that environment's entry
+    project = meltano_files.load_project(Path(runner.project.root))
+    (production,) = [e for e in project["environments"] if e["name"] == "production"]
+    tap = meltano_files.plugin(production["config"], "extractors", "tap-peopleai")
+    assert str(tap["config"]["start_date"]) == "2024-01-01"
