@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -24,7 +25,12 @@ from tap_peopleai.settings.objects import TapSettings, validate_settings
 from tap_peopleai.settings.schema import tap_setting_names
 from tap_peopleai.settings.values import SettingsError
 from tests.support import meltano_files
-from tests.support.meltano_files import PROJECT_FILE, load_project, project_files
+from tests.support.meltano_files import (
+    PROJECT_FILE,
+    ProjectFileError,
+    load_project,
+    project_files,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TAP = str(Path(sys.executable).parent / "tap-peopleai")
@@ -240,6 +246,27 @@ def test_readme_generated_parts_are_current() -> None:
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
+
+
+def test_project_reader_refuses_what_meltano_would_misread(tmp_path: Path) -> None:
+    """A plugin defined twice, a frame key in an included file, an include that matches no file:
+    each stops the reader with one line naming the file(s)."""
+    (tmp_path / "parts").mkdir()
+    tap = "plugins:\n  extractors:\n  - name: tap-x\n"
+    (tmp_path / "parts" / "a.yml").write_text(tap)
+    (tmp_path / "parts" / "b.yml").write_text(tap)
+    (tmp_path / "parts" / "c.yml").write_text("default_environment: dev\n")
+    cases = {
+        "[parts/a.yml, parts/b.yml]": "plugins extractors tap-x is defined in both",
+        "[parts/c.yml]": "['default_environment'] belong in meltano.yml",
+        "[parts/d.yml]": "include_paths entry 'parts/d.yml' matches no file",
+    }
+    for includes, message in cases.items():
+        (tmp_path / PROJECT_FILE).write_text(f"project_id: x\ninclude_paths: {includes}\n")
+        with pytest.raises(ProjectFileError, match=re.escape(message)):
+            load_project(tmp_path)
+    (tmp_path / PROJECT_FILE).write_text("include_paths: [parts/a.yml]\n")
+    assert load_project(tmp_path)["plugins"] == {"extractors": [{"name": "tap-x"}]}
 
 
 def _environment(project: dict[str, Any], name: str) -> dict[str, Any]:
