@@ -61,6 +61,8 @@ INLINE_COMMANDS = [
     "meltano state set --force <state id> "
     """'{"singer_state": {"bookmarks": {"activities": {"cursor": "2026-11-01"}}}}'""",
     "meltano --environment=production config set tap-peopleai start_date 2024-01-01",
+    "meltano state copy "
+    "production:tap-peopleai-to-target-duckdb production:tap-peopleai-bulk-to-target-duckdb",
 ]
 
 HOW: dict[str, str] = {
@@ -75,6 +77,12 @@ HOW: dict[str, str] = {
     "meltano state get production:tap-peopleai-to-target-duckdb": RUN,
     "meltano state clear production:tap-peopleai-to-target-duckdb": RUN,
     "meltano --environment=production run --full-refresh tap-peopleai target-duckdb": RUN,
+    "meltano run tap-peopleai-bulk target-duckdb": (
+        "tests/e2e/test_warehouses.py::test_duckdb_snapshot_then_delta_equals_truth"
+    ),
+    "meltano run peopleai-to-duckdb": (
+        "tests/e2e/test_warehouses.py::test_duckdb_snapshot_then_delta_equals_truth"
+    ),
     "meltano run tap-peopleai-bulk target-postgres": (
         "tests/e2e/test_warehouses.py::"
         "test_postgres_from_batch_files_snapshot_then_delta_equals_truth"
@@ -251,6 +259,7 @@ def runner(meltano_project: Any) -> Iterator[DocRunner]:
     for state_id in (
         "sandbox:tap-peopleai-to-target-duckdb",
         "production:tap-peopleai-to-target-duckdb",
+        "production:tap-peopleai-bulk-to-target-duckdb",
     ):
         meltano_project.run("state", "clear", "--force", state_id, check=False)
     # `meltano config set` rewrites the project's files: the session's other tests get them back.
@@ -278,6 +287,8 @@ def test_documented_commands_run_in_order_against_the_sandbox(runner: DocRunner)
     assert '"RECORD"' in outputs["TAP_PEOPLEAI_POLL_INTERVAL=0.5 tap-peopleai --config ENV"]
     assert "| start_date |" in outputs["tap-peopleai --about --format=markdown"]
     assert "No export job was created" in outputs["meltano invoke tap-peopleai --test"]
+    copied = runner.project.state("production:tap-peopleai-bulk-to-target-duckdb")
+    assert copied["singer_state"]["bookmarks"]["activities"]["cursor"] == "2026-11-01"
     # `meltano --environment=production config set` wrote into that environment's entry
     project = meltano_files.load_project(Path(runner.project.root))
     (production,) = [e for e in project["environments"] if e["name"] == "production"]
