@@ -7,7 +7,7 @@ in one run:
   /dev/null), and the tap alone in RECORD mode;
 - the engines' own loads of those BATCH files: DuckDB's `read_json` into a table, PostgreSQL's
   `COPY` of their lines into a `jsonb` column;
-- each shipped job's pipeline exactly as meltano.yml has it: `meltano run tap-peopleai-bulk
+- each shipped job's pipeline exactly as the Meltano project has it: `meltano run tap-peopleai-bulk
   target-duckdb` and `meltano run tap-peopleai-bulk target-postgres` (BATCH files under
   output/batches/, loaded by the repository's loaders and removed), with the peak memory of the
   tap and the loader;
@@ -56,7 +56,7 @@ TARGET_ACTIVITIES_PER_S = 8_300
 TARGET_SHARE_OF_NATIVE = {"target-duckdb": 0.25, "target-postgres": 0.50}
 TARGET_PEAK_RSS_MB = 300  # tap and loader together, at about 1 GB of export
 PLUGIN_PROCESSES = ("tap-peopleai", "target-duckdb-bulk", "target-postgres")
-SHIPPED_TAP = "tap-peopleai-bulk"  # the tap plugin of meltano.yml's jobs
+SHIPPED_TAP = "tap-peopleai-bulk"  # the tap plugin of the project's jobs
 MB = 1e6
 
 

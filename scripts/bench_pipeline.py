@@ -4,7 +4,7 @@ One sandbox export (a snapshot of SNAPSHOT_DAYS days), loaded in one run:
 
 - the tap alone, RECORD mode, to /dev/null;
 - tap -> target-jsonl, tap -> target-duckdb, tap -> target-postgres (RECORD mode), each with the
-  loader configuration meltano.yml ships, and target-postgres also with the configuration
+  loader configuration the Meltano project ships, and target-postgres also with the configuration
   shipped before it was tuned;
 - the tap in BATCH mode -> target-duckdb (this repository's target-duckdb-bulk) and
   -> target-postgres, before and after tuning (target-jsonl 0.1.4 rejects BATCH messages);
@@ -47,7 +47,7 @@ from bench_runs import (
 )
 from tests.support.postgres import PostgresServer, running_postgres
 
-# What meltano.yml shipped before the loaders were tuned (issue #13): the loaders' defaults.
+# What the Meltano project shipped before the loaders were tuned (issue #13): the loaders' defaults.
 PREVIOUS_POSTGRES = {"dialect+driver": "postgresql+psycopg", "load_method": "upsert"}
 
 # Targets of issue #13, as ratios of figures of one run.

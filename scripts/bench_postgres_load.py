@@ -50,7 +50,7 @@ def meltano_batch_load(
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("TAP_", "TARGET_"))},
         **tap_settings,
-        # The plugin's own variable: its batch_config in meltano.yml outranks the namespace's.
+        # The plugin's own variable: its batch_config in the project outranks the namespace's.
         "TAP_PEOPLEAI_BULK_BATCH_CONFIG": json.dumps(batch_config),
         "TARGET_POSTGRES_HOST": connection["host"],
         "TARGET_POSTGRES_PORT": str(connection["port"]),

@@ -19,9 +19,9 @@ from typing import Any
 
 import duckdb
 import psutil
-import yaml
 
 from peopleai_sandbox import SandboxConfig, run_sandbox
+from tests.support import meltano_files
 from tests.support.postgres import PostgresServer
 
 REPO = Path(__file__).resolve().parents[1]
@@ -67,15 +67,12 @@ def ensure_plugins() -> None:
 
 
 def _shipped_loader(loader: str) -> dict[str, Any]:
-    project = yaml.safe_load((REPO / "meltano.yml").read_text())
-    for plugin in project["plugins"]["loaders"]:
-        if plugin["name"] == loader:
-            return dict(plugin)
-    raise KeyError(loader)
+    return meltano_files.plugin(meltano_files.load_project(REPO), "loaders", loader)
 
 
 def shipped_config(loader: str) -> dict[str, Any]:
-    """The loader's `config:` in meltano.yml (paths and connection are set by the caller)."""
+    """The loader's `config:` in the Meltano project (paths and connection are set by the
+    caller)."""
     return dict(_shipped_loader(loader).get("config") or {})
 
 

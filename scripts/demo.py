@@ -160,7 +160,7 @@ def main() -> int:
     env = meltano_env()
     port = int(os.environ.get("DEMO_SANDBOX_PORT", "8765"))
     # Set explicitly: Meltano lets .env (e.g. production credentials) override the sandbox
-    # environment of meltano.yml, but not the process environment.
+    # environment of the Meltano project, but not the process environment.
     env.update(
         {
             "TAP_PEOPLEAI_API_URL": f"http://127.0.0.1:{port}",

@@ -19,6 +19,7 @@ from typing import IO
 
 import pytest
 
+from tests.support.meltano_files import project_files
 from tests.support.postgres import PostgresServer, PostgresUnavailable, running_postgres
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -130,18 +131,21 @@ def project_at(root: Path) -> MeltanoProject:
 def copy_project(root: Path) -> MeltanoProject:
     """A fresh copy of the repository's Meltano project in ROOT, nothing installed yet.
 
-    The copy differs only in the `pip_url`s of the repository's own packages (`-e .`, `-e .[s3]`,
-    `-e ./loaders/...`: the repository's absolute path instead of `.`); `output/` (empty but for
-    its .gitignore) and the dbt project `transform/` are copied beside it, the latter where the
-    dbt utilities look for it (${MELTANO_PROJECT_ROOT}/transform), so that dbt's target/ and
-    logs/ stay out of the repository.
+    Every file of the project is copied (meltano.yml and the files its `include_paths` name,
+    at the same paths). The copy differs only in the `pip_url`s of the repository's own packages
+    (`-e .`, `-e .[s3]`, `-e ./loaders/...`: the repository's absolute path instead of `.`);
+    `output/` (empty but for its .gitignore) and the dbt project `transform/` are copied beside
+    it, the latter where the dbt utilities look for it (${MELTANO_PROJECT_ROOT}/transform), so
+    that dbt's target/ and logs/ stay out of the repository.
     """
     project = project_at(root)
-    text = (REPO_ROOT / "meltano.yml").read_text()
-    assert "pip_url: -e .\n" in text, "expected the tap's `pip_url: -e .` in meltano.yml"
-    text = text.replace("pip_url: -e .", f"pip_url: -e {REPO_ROOT}")
-    text = text.replace("-e ./loaders/", f"-e {REPO_ROOT}/loaders/")
-    (root / "meltano.yml").write_text(text)
+    texts = {path.relative_to(REPO_ROOT): path.read_text() for path in project_files(REPO_ROOT)}
+    assert any("pip_url: -e .\n" in text for text in texts.values()), "no `pip_url: -e .` (tap)"
+    for relative, text in texts.items():
+        copied = text.replace("pip_url: -e .", f"pip_url: -e {REPO_ROOT}")
+        copied = copied.replace("-e ./loaders/", f"-e {REPO_ROOT}/loaders/")
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(copied)
     # output/ with its .gitignore, as a clone has it: the loaders write there.
     (root / "output").mkdir()
     shutil.copy2(REPO_ROOT / "output" / ".gitignore", root / "output" / ".gitignore")
@@ -155,7 +159,7 @@ def copy_project(root: Path) -> MeltanoProject:
 
 @pytest.fixture(scope="session")
 def meltano_project(tmp_path_factory: pytest.TempPathFactory) -> MeltanoProject:
-    """The repository's meltano.yml in a private project directory, plugins installed once.
+    """The repository's Meltano project in a private project directory, plugins installed once.
 
     Running from a private directory keeps the tests away from the demo's `.meltano/` state and
     `output/`, and from a developer's `.env` (which Meltano reads from the project root and

@@ -1,4 +1,4 @@
-"""meltano.yml's dbt utilities, jobs and loader tuning, checked without running anything.
+"""The Meltano project's dbt utilities, jobs and loader tuning, checked without running anything.
 
 The utilities must install from the package index alone with exact pins (no Meltano Hub, no git
 URLs, no dbt Hub packages), and dbt-duckdb must use the DuckDB version target-duckdb writes with
@@ -13,13 +13,13 @@ from typing import Any
 
 import yaml
 
+from tests.support.meltano_files import load_project
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _project() -> dict[str, Any]:
-    data = yaml.safe_load((REPO_ROOT / "meltano.yml").read_text())
-    assert isinstance(data, dict)
-    return data
+    return load_project(REPO_ROOT)
 
 
 def _plugins(kind: str) -> dict[str, dict[str, Any]]:

@@ -32,7 +32,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1200)]
 
 THIS_TEST = "tests/e2e/test_demo.py::test_demo_then_the_readme_walkthrough_then_the_demo_again"
 WALKTHROUGH_NOW = datetime(2025, 3, 1, 12, tzinfo=timezone.utc)
-WALKTHROUGH_START = date(2025, 2, 1)  # the sandbox environment's start_date in meltano.yml
+WALKTHROUGH_START = date(2025, 2, 1)  # the sandbox environment's start_date (meltano-project/)
 WALKTHROUGH_STATE = "sandbox:tap-peopleai-to-target-duckdb"
 DEMO_STATE = "sandbox:tap-peopleai-to-target-duckdb:demo"
 OUTPUT = REPO_ROOT / "output"
