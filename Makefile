@@ -35,7 +35,7 @@ help:
 	@echo "make typecheck  mypy"
 	@echo "make pythons    the tap's fast tests on the oldest and newest claimed Python found here"
 	@echo "make e2e        only the end-to-end Meltano/warehouse tests"
-	@echo "make bench      scripts/benchmark.py (BENCH_ARGS=--quick for a small run)"
+	@echo "make bench      the benchmark, python -m benchmarks (BENCH_ARGS=--quick for a small run)"
 	@echo "make readme     regenerate README's settings table, sandbox/README.md's switches, and the"
 	@echo "                Meltano plugin definition meltano-hub/tap-peopleai.yml"
 	@echo "make clean      empty output/ and remove Meltano's state/plugins (.meltano/)"
@@ -112,7 +112,7 @@ postgres:
 # --- demo -------------------------------------------------------------------------------------
 
 demo: plugins
-	@$(BIN)/python scripts/demo.py
+	@$(BIN)/python -m demo
 
 # --- tests --------------------------------------------------------------------------------------
 
@@ -142,7 +142,7 @@ e2e: dev postgres
 test: lint typecheck pythons pytest
 
 bench: dev
-	@$(BIN)/python scripts/benchmark.py $(BENCH_ARGS)
+	@$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 # README's settings table, sandbox/README.md's switches, and the plugin definition in meltano-hub/, from the
 # code (a test checks they are current).

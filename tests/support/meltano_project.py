@@ -1,0 +1,59 @@
+"""The repository's Meltano project: its plugin definitions, read in one place, and the
+environment a `meltano` command of the tests or the benchmark runs in."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+MELTANO = str(VENV_BIN / "meltano")
+
+# Settings a developer may have in the shell or in .env; the tests set what they need themselves.
+SCRUBBED_PREFIXES = (
+    "TAP_PEOPLEAI_",
+    "TARGET_DUCKDB_",
+    "TARGET_POSTGRES_",
+    "TARGET_JSONL_",
+    "PEOPLEAI_",
+    "MELTANO_STATE_BACKEND_",
+    "AWS_",
+    "DBT_",
+)
+
+
+def project_config(root: Path = REPO_ROOT) -> dict[str, Any]:
+    """The Meltano project of ``root`` as one document (the only reader of meltano.yml here)."""
+    document: dict[str, Any] = yaml.safe_load((root / "meltano.yml").read_text())
+    return document
+
+
+def plugin(kind: str, name: str, root: Path = REPO_ROOT) -> dict[str, Any]:
+    """The definition of one plugin (``kind``: extractors, loaders, utilities) in the project."""
+    for definition in project_config(root)["plugins"][kind]:
+        if definition["name"] == name:
+            return dict(definition)
+    raise KeyError(f"no {kind} plugin {name!r} in {root / 'meltano.yml'}")
+
+
+def isolated_env(root: Path) -> dict[str, str]:
+    """This process's environment without a developer's settings, for Meltano in ``root`` with
+    its own `.meltano` and the `sandbox` environment."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(SCRUBBED_PREFIXES)}
+    env.update(
+        {
+            "MELTANO_SYS_DIR_ROOT": str(root / ".meltano"),
+            "MELTANO_PROJECT_ROOT": str(root),
+            "MELTANO_CLI_DISABLE_VERSION_CHECK": "true",
+            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "MELTANO_ENVIRONMENT": "sandbox",
+            "MELTANO_CLI_LOG_LEVEL": "info",
+            "PATH": f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
+        }
+    )
+    return env
