@@ -51,7 +51,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks", description=__doc__.split("\n\n")[0] if __doc__ else None
     )
-    parser.add_argument("--quick", action="store_true", help="a small run (a few MB, < 1 min)")
+    parser.add_argument("--quick", action="store_true", help="a small run (a few MB each; minutes)")
     parser.add_argument(
         "--sizes", help="export sizes in MB, comma-separated (default 100,1000; quick: 3)"
     )
@@ -64,24 +64,19 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--skip-sizes", action="store_true", help="no throughput measurements")
     parser.add_argument("--skip-pipelining", action="store_true")
     parser.add_argument("--skip-downloads", action="store_true")
-    parser.add_argument(
-        "--skip-pipeline-table", action="store_true", help="no tap -> loader -> models table"
-    )
-    parser.add_argument(
-        "--pipeline-activities-per-day",
-        type=int,
-        help="activities per day of the pipeline table's 10-day export (default 13000: 100k+; "
-        "quick: 150)",
-    )
-    parser.add_argument(
-        "--skip-meltano-runs", action="store_true", help="no `meltano run` table (DuckDB)"
-    )
-    parser.add_argument(
-        "--meltano-activities-per-day",
-        type=int,
-        help="activities per day of the `meltano run` table's 10-day export (default 66000: "
-        "660k+, about 1 GB; quick: 150)",
-    )
+    for skip, per_day, table, default in (
+        ("--skip-pipeline-table", "--pipeline-activities-per-day", "tap -> loader -> models table",
+         "13000: 100k+"),
+        ("--skip-meltano-runs", "--meltano-activities-per-day", "`meltano run` table",
+         "66000: 660k+, about 1 GB"),
+    ):  # fmt: skip
+        parser.add_argument(skip, action="store_true", help=f"no {table}")
+        parser.add_argument(
+            per_day,
+            type=int,
+            help=f"activities per day of the {table}'s 10-day export (default {default}; "
+            "quick: 150)",
+        )
     parser.add_argument(
         "--profile",
         action="store_true",

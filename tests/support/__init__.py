@@ -14,6 +14,7 @@
 - ``sdk_default_path``: the tap with the SDK's default writer, the baseline of the fast path;
 - ``schema_check``: records against the stream's schema, formats included;
 - ``fake_clock``: a monotonic clock that moves only when told;
+- ``ports``: a free port of 127.0.0.1 for a server a test starts;
 - ``layers``: a package's imports read from its source, for the layer-order tests;
 - ``bulk_loads``: Singer messages and BATCH files fed to target-postgres-bulk in-process.
 
