@@ -35,7 +35,7 @@ help:
 	@echo "make typecheck  mypy"
 	@echo "make pythons    the tap's fast tests on the oldest and newest claimed Python found here"
 	@echo "make e2e        only the end-to-end Meltano/warehouse tests"
-	@echo "make bench      scripts/benchmark.py (BENCH_ARGS=--quick for a small run)"
+	@echo "make bench      the benchmark, python -m benchmarks (BENCH_ARGS=--quick for a small run)"
 	@echo "make readme     regenerate README's settings table, sandbox/README.md's switches, and the"
 	@echo "                tap's Meltano plugin definitions (meltano-hub/, meltano-project/)"
 	@echo "make clean      empty output/ and remove Meltano's state/plugins (.meltano/)"
@@ -115,7 +115,7 @@ postgres:
 # --- demo -------------------------------------------------------------------------------------
 
 demo: plugins
-	@$(BIN)/python scripts/demo.py
+	@$(BIN)/python -m demo
 
 # --- tests --------------------------------------------------------------------------------------
 
@@ -145,13 +145,13 @@ e2e: dev postgres
 test: lint typecheck pythons pytest
 
 bench: dev
-	@$(BIN)/python scripts/benchmark.py $(BENCH_ARGS)
+	@$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 # README's settings table, sandbox/README.md's switches, and the tap's plugin definitions
 # (meltano-hub/tap-peopleai.yml, meltano-project/tap-peopleai.yml), from the code (a test checks
 # they are current).
 readme: dev
-	$(BIN)/python scripts/sync_readme.py
+	$(BIN)/python -m scripts.sync_readme
 
 # output/ itself stays: its .gitignore is part of the project (meltano run writes there).
 clean:

@@ -7,9 +7,9 @@ own schema):
 - `meltano-project/tap-peopleai.yml`, the tap's definition in this repository's Meltano project
   (one of meltano.yml's `include_paths`): installed from the checkout (`pip_url: -e .`), with the
   streams the project selects.
-`scripts/sync_readme.py` (`make readme`) writes both and `--check` compares them, so neither can
-drift from the tap. What `--about` cannot express (which settings must be set together, what the
-project selects) is declared here.
+`scripts/sync_readme.py` (`make readme`: `python -m scripts.sync_readme`) writes both and
+`--check` compares them, so neither can drift from the tap. What `--about` cannot express (which
+settings must be set together, what the project selects) is declared here.
 """
 
 from __future__ import annotations

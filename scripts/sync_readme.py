@@ -20,7 +20,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import plugin_definition
+from scripts import plugin_definition
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent

@@ -8,10 +8,8 @@ and PostgreSQL is a real server started with initdb/pg_ctl on a free port of 127
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,24 +17,9 @@ from typing import IO
 
 import pytest
 
-from tests.support.meltano_files import project_files
+from tests.support.meltano_files import REPO_ROOT, project_files
+from tests.support.meltano_project import MELTANO, isolated_env
 from tests.support.postgres import PostgresServer, PostgresUnavailable, running_postgres
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-VENV_BIN = Path(sys.executable).parent
-MELTANO = str(VENV_BIN / "meltano")
-
-# Settings a developer may have in the shell or in .env; the tests set what they need themselves.
-_SCRUBBED_PREFIXES = (
-    "TAP_PEOPLEAI_",
-    "TARGET_DUCKDB_",
-    "TARGET_POSTGRES_",
-    "TARGET_JSONL_",
-    "PEOPLEAI_",
-    "MELTANO_STATE_BACKEND_",
-    "AWS_",
-    "DBT_",
-)
 
 
 @dataclass
@@ -113,18 +96,7 @@ def project_at(root: Path) -> MeltanoProject:
     and an environment free of a developer's settings."""
     root.mkdir(parents=True, exist_ok=True)
     sys_dir = root / ".meltano"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUBBED_PREFIXES)}
-    env.update(
-        {
-            "MELTANO_SYS_DIR_ROOT": str(sys_dir),
-            "MELTANO_PROJECT_ROOT": str(root),
-            "MELTANO_CLI_DISABLE_VERSION_CHECK": "true",
-            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-            "MELTANO_ENVIRONMENT": "sandbox",
-            "MELTANO_CLI_LOG_LEVEL": "info",
-            "PATH": f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
-        }
-    )
+    env = isolated_env(root)
     return MeltanoProject(root=root, sys_dir=sys_dir, base_env=env)
 
 

@@ -22,7 +22,7 @@ from typing import Any
 import duckdb
 import pytest
 
-import demo_models
+from demo import models as demo_models
 from peopleai_sandbox.checks import to_utc
 from tests.support.analyst_queries import (
     ColumnsOf,

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 from datetime import date, datetime, timezone
@@ -25,6 +24,7 @@ import pytest
 
 from peopleai_sandbox import SandboxConfig, run_sandbox
 from tests.support.doc_commands import REPO_ROOT, DocRunner, marked
+from tests.support.ports import free_port
 from tests.support.truth import compare, latest_versions
 from tests.support.warehouse_rows import duckdb_rows
 
@@ -36,12 +36,6 @@ WALKTHROUGH_START = date(2025, 2, 1)  # the sandbox environment's start_date (me
 WALKTHROUGH_STATE = "sandbox:tap-peopleai-to-target-duckdb"
 DEMO_STATE = "sandbox:tap-peopleai-to-target-duckdb:demo"
 OUTPUT = REPO_ROOT / "output"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _make_demo(port: int, *, expect_ok: bool = True) -> str:
@@ -74,7 +68,7 @@ def _cursor(project: Any, state_id: str) -> object:
 
 
 def test_demo_then_the_readme_walkthrough_then_the_demo_again(repository_project: Any) -> None:
-    port = _free_port()
+    port = free_port()
     # Without its result file the demo starts over (its documented behaviour), and without its
     # table and state the walkthrough does, whatever a developer ran before.
     (OUTPUT / "demo.duckdb").unlink(missing_ok=True)
@@ -90,7 +84,7 @@ def test_demo_then_the_readme_walkthrough_then_the_demo_again(repository_project
     assert demo_cursor == datetime.now(timezone.utc).date().isoformat()
 
     (walkthrough,) = marked(f"run-by: {THIS_TEST}")
-    runner = DocRunner(project, Path(sys.executable).parent, _free_port())
+    runner = DocRunner(project, Path(sys.executable).parent, free_port())
     try:
         outputs = runner.run_all(walkthrough.commands())
     finally:

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-import plugin_definition
+from scripts import plugin_definition
 from tap_peopleai.settings.objects import TapSettings, validate_settings
 from tap_peopleai.settings.schema import tap_setting_names
 from tap_peopleai.settings.values import SettingsError
@@ -239,7 +239,8 @@ def test_readme_generated_parts_are_current() -> None:
     """README's settings table, sandbox/README.md's switch list and the plugin definitions
     (meltano-hub/, meltano-project/) equal what the code prints."""
     proc = subprocess.run(
-        [sys.executable, str(REPO_ROOT / "scripts" / "sync_readme.py"), "--check"],
+        [sys.executable, "-m", "scripts.sync_readme", "--check"],
+        cwd=REPO_ROOT,
         capture_output=True,
         text=True,
         timeout=120,

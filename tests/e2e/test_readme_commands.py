@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import ast
 import re
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -36,6 +35,7 @@ import yaml
 
 from tests.support import meltano_files
 from tests.support.doc_commands import REPO_ROOT, Block, DocRunner, blocks, doc_files, shell_blocks
+from tests.support.ports import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
@@ -247,15 +247,9 @@ def test_illustrations_are_valid_and_run_documented_commands() -> None:
 # --- running them -------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def runner(meltano_project: Any) -> Iterator[DocRunner]:
-    doc_runner = DocRunner(meltano_project, VENV_BIN, _free_port())
+    doc_runner = DocRunner(meltano_project, VENV_BIN, free_port())
     for state_id in (
         "sandbox:tap-peopleai-to-target-duckdb",
         "sandbox:tap-peopleai-bulk-to-target-duckdb",  # the jobs' pipeline
