@@ -35,9 +35,9 @@ help:
 	@echo "make typecheck  mypy"
 	@echo "make pythons    the tap's fast tests on the oldest and newest claimed Python found here"
 	@echo "make e2e        only the end-to-end Meltano/warehouse tests"
-	@echo "make bench      scripts/benchmark.py (BENCH_ARGS=--quick for a small run)"
+	@echo "make bench      the benchmark, python -m benchmarks (BENCH_ARGS=--quick for a small run)"
 	@echo "make readme     regenerate README's settings table, sandbox/README.md's switches, and the"
-	@echo "                Meltano plugin definition meltano-hub/tap-peopleai.yml"
+	@echo "                tap's Meltano plugin definitions (meltano-hub/, meltano-project/)"
 	@echo "make clean      empty output/ and remove Meltano's state/plugins (.meltano/)"
 	@echo "make distclean  clean, and remove the virtual environments and tool caches"
 
@@ -64,7 +64,8 @@ venv: $(BIN)/python
 # The sandbox is a distribution of its own (sandbox/), installed beside the tap for the demo and
 # the tests only; so are the repository's loaders (loaders/): target-duckdb-bulk and
 # target-postgres-bulk, whose tests load in-process, and loader-preflight, which the tests import
-# (Meltano installs each loader again in its own venv from meltano.yml's pip_url).
+# (Meltano installs each loader again in its own venv, from its pip_url in
+# meltano-project/loaders.yml).
 LOADERS := -e ./loaders/target-duckdb-bulk -e ./loaders/target-postgres-bulk -e ./loaders/loader-preflight
 $(STAMPS)/dev: $(BIN)/python pyproject.toml sandbox/pyproject.toml \
 		loaders/target-duckdb-bulk/pyproject.toml loaders/target-postgres-bulk/pyproject.toml \
@@ -87,9 +88,11 @@ dev: $(STAMPS)/dev
 # stamp lives in .meltano/ itself, so deleting .meltano/ means "install again".
 PLUGINS_STAMP := .meltano/.plugins-installed
 
-$(PLUGINS_STAMP): $(STAMPS)/dev meltano.yml pyproject.toml loaders/target-duckdb-bulk/pyproject.toml \
-		loaders/target-postgres-bulk/pyproject.toml
-	@echo "==> meltano install: the plugins of meltano.yml, each in its own venv under .meltano/" \
+# The project is meltano.yml and the files of meltano-project/ it includes (`include_paths`).
+$(PLUGINS_STAMP): $(STAMPS)/dev meltano.yml $(wildcard meltano-project/*.yml) pyproject.toml \
+		loaders/target-duckdb-bulk/pyproject.toml loaders/target-postgres-bulk/pyproject.toml
+	@echo "==> meltano install: the plugins of the Meltano project (meltano.yml, meltano-project/)," \
+	  "each in its own venv under .meltano/" \
 	  "(about 45 s with empty caches)"
 	@$(BIN)/meltano install
 	@touch $@
@@ -112,7 +115,7 @@ postgres:
 # --- demo -------------------------------------------------------------------------------------
 
 demo: plugins
-	@$(BIN)/python scripts/demo.py
+	@$(BIN)/python -m demo
 
 # --- tests --------------------------------------------------------------------------------------
 
@@ -148,12 +151,13 @@ e2e: dev postgres
 test: lint typecheck pythons pytest
 
 bench: dev
-	@$(BIN)/python scripts/benchmark.py $(BENCH_ARGS)
+	@$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
-# README's settings table, sandbox/README.md's switches, and the plugin definition in meltano-hub/, from the
-# code (a test checks they are current).
+# README's settings table, sandbox/README.md's switches, and the tap's plugin definitions
+# (meltano-hub/tap-peopleai.yml, meltano-project/tap-peopleai.yml), from the code (a test checks
+# they are current).
 readme: dev
-	$(BIN)/python scripts/sync_readme.py
+	$(BIN)/python -m scripts.sync_readme
 
 # output/ itself stays: its .gitignore is part of the project (meltano run writes there).
 clean:

@@ -5,9 +5,10 @@ Two blocks are generated, each between `<!-- BEGIN name -->` and `<!-- END name 
 - `settings` in README.md: the settings table printed by `tap-peopleai --about --format=markdown`;
 - `sandbox-help` in sandbox/README.md (the one place the sandbox is documented): the output of
   `peopleai-sandbox serve --help`.
-Beside them, the Meltano plugin definition `meltano-hub/tap-peopleai.yml`, from
-`tap-peopleai --about --format=json` (see plugin_definition.py).
-tests/e2e/test_meltano_project.py runs the check, so neither can drift from the code.
+Beside them, the tap's Meltano plugin definitions, from `tap-peopleai --about --format=json`
+(see plugin_definition.py): `meltano-hub/tap-peopleai.yml` for other projects, and
+`meltano-project/tap-peopleai.yml` in this repository's Meltano project.
+tests/e2e/test_meltano_project.py runs the check, so none can drift from the code.
 """
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-import plugin_definition
+from scripts import plugin_definition
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 README = REPO / "README.md"
 SANDBOX_README = REPO / "sandbox" / "README.md"
-DEFINITION = REPO / plugin_definition.DEFINITION_PATH
+HUB_DEFINITION = REPO / plugin_definition.HUB_DEFINITION_PATH
+PROJECT_DEFINITION = REPO / plugin_definition.PROJECT_DEFINITION_PATH
 
 
 def _run(*cmd: str) -> str:
@@ -66,25 +68,36 @@ def render(readme: str, blocks: dict[str, str], path: Path) -> str:
     return readme
 
 
-def plugin_definition_text() -> str:
-    about = json.loads(_run(str(BIN / "tap-peopleai"), "--about", "--format=json"))
-    groups = plugin_definition.group_validation_from(REPO / "meltano.yml")
-    return plugin_definition.render(about, groups)
+def _current(path: Path) -> str:
+    return path.read_text() if path.exists() else ""
 
 
 def main() -> int:
     check = "--check" in sys.argv[1:]
     readme = README.read_text()
     sandbox_readme = SANDBOX_README.read_text()
-    definition = DEFINITION.read_text() if DEFINITION.exists() else ""
+    about = json.loads(_run(str(BIN / "tap-peopleai"), "--about", "--format=json"))
     outputs = {
         README: (readme, render(readme, {"settings": settings_table()}, README)),
         SANDBOX_README: (
             sandbox_readme,
             render(sandbox_readme, {"sandbox-help": sandbox_help()}, SANDBOX_README),
         ),
-        DEFINITION: (definition, plugin_definition_text()),
+        HUB_DEFINITION: (_current(HUB_DEFINITION), plugin_definition.render_hub(about)),
+        PROJECT_DEFINITION: (
+            _current(PROJECT_DEFINITION),
+            plugin_definition.render_project(about),
+        ),
     }
+    if kept := plugin_definition.not_generated(_current(PROJECT_DEFINITION), about):
+        print(
+            f"{PROJECT_DEFINITION.relative_to(REPO)} holds {', '.join(kept)}, which `make readme` "
+            "would drop (`meltano config set` without --environment writes there): move the "
+            "values to an environment of meltano-project/environments.yml (`meltano "
+            "--environment=NAME config set ...`), then run `make readme`",
+            file=sys.stderr,
+        )
+        return 1
     stale = []
     for path, (current, wanted) in outputs.items():
         if current == wanted:

@@ -1,4 +1,5 @@
-"""scripts/benchmark.py --quick runs and prints every row of its tables. No timing is asserted.
+"""`python -m benchmarks --quick` (`make bench BENCH_ARGS=--quick`) prints every row of its
+tables. No timing is asserted.
 
 The pipeline table needs the Meltano plugins (the benchmark installs them into .meltano/ when
 missing, as `make plugins` does) and PostgreSQL's server binaries (`make test` installs them).
@@ -14,7 +15,7 @@ import pytest
 
 from tests.support.parallel import USES_REPOSITORY
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "benchmark.py"
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 ROWS = (
     "| tap, RECORD mode (fast path) |",
@@ -72,7 +73,8 @@ ROWS = (
 @USES_REPOSITORY  # Meltano runs from the repository, with its .meltano/ (installed if missing)
 def test_quick_benchmark_prints_the_whole_table() -> None:
     result = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick"],
+        [sys.executable, "-m", "benchmarks", "--quick"],
+        cwd=REPO_ROOT,
         capture_output=True,
         text=True,
         timeout=1200,

@@ -1,4 +1,4 @@
-"""scripts/demo_record.py: which cause the demo names when its table differs from the truth.
+"""demo/record.py: which cause the demo names when its table differs from the truth.
 
 The first cause (another run wrote into the demo's table) runs end to end in
 tests/e2e/test_demo.py; the others need a changed sandbox or a broken tap, so their choice is
@@ -7,31 +7,18 @@ checked here on the record the demo keeps.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from datetime import datetime, timezone
 from pathlib import Path
-from types import ModuleType
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "demo_record.py"
+from demo import record as demo_record
+
 T0 = datetime(2026, 12, 1, tzinfo=timezone.utc)
 T1 = datetime(2026, 12, 2, tzinfo=timezone.utc)
-
-
-def _module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("demo_record", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("demo_record", module)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_the_record_of_the_last_run_survives_a_round_trip_and_detects_changes(
     tmp_path: Path,
 ) -> None:
-    demo_record = _module()
     table = {"a": ("email", T0, T0), "b": ("call", T0, T1)}
     last = demo_record.LastRun(
         "2026-12-02T00:00:00Z", "2026-11-02", "2026-12-02", demo_record.digest(table)
@@ -48,7 +35,6 @@ def test_the_record_of_the_last_run_survives_a_round_trip_and_detects_changes(
 
 
 def test_each_cause_is_named_only_when_it_is_what_was_detected() -> None:
-    demo_record = _module()
     table = {"a": ("email", T0, T0)}
     digest = demo_record.digest(table)
     last = demo_record.LastRun("2026-12-02T00:00:00Z", "2026-11-02", None, digest)

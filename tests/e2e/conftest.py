@@ -8,10 +8,8 @@ and PostgreSQL is a real server started with initdb/pg_ctl on a free port of 127
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,24 +17,10 @@ from typing import IO
 
 import pytest
 
+from tests.support.meltano_files import REPO_ROOT, project_files
+from tests.support.meltano_project import MELTANO, isolated_env
 from tests.support.parallel import exclusive, run_directory
 from tests.support.postgres import PostgresServer, PostgresUnavailable, running_postgres
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-VENV_BIN = Path(sys.executable).parent
-MELTANO = str(VENV_BIN / "meltano")
-
-# Settings a developer may have in the shell or in .env; the tests set what they need themselves.
-_SCRUBBED_PREFIXES = (
-    "TAP_PEOPLEAI_",
-    "TARGET_DUCKDB_",
-    "TARGET_POSTGRES_",
-    "TARGET_JSONL_",
-    "PEOPLEAI_",
-    "MELTANO_STATE_BACKEND_",
-    "AWS_",
-    "DBT_",
-)
 
 
 @dataclass
@@ -113,36 +97,28 @@ def project_at(root: Path) -> MeltanoProject:
     and an environment free of a developer's settings."""
     root.mkdir(parents=True, exist_ok=True)
     sys_dir = root / ".meltano"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUBBED_PREFIXES)}
-    env.update(
-        {
-            "MELTANO_SYS_DIR_ROOT": str(sys_dir),
-            "MELTANO_PROJECT_ROOT": str(root),
-            "MELTANO_CLI_DISABLE_VERSION_CHECK": "true",
-            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-            "MELTANO_ENVIRONMENT": "sandbox",
-            "MELTANO_CLI_LOG_LEVEL": "info",
-            "PATH": f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
-        }
-    )
+    env = isolated_env(root)
     return MeltanoProject(root=root, sys_dir=sys_dir, base_env=env)
 
 
 def copy_project(root: Path) -> MeltanoProject:
     """A fresh copy of the repository's Meltano project in ROOT, nothing installed yet.
 
-    The copy differs only in the `pip_url`s of the repository's own packages (`-e .`, `-e .[s3]`,
-    `-e ./loaders/...`: the repository's absolute path instead of `.`); `output/` (empty but for
-    its .gitignore) and the dbt project `transform/` are copied beside it, the latter where the
-    dbt utilities look for it (${MELTANO_PROJECT_ROOT}/transform), so that dbt's target/ and
-    logs/ stay out of the repository.
+    Every file of the project is copied (meltano.yml and the files its `include_paths` name,
+    at the same paths). The copy differs only in the `pip_url`s of the repository's own packages
+    (`-e .`, `-e .[s3]`, `-e ./loaders/...`: the repository's absolute path instead of `.`);
+    `output/` (empty but for its .gitignore) and the dbt project `transform/` are copied beside
+    it, the latter where the dbt utilities look for it (${MELTANO_PROJECT_ROOT}/transform), so
+    that dbt's target/ and logs/ stay out of the repository.
     """
     project = project_at(root)
-    text = (REPO_ROOT / "meltano.yml").read_text()
-    assert "pip_url: -e .\n" in text, "expected the tap's `pip_url: -e .` in meltano.yml"
-    text = text.replace("pip_url: -e .", f"pip_url: -e {REPO_ROOT}")
-    text = text.replace("-e ./loaders/", f"-e {REPO_ROOT}/loaders/")
-    (root / "meltano.yml").write_text(text)
+    texts = {path.relative_to(REPO_ROOT): path.read_text() for path in project_files(REPO_ROOT)}
+    assert any("pip_url: -e .\n" in text for text in texts.values()), "no `pip_url: -e .` (tap)"
+    for relative, text in texts.items():
+        copied = text.replace("pip_url: -e .", f"pip_url: -e {REPO_ROOT}")
+        copied = copied.replace("-e ./loaders/", f"-e {REPO_ROOT}/loaders/")
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(copied)
     # output/ with its .gitignore, as a clone has it: the loaders write there.
     (root / "output").mkdir()
     shutil.copy2(REPO_ROOT / "output" / ".gitignore", root / "output" / ".gitignore")
@@ -184,7 +160,7 @@ def link_plugins(project: MeltanoProject, plugins: Path) -> None:
 
 @pytest.fixture(scope="session")
 def meltano_project(tmp_path_factory: pytest.TempPathFactory) -> MeltanoProject:
-    """The repository's meltano.yml in a private project directory, plugins installed once.
+    """The repository's Meltano project in a private project directory, plugins installed once.
 
     Running from a private directory keeps the tests away from the demo's `.meltano/` state and
     `output/`, and from a developer's `.env` (which Meltano reads from the project root and

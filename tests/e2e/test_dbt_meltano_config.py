@@ -1,4 +1,4 @@
-"""meltano.yml's dbt utilities, jobs and loader tuning, checked without running anything.
+"""The Meltano project's dbt utilities, jobs and loader tuning, checked without running anything.
 
 The utilities must install from the package index alone with exact pins (no Meltano Hub, no git
 URLs, no dbt Hub packages), and dbt-duckdb must use the DuckDB version target-duckdb writes with
@@ -13,13 +13,13 @@ from typing import Any
 
 import yaml
 
+from tests.support.meltano_files import load_project
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _project() -> dict[str, Any]:
-    data = yaml.safe_load((REPO_ROOT / "meltano.yml").read_text())
-    assert isinstance(data, dict)
-    return data
+    return load_project(REPO_ROOT)
 
 
 def _plugins(kind: str) -> dict[str, dict[str, Any]]:
@@ -97,21 +97,17 @@ def test_dbt_duckdb_reads_the_file_target_duckdb_writes_in_each_environment() ->
 
 
 def test_duckdb_shell_reads_what_the_loader_writes() -> None:
-    """The `duckdb` utility (DuckDB's CLI) is at least as new as every DuckDB that writes the
-    file: a DuckDB reads older files, not newer ones."""
+    """The `duckdb` utility (DuckDB's CLI) opens the file target-duckdb creates: the loader writes
+    a new file in the storage format of a DuckDB no newer than the shell (DuckDB reads older
+    formats, not newer ones), and a file keeps its format when dbt-duckdb writes to it later.
+    tests/e2e/test_fresh_clone.py opens the loaded and modelled file with the shell itself."""
     shell = _plugins("utilities")["duckdb"]
     (cli,) = shell["pip_url"].split()
     assert cli.startswith("duckdb-cli==")
-    writers = [
-        package.split("==")[1]
-        for kind in ("loaders", "utilities")
-        for plugin in _plugins(kind).values()
-        for package in plugin.get("pip_url", "").split()
-        if package.startswith("duckdb==")
-    ]
-    assert writers
-    version = tuple(int(part) for part in cli.split("==")[1].split("."))
-    assert all(version >= tuple(int(p) for p in w.split(".")) for w in writers), writers
+    shell_version = tuple(int(part) for part in cli.split("==")[1].split("."))
+    storage = _plugins("loaders")["target-duckdb"]["config"]["storage_compatibility_version"]
+    assert re.fullmatch(r"v\d+\.\d+\.\d+", storage), storage
+    assert tuple(int(part) for part in storage[1:].split(".")) <= shell_version, storage
 
 
 def test_every_model_states_its_grain() -> None:

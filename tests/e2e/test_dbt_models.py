@@ -22,7 +22,7 @@ from typing import Any
 import duckdb
 import pytest
 
-import demo_models
+from demo import models as demo_models
 from peopleai_sandbox.checks import to_utc
 from tests.support.analyst_queries import (
     ColumnsOf,
@@ -107,7 +107,7 @@ def _load_build_compare(
     assert not problems, "README queries:\n" + "\n".join(problems)
 
     # 2. days later: new activities, re-processed ones, rescheduled meetings; an incremental
-    #    sync and build through the job that ships in meltano.yml
+    #    sync and build through the job that ships in meltano-project/jobs.yml
     sandbox.clock.advance(ADVANCE)
     second = truth_records(sandbox, START_DATE)
     _changed(first, second)

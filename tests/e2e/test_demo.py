@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 from datetime import date, datetime, timezone
@@ -26,6 +25,7 @@ import pytest
 from peopleai_sandbox import SandboxConfig, run_sandbox
 from tests.support.doc_commands import REPO_ROOT, DocRunner, marked
 from tests.support.parallel import USES_REPOSITORY
+from tests.support.ports import free_port
 from tests.support.truth import compare, latest_versions
 from tests.support.warehouse_rows import duckdb_rows
 
@@ -34,16 +34,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1200), USES_REPOSITORY]
 
 THIS_TEST = "tests/e2e/test_demo.py::test_demo_then_the_readme_walkthrough_then_the_demo_again"
 WALKTHROUGH_NOW = datetime(2025, 3, 1, 12, tzinfo=timezone.utc)
-WALKTHROUGH_START = date(2025, 2, 1)  # the sandbox environment's start_date in meltano.yml
+WALKTHROUGH_START = date(2025, 2, 1)  # the sandbox environment's start_date (meltano-project/)
 WALKTHROUGH_STATE = "sandbox:tap-peopleai-to-target-duckdb"
 DEMO_STATE = "sandbox:tap-peopleai-to-target-duckdb:demo"
 OUTPUT = REPO_ROOT / "output"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _make_demo(port: int, *, expect_ok: bool = True) -> str:
@@ -76,7 +70,7 @@ def _cursor(project: Any, state_id: str) -> object:
 
 
 def test_demo_then_the_readme_walkthrough_then_the_demo_again(repository_project: Any) -> None:
-    port = _free_port()
+    port = free_port()
     # Without its result file the demo starts over (its documented behaviour), and without its
     # table and state the walkthrough does, whatever a developer ran before.
     (OUTPUT / "demo.duckdb").unlink(missing_ok=True)
@@ -92,7 +86,7 @@ def test_demo_then_the_readme_walkthrough_then_the_demo_again(repository_project
     assert demo_cursor == datetime.now(timezone.utc).date().isoformat()
 
     (walkthrough,) = marked(f"run-by: {THIS_TEST}")
-    runner = DocRunner(project, Path(sys.executable).parent, _free_port())
+    runner = DocRunner(project, Path(sys.executable).parent, free_port())
     try:
         outputs = runner.run_all(walkthrough.commands())
     finally:

@@ -1,4 +1,4 @@
-"""End to end: the DuckDB loader SIGKILLed during `meltano run tap-peopleai target-duckdb`.
+"""End to end: the DuckDB loader SIGKILLed during `meltano run tap-peopleai-bulk target-duckdb`.
 
 An out-of-memory kill hits the loader, with no chance to clean up; then the rest of the run goes
 too (here: SIGKILL to Meltano and the tap, as a container's end would). Meltano holds only the
@@ -30,8 +30,8 @@ SANDBOX_NOW = datetime(2025, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
 START_DATE = (SANDBOX_NOW - timedelta(days=30)).date()
 # A state id of its own: the killed run's record must not block other tests' runs.
 SUFFIX = "killed-loader"
-STATE_ID = f"sandbox:tap-peopleai-to-target-duckdb:{SUFFIX}"
-RUN = ("run", "--state-id-suffix", SUFFIX, "tap-peopleai", "target-duckdb")
+STATE_ID = f"sandbox:tap-peopleai-bulk-to-target-duckdb:{SUFFIX}"
+RUN = ("run", "--state-id-suffix", SUFFIX, "tap-peopleai-bulk", "target-duckdb")
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 

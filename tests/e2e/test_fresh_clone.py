@@ -31,7 +31,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
-START_DATE = date(2025, 2, 1)  # the sandbox environment's start_date in meltano.yml
+START_DATE = date(2025, 2, 1)  # the sandbox environment's start_date (meltano-project/)
 # What the tap, the loaders and Meltano say about settings they do not know.
 SETTING_WARNINGS = ("unknown setting", "Unknown setting", "not a known setting")
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import ast
 import re
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -34,7 +33,9 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.support import meltano_files
 from tests.support.doc_commands import REPO_ROOT, Block, DocRunner, blocks, doc_files, shell_blocks
+from tests.support.ports import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
@@ -59,7 +60,9 @@ INLINE_COMMANDS = [
     "--environment=production run --state-id-suffix=backfill-2022 tap-peopleai target-duckdb",
     "meltano state set --force <state id> "
     """'{"singer_state": {"bookmarks": {"activities": {"cursor": "2026-11-01"}}}}'""",
-    "meltano config set tap-peopleai start_date 2024-01-01",
+    "meltano --environment=production config set tap-peopleai start_date 2024-01-01",
+    "meltano state copy "
+    "production:tap-peopleai-to-target-duckdb production:tap-peopleai-bulk-to-target-duckdb",
 ]
 
 HOW: dict[str, str] = {
@@ -74,6 +77,12 @@ HOW: dict[str, str] = {
     "meltano state get production:tap-peopleai-to-target-duckdb": RUN,
     "meltano state clear production:tap-peopleai-to-target-duckdb": RUN,
     "meltano --environment=production run --full-refresh tap-peopleai target-duckdb": RUN,
+    "meltano run tap-peopleai-bulk target-duckdb": (
+        "tests/e2e/test_warehouses.py::test_duckdb_snapshot_then_delta_equals_truth"
+    ),
+    "meltano run peopleai-to-duckdb": (
+        "tests/e2e/test_warehouses.py::test_duckdb_snapshot_then_delta_equals_truth"
+    ),
     "meltano run tap-peopleai-bulk target-postgres": (
         "tests/e2e/test_warehouses.py::"
         "test_postgres_from_batch_files_snapshot_then_delta_equals_truth"
@@ -184,8 +193,7 @@ def _check_cron(block: Block) -> None:
 
 
 def _job_timeout_seconds() -> float:
-    project = yaml.safe_load((REPO_ROOT / "meltano.yml").read_text())
-    (tap,) = [p for p in project["plugins"]["extractors"] if p["name"] == "tap-peopleai"]
+    tap = meltano_files.plugin(meltano_files.load_project(REPO_ROOT), "extractors", "tap-peopleai")
     (setting,) = [s for s in tap["settings"] if s["name"] == "job_timeout"]
     return float(setting["value"])
 
@@ -239,29 +247,27 @@ def test_illustrations_are_valid_and_run_documented_commands() -> None:
 # --- running them -------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def runner(meltano_project: Any) -> Iterator[DocRunner]:
-    doc_runner = DocRunner(meltano_project, VENV_BIN, _free_port())
+    doc_runner = DocRunner(meltano_project, VENV_BIN, free_port())
     for state_id in (
         "sandbox:tap-peopleai-to-target-duckdb",
+        "sandbox:tap-peopleai-bulk-to-target-duckdb",  # the jobs' pipeline
         "production:tap-peopleai-to-target-duckdb",
+        "production:tap-peopleai-bulk-to-target-duckdb",
     ):
         meltano_project.run("state", "clear", "--force", state_id, check=False)
-    # `meltano config set` writes into meltano.yml: the session's other tests get it back.
-    config = Path(meltano_project.root) / "meltano.yml"
-    original = config.read_text()
+    # `meltano config set` rewrites the project's files: the session's other tests get them back.
+    originals = {
+        path: path.read_text() for path in meltano_files.project_files(meltano_project.root)
+    }
     try:
         doc_runner.run(f"peopleai-sandbox serve --port 8765 --now {SANDBOX_NOW} &")
         yield doc_runner
     finally:
         doc_runner.stop_sandboxes()
-        config.write_text(original)
+        for path, text in originals.items():
+            path.write_text(text)
 
 
 def test_documented_commands_run_in_order_against_the_sandbox(runner: DocRunner) -> None:
@@ -276,5 +282,10 @@ def test_documented_commands_run_in_order_against_the_sandbox(runner: DocRunner)
     assert '"RECORD"' in outputs["TAP_PEOPLEAI_POLL_INTERVAL=0.5 tap-peopleai --config ENV"]
     assert "| start_date |" in outputs["tap-peopleai --about --format=markdown"]
     assert "No export job was created" in outputs["meltano invoke tap-peopleai --test"]
-    config = (Path(runner.project.root) / "meltano.yml").read_text()
-    assert "start_date: '2024-01-01'" in config or "start_date: 2024-01-01" in config
+    copied = runner.project.state("production:tap-peopleai-bulk-to-target-duckdb")
+    assert copied["singer_state"]["bookmarks"]["activities"]["cursor"] == "2026-11-01"
+    # `meltano --environment=production config set` wrote into that environment's entry
+    project = meltano_files.load_project(Path(runner.project.root))
+    (production,) = [e for e in project["environments"] if e["name"] == "production"]
+    tap = meltano_files.plugin(production["config"], "extractors", "tap-peopleai")
+    assert str(tap["config"]["start_date"]) == "2024-01-01"

@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from tests.support.tap_runs import meltano_env
+from tests.support.tap_runs import JOB_TAP, meltano_env
 from tests.support.truth import compare, latest_versions
 from tests.support.warehouse_rows import duckdb_rows
 
 SANDBOX_NOW = datetime(2025, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
 START_DATE = (SANDBOX_NOW - timedelta(days=15)).date()
-STATE_ID = "sandbox:tap-peopleai-bulk-to-target-duckdb"  # the job peopleai-to-duckdb's task
+STATE_ID = f"sandbox:{JOB_TAP['target-duckdb']}-to-target-duckdb"  # the daily job's pipeline
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
 

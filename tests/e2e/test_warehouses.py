@@ -1,7 +1,7 @@
 """End to end: `meltano run <tap> <loader>` against a sandbox, into real warehouses.
 
-The tap plugin is the one the loader's shipped jobs run: tap-peopleai (RECORD messages) into
-DuckDB, tap-peopleai-bulk (BATCH files) into PostgreSQL.
+The tap plugin is the one the loaders' shipped jobs run: tap-peopleai-bulk (BATCH files), into
+DuckDB and into PostgreSQL; the second sync runs the job itself.
 
 Each test syncs twice. The first sync (snapshot exports) must leave the table equal to the
 sandbox's ground truth: the set of uids, and for each uid its latest ingest_timestamp. Then the
@@ -93,13 +93,17 @@ def test_duckdb_snapshot_then_delta_equals_truth(
     meltano_project: Any, sandbox_factory: Callable[..., Any], tmp_path: Path
 ) -> None:
     db = tmp_path / "e2e.duckdb"
-    _two_syncs(
+    batches = meltano_project.root / "output" / "batches"
+    kept = set(batches.glob("*"))  # other tests of the session may have kept files on purpose
+    logs = _two_syncs(
         meltano_project,
         sandbox_factory,
-        ("tap-peopleai", "target-duckdb"),
+        ("tap-peopleai-bulk", "target-duckdb"),
         {"TARGET_DUCKDB_FILEPATH": str(db), "TARGET_DUCKDB_DEFAULT_TARGET_SCHEMA": "peopleai"},
         lambda: duckdb_rows(db, "peopleai", "activities"),
+        job="peopleai-to-duckdb",
     )
+    _assert_loaded_from_batch_files(logs, batches, kept)
 
 
 def test_postgres_from_batch_files_snapshot_then_delta_equals_truth(
@@ -118,6 +122,10 @@ def test_postgres_from_batch_files_snapshot_then_delta_equals_truth(
         lambda: postgres_rows(postgres_server, schema, "activities"),
         job="peopleai-to-postgres",
     )
+    _assert_loaded_from_batch_files(logs, batches, kept)
+
+
+def _assert_loaded_from_batch_files(logs: list[str], batches: Path, kept: set[Path]) -> None:
     for log in logs:
         # Loaded from BATCH files (none as RECORD messages), which are gone once loaded.
         assert re.search(r"\(2 schemas, 0 records, [1-9]\d* batch manifests", log), log[-3000:]

@@ -169,6 +169,24 @@ def test_streams_without_keys_are_appended(load: DuckDBLoad) -> None:
     assert load.query("select count(*) from s") == [(4,)]
 
 
+def test_an_unchanged_schema_changes_no_column(tmp_path: Path) -> None:
+    # Every type a schema can give, the metadata columns included: a second run's SCHEMA must
+    # find each column as it wants it (a retype would rewrite the whole table on every run).
+    config = {"add_record_metadata": True}
+    load = DuckDBLoad(tmp_path / "same.duckdb", config)
+    props = {**PROPS, "t": {"type": ["string", "null"], "format": "time"}}
+    load.run([schema("s", props), record("s", {"id": 1})])
+    second = run_console_script(
+        {"filepath": str(tmp_path / "same.duckdb"), **config},
+        [schema("s", props), record("s", {"id": 2})],
+        tmp_path,
+    )
+    assert second.returncode == 0, second.stderr
+    assert "->" not in second.stderr, second.stderr
+    assert "added column" not in second.stderr, second.stderr
+    assert load.query("select count(*) from s") == [(2,)]
+
+
 def test_a_new_property_adds_a_column_and_a_changed_type_retypes_it(load: DuckDBLoad) -> None:
     load.run([schema("s", PROPS), record("s", {"id": 1, "score": 2})])
     wider = {**PROPS, "score": {"type": ["string", "null"]}, "late": {"type": ["integer", "null"]}}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import IO, Any
 
 import orjson
 import requests
@@ -91,8 +91,8 @@ class ApiClient:
         jobs: list[dict[str, Any]] = answer.json()
         return jobs
 
-    def wait(self, job_id: Any, timeout: float = 20.0) -> dict[str, Any]:
-        """Poll a job until it leaves Queued/Running."""
+    def wait(self, job_id: Any, timeout: float = 20.0, poll: float = 0.01) -> dict[str, Any]:
+        """Poll a job every ``poll`` seconds until it leaves Queued/Running."""
         deadline = time.monotonic() + timeout
         while True:
             answer = self.status(job_id)
@@ -101,7 +101,7 @@ class ApiClient:
             if document["state"] not in ("Queued", "Running"):
                 return document
             assert time.monotonic() < deadline, f"job {job_id} still {document['state']}"
-            time.sleep(0.01)
+            time.sleep(poll)
 
     def run(self, **body: str) -> dict[str, Any]:
         """Create a job and wait for it to end."""
@@ -115,6 +115,16 @@ class ApiClient:
         if fragment is not None:
             url += f"?fragment={fragment}"
         return self.session.get(url, headers=self.auth, **kwargs)
+
+    def save(self, job_id: Any, fragment: int | None, sink: IO[bytes]) -> int:
+        """Stream a job's data (or one fragment) into ``sink``, 1 MiB at a time: bytes written."""
+        size = 0
+        with self.data(job_id, fragment, stream=True, timeout=60) as answer:
+            answer.raise_for_status()
+            for chunk in answer.iter_content(1 << 20):
+                sink.write(chunk)
+                size += len(chunk)
+        return size
 
 
 def records_of(content: bytes) -> list[dict[str, Any]]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+
+from tests.support.ports import free_port
 
 MOTO_SERVER = str(Path(sys.executable).parent / "moto_server")
 REGION = "us-east-1"
@@ -71,13 +72,6 @@ class S3Server:
         return (self.access_key_id, self.secret_access_key)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def _answers(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - our own loopback server
@@ -92,7 +86,7 @@ def _answers(url: str) -> bool:
 def running_s3_server(log: Path, bucket: str = "peopleai-e2e") -> Iterator[S3Server]:
     """Start `moto_server` on a free loopback port, create BUCKET, stop the server at the end."""
     for _attempt in range(3):  # the free port may be taken between probing and binding
-        port = _free_port()
+        port = free_port()
         with log.open("ab") as out:
             proc = subprocess.Popen(
                 [MOTO_SERVER, "-H", "127.0.0.1", "-p", str(port)],

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -17,6 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from tests.support.ports import free_port
 
 USER = "postgres"
 DATABASE = "postgres"
@@ -41,13 +42,6 @@ def server_bindir() -> Path:
         msg = "PostgreSQL server binaries (initdb, pg_ctl) not found: `make postgres` installs them"
         raise PostgresUnavailable(msg)
     return candidates[-1].parent
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass(frozen=True)

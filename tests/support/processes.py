@@ -79,10 +79,15 @@ def run_tap_cli(
     )
 
 
+def tap_env(settings: Mapping[str, object]) -> dict[str, str]:
+    """The tap's settings as the TAP_PEOPLEAI_* variables Meltano and ``--config ENV`` read."""
+    return {f"TAP_PEOPLEAI_{name.upper()}": str(value) for name, value in settings.items()}
+
+
 def run_with_env_config(settings: dict[str, str], *args: str) -> CliRun:
     """`python -m tap_peopleai --config ENV ARGS` with these TAP_PEOPLEAI_* variables only."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAP_PEOPLEAI_")}
-    env.update({f"TAP_PEOPLEAI_{name.upper()}": value for name, value in settings.items()})
+    env.update(tap_env(settings))
     return run_tap_process("--config", "ENV", *args, env=env)
 
 

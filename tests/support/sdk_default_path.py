@@ -2,7 +2,7 @@
 
 Every record then takes the SDK's generic path (recursive type conformance, simplejson, a
 flush per message). The tests compare the fast path's records with this one's; the benchmark
-runs it as its ``--baseline-sdk`` child process.
+runs it as a child process, ``python -m tests.support.sdk_default_path --config FILE``.
 """
 
 from __future__ import annotations
@@ -16,3 +16,7 @@ class SdkDefaultPathTap(TapPeopleAI):
     """The same tap with the SDK's default writer."""
 
     message_writer_class = SingerWriter  # type: ignore[assignment]
+
+
+if __name__ == "__main__":
+    SdkDefaultPathTap.cli()

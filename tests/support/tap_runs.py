@@ -105,8 +105,9 @@ def run_tap(
     return SyncResult(messages, error)
 
 
-# The tap plugin that meltano.yml's jobs run into each loader: BATCH files for both of the
-# repository's bulk loaders (the loaders that take RECORD messages only run tap-peopleai).
+# The tap plugin that the project's jobs (meltano-project/jobs.yml) run into each loader: BATCH
+# files for both of the repository's bulk loaders (the loaders that take RECORD messages only run
+# tap-peopleai).
 JOB_TAP = {"target-duckdb": "tap-peopleai-bulk", "target-postgres": "tap-peopleai-bulk"}
 
 

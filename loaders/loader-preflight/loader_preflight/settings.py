@@ -21,8 +21,9 @@ class Requirement:
 
 # meltanolabs-target-postgres 0.8.1, and target-postgres-bulk (loaders/) which extends it, assert
 # at start-up that either sqlalchemy_url or host, port, user, password and dialect+driver are
-# set; port and dialect+driver have defaults (5432, and postgresql+psycopg in meltano.yml), so
-# the other three are what a user can forget. The project's target-postgres runs the bulk one.
+# set; port and dialect+driver have defaults (5432, and postgresql+psycopg in
+# meltano-project/loaders.yml), so the other three are what a user can forget. The project's
+# target-postgres runs the bulk one.
 TARGET_POSTGRES = Requirement(
     executable="target-postgres-bulk",
     namespace="target_postgres",

@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+# Types by the names DuckDB's information_schema reports (not aliases such as TIMESTAMPTZ): a
+# table's existing column is compared with its wanted type by name, and a different name would
+# retype (rewrite) the column on every run.
+TIMESTAMPTZ = "TIMESTAMP WITH TIME ZONE"
 # The Singer record metadata (the SDK's `add_record_metadata`), with the types DuckDB stores.
 SDC_COLUMNS: dict[str, str] = {
-    "_sdc_extracted_at": "TIMESTAMPTZ",
-    "_sdc_received_at": "TIMESTAMPTZ",
-    "_sdc_batched_at": "TIMESTAMPTZ",
-    "_sdc_deleted_at": "TIMESTAMPTZ",
+    "_sdc_extracted_at": TIMESTAMPTZ,
+    "_sdc_received_at": TIMESTAMPTZ,
+    "_sdc_batched_at": TIMESTAMPTZ,
+    "_sdc_deleted_at": TIMESTAMPTZ,
     "_sdc_sequence": "BIGINT",
     "_sdc_table_version": "BIGINT",
     "_sdc_sync_started_at": "BIGINT",
@@ -19,7 +23,7 @@ VERSION_COLUMN = "_sdc_table_version"
 DELETED_COLUMN = "_sdc_deleted_at"
 BATCHED_COLUMN = "_sdc_batched_at"
 
-_FORMATS = {"date-time": "TIMESTAMPTZ", "date": "DATE", "time": "TIME"}
+_FORMATS = {"date-time": TIMESTAMPTZ, "date": "DATE", "time": "TIME"}
 _SCALARS = {"integer": "BIGINT", "number": "DOUBLE", "boolean": "BOOLEAN"}
 
 

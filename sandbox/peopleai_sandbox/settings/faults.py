@@ -93,7 +93,8 @@ class Faults:
     mutations: tuple[Mutation, ...] = option(
         (),
         f"spoil chosen answers ({MUTATE_FLAG_FORMAT}: route, at, times, status, headers, "
-        "json_set, json_drop, cut, length, gzip, redirects; see mutations.py) (repeatable)",
+        "json_set, json_drop, cut, length, gzip, redirects; see "
+        "peopleai_sandbox/settings/mutations.py) (repeatable)",
         flag="--mutate",
         parse=Mutation.parse,
         default_text="none",

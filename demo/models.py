@@ -34,14 +34,7 @@ def sandbox_records(
     The records are rendered here from the sandbox's deterministic universe (same settings as
     the server), and must be exactly the truth's activities at the truth's versions.
     """
-    universe = ActivityUniverse(
-        config.seed,
-        config.epoch,
-        config.activities_per_day,
-        config.reprocess_rate,
-        config.scheduled_meeting_rate,
-        config.variants.timestamp_style,
-    )
+    universe = ActivityUniverse.from_config(config)
     as_of_us = (now - datetime(1970, 1, 1, tzinfo=timezone.utc)) // timedelta(microseconds=1)
     records = {}
     for index, version in universe.select_existing(as_of_us, start):

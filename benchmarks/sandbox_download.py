@@ -1,22 +1,23 @@
-"""Measure the sandbox's download throughput on loopback (run it with python; not collected).
+"""The sandbox's download throughput on loopback, for sandbox/README.md.
 
-The figures go into sandbox/README.md.
+.venv/bin/python -m benchmarks.sandbox_download [--activities-per-day N --days N]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import time
 from datetime import datetime, timezone
 
-import requests
-
 from peopleai_sandbox import SandboxConfig, run_sandbox
+from tests.support.api_client import ApiClient
 
 
 def main() -> None:
-    """Render one export, then time whole and per-fragment downloads with requests."""
-    parser = argparse.ArgumentParser()
+    """Render one export, then time whole downloads with requests (1 MiB chunks)."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.sandbox_download")
     parser.add_argument("--activities-per-day", type=int, default=10_000)
     parser.add_argument("--days", type=int, default=14)
     parser.add_argument("--fragment-records", type=int, default=20_000)
@@ -26,20 +27,13 @@ def main() -> None:
         activities_per_day=args.activities_per_day,
         fragment_records=args.fragment_records,
     )
-    with run_sandbox(config) as sandbox, requests.Session() as session:
-        session.headers["Authorization"] = f"Bearer {sandbox.access_token()}"
-        body = {
-            "start_date": "2025-02-01",
-            "end_date": f"2025-02-{args.days:02d}",
-            "activity_type": "all",
-            "export_type": "delta",
-            "output_format": "JSONLines",
-        }
+    with run_sandbox(config) as sandbox, contextlib.closing(ApiClient(sandbox)) as api:
+        api.login()
         started = time.perf_counter()
-        job = session.post(sandbox.jobs_url, json=body).json()
-        while job["state"] in ("Queued", "Running"):
-            time.sleep(0.2)
-            job = session.get(f"{sandbox.jobs_url}/{job['job_id']}").json()
+        created = api.create(
+            start="2025-02-01", end=f"2025-02-{args.days:02d}", export_type="delta"
+        )
+        job = api.wait(created["job_id"], timeout=3600, poll=0.2)
         render_seconds = time.perf_counter() - started
         size = job["results_size"]
         print(
@@ -48,10 +42,8 @@ def main() -> None:
         )
         for attempt in range(3):
             started = time.perf_counter()
-            received = 0
-            with session.get(f"{sandbox.jobs_url}/{job['job_id']}/data", stream=True) as answer:
-                for chunk in answer.iter_content(chunk_size=1 << 20):
-                    received += len(chunk)
+            with open(os.devnull, "wb") as null:
+                received = api.save(job["job_id"], None, null)
             seconds = time.perf_counter() - started
             assert received == size, (received, size)
             print(

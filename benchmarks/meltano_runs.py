@@ -1,4 +1,4 @@
-"""The `meltano run` table of `scripts/benchmark.py`: the shipped pipelines as users run them.
+"""The `meltano run` table of the benchmark: the shipped pipelines as users run them.
 
 One sandbox export (a 10-day snapshot, about 660,000 activities and 1 GB by default), measured
 in one run:
@@ -7,16 +7,17 @@ in one run:
   /dev/null), and the tap alone in RECORD mode;
 - the engines' own loads of those BATCH files: DuckDB's `read_json` into a table, PostgreSQL's
   `COPY` of their lines into a `jsonb` column;
-- each shipped job's pipeline exactly as meltano.yml has it: `meltano run tap-peopleai-bulk
+- each shipped job's pipeline exactly as the Meltano project has it: `meltano run tap-peopleai-bulk
   target-duckdb` and `meltano run tap-peopleai-bulk target-postgres` (BATCH files under
   output/batches/, loaded by the repository's loaders and removed), with the peak memory of the
   tap and the loader;
 - `meltano run tap-peopleai target-duckdb` (RECORD messages, spooled by the loader).
 
-Meltano runs from the repository with its installed plugins (`make plugins`), the sandbox
-environment, a private state id (`--state-id-suffix`) and `--full-refresh`, so every run is a
-first sync that adopts the export job the first, unmeasured run created. Every load is checked:
-the table must hold exactly the export's activities.
+Meltano runs from the repository with its installed plugins (`make plugins`), in the tests'
+environment for it (tests/support/meltano_project.py: the `sandbox` environment, none of a
+developer's settings), a private state id (`--state-id-suffix`) and `--full-refresh`, so every
+run is a first sync that adopts the export job the first, unmeasured run created. Every load is
+checked: the table must hold exactly the export's activities.
 """
 
 from __future__ import annotations
@@ -33,31 +34,28 @@ from typing import Any
 
 import psutil
 
-from bench_runs import (
-    BIN,
-    REPO,
+from benchmarks.exports import batch_config, export_activities, snapshot_sandbox
+from benchmarks.loads import (
     SCHEMA,
     duckdb_count,
     ensure_plugins,
-    export_activities,
     native_duckdb,
     native_postgres,
     run_tap_alone,
-    say,
-    snapshot_sandbox,
-    target_lines,
-    tree_rss,
 )
+from benchmarks.report import MB, Check, say, target_lines
+from benchmarks.tap_process import tree_rss
+from tests.support.meltano_files import REPO_ROOT
+from tests.support.meltano_project import MELTANO, isolated_env
 from tests.support.postgres import PostgresServer, running_postgres
+from tests.support.processes import tap_env
 
-BATCH_ENCODING = {"format": "jsonl", "compression": "gzip"}
 # Issue #18's targets for the shipped pipelines, on this kind of machine (2 cores).
 TARGET_ACTIVITIES_PER_S = 8_300
 TARGET_SHARE_OF_NATIVE = {"target-duckdb": 0.25, "target-postgres": 0.50}
 TARGET_PEAK_RSS_MB = 300  # tap and loader together, at about 1 GB of export
 PLUGIN_PROCESSES = ("tap-peopleai", "target-duckdb-bulk", "target-postgres")
-SHIPPED_TAP = "tap-peopleai-bulk"  # the tap plugin of meltano.yml's jobs
-MB = 1e6
+SHIPPED_TAP = "tap-peopleai-bulk"  # the tap plugin of the project's jobs
 
 
 @dataclasses.dataclass
@@ -72,7 +70,7 @@ class Row:
 class MeltanoResult:
     activities: int
     rows: list[Row]
-    checks: list[tuple[str, bool]]
+    checks: list[Check]
     lines: list[str]
 
 
@@ -96,7 +94,7 @@ def run_meltano(workdir: Path, label: str, args: list[str], env: dict[str, str])
     with log_path.open("wb") as log:
         started = time.perf_counter()
         process = subprocess.Popen(
-            [str(BIN / "meltano"), *args], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT
+            [MELTANO, *args], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
         )
         meltano = psutil.Process(process.pid)
         peaks: dict[int, int] = {}
@@ -115,20 +113,13 @@ def meltano_env(
     tap_config: dict[str, Any], database: Path, postgres: PostgresServer
 ) -> dict[str, str]:
     """The sandbox environment, pointed at this sandbox, this DuckDB file and this PostgreSQL."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TAP_PEOPLEAI_", "TARGET_"))}
-    env.update(
-        {
-            "MELTANO_ENVIRONMENT": "sandbox",
-            "MELTANO_CLI_DISABLE_VERSION_CHECK": "true",
-            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-            "TARGET_DUCKDB_FILEPATH": str(database),
-            "TARGET_DUCKDB_DEFAULT_TARGET_SCHEMA": SCHEMA,
-            **postgres.loader_env(SCHEMA),
-        }
-    )
-    env.update({f"TAP_PEOPLEAI_{key.upper()}": str(value) for key, value in tap_config.items()})
-    return env
+    return {
+        **isolated_env(REPO_ROOT),
+        "TARGET_DUCKDB_FILEPATH": str(database),
+        "TARGET_DUCKDB_DEFAULT_TARGET_SCHEMA": SCHEMA,
+        **postgres.loader_env(SCHEMA),
+        **tap_env(tap_config),
+    }
 
 
 def measure(activities_per_day: int, fragment_records: int) -> MeltanoResult:
@@ -170,8 +161,7 @@ def _measure_runs(
         return row
 
     batch_dir = workdir / "batches"
-    batch_config = {"encoding": BATCH_ENCODING, "storage": {"root": batch_dir.as_uri()}}
-    batch_tap = {**tap_config, "batch_config": batch_config}
+    batch_tap = {**tap_config, "batch_config": batch_config(batch_dir, prefix=None)}
     add(Row("tap alone, BATCH mode", run_tap_alone(workdir, batch_tap), 0), None)
     add(Row("tap alone, RECORD mode", run_tap_alone(workdir, tap_config), 0), None)
     wall, count = native_duckdb(workdir / "native.duckdb", batch_dir)
@@ -186,7 +176,7 @@ def _measure_runs(
     )
     env = meltano_env(tap_config, workdir / "meltano.duckdb", postgres)
     flags = ["--full-refresh", "--state-id-suffix", "benchmark"]
-    checks: list[tuple[str, bool]] = []
+    checks: list[Check] = []
     for tap, loader in (
         (SHIPPED_TAP, "target-duckdb"),
         ("tap-peopleai", "target-duckdb"),
@@ -213,9 +203,7 @@ def _empty_the_warehouses(database: Path, postgres: PostgresServer) -> None:
     postgres.psql(f"drop schema if exists {SCHEMA} cascade")
 
 
-def _checks(
-    label: str, activities: int, run: Row, native: Row, share_target: float
-) -> list[tuple[str, bool]]:
+def _checks(label: str, activities: int, run: Row, native: Row, share_target: float) -> list[Check]:
     """Issue #18's three targets for one shipped pipeline."""
     rate = activities / run.wall
     share = native.wall / run.wall
@@ -238,7 +226,7 @@ def _checks(
     ]
 
 
-def report(activities: int, rows: list[Row], checks: list[tuple[str, bool]]) -> list[str]:
+def report(activities: int, rows: list[Row], checks: list[Check]) -> list[str]:
     lines = [
         f"### The shipped pipelines through `meltano run`: {activities:,} activities",
         "",
@@ -252,14 +240,3 @@ def report(activities: int, rows: list[Row], checks: list[tuple[str, bool]]) -> 
             f"{row.activities / row.wall:,.0f} | {memory} |"
         )
     return [*lines, "", *target_lines(checks)]
-
-
-if __name__ == "__main__":
-    import argparse
-
-    parser = argparse.ArgumentParser(description="the `meltano run` table alone")
-    parser.add_argument("--activities-per-day", type=int, default=66_000)
-    parser.add_argument("--fragment-records", type=int, default=5_000)
-    args = parser.parse_args()
-    result = measure(args.activities_per_day, args.fragment_records)
-    print("\n".join(result.lines))

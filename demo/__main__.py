@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """`make demo`: sandbox -> `meltano run tap-peopleai target-duckdb` -> what landed, checked.
 
 1. Starts the sandbox (`peopleai-sandbox serve`) on 127.0.0.1:8765 with its clock frozen at the
@@ -12,10 +11,10 @@
 3. Fetches the sandbox's ground truth, stops the sandbox (on failure too), and prints the rows
    per activity type, the activity-date range, rows added/updated by this run, and whether the
    table equals the ground truth: same set of uids, same latest ingest_timestamp for each.
-   Exits non-zero on a mismatch, naming its likely cause (demo_record.py).
+   Exits non-zero on a mismatch, naming its likely cause (record.py).
 4. Builds the dbt models (`meltano invoke dbt-duckdb:run`, schema peopleai_analytics) and prints
    the ten most active accounts of the last 30 days from the mart peopleai__accounts, checked
-   against counts computed from the sandbox's own records (`demo_models.py`). Exits non-zero if
+   against counts computed from the sandbox's own records (`models.py`). Exits non-zero if
    they differ.
 
 Environment: DEMO_SANDBOX_PORT (default 8765), DEMO_START_DAYS_AGO (default 30) and
@@ -24,126 +23,44 @@ DEMO_ACTIVITIES_PER_DAY (default: the sandbox's) change the defaults.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
-import subprocess
 import sys
 import time
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 from types import FrameType
 
-import duckdb
-
-from demo_models import build_models, check_accounts, sandbox_records
-from demo_record import RESTART, LastRun, digest, mismatch_causes
-from demo_sandbox import fetch_truth, sandbox
+from demo.models import build_models, check_accounts, sandbox_records
+from demo.pipeline import (
+    DB_PATH,
+    OUTPUT,
+    REPO,
+    SCHEMA,
+    STATE_ID,
+    STATE_SUFFIX,
+    TABLE,
+    meltano,
+    meltano_env,
+    read_table,
+    saved_cursor,
+)
+from demo.record import RESTART, LastRun, digest, mismatch_causes
+from demo.sandbox import fetch_truth, sandbox
 from peopleai_sandbox import SandboxConfig
-from peopleai_sandbox.checks import to_utc
 
 UTC = timezone.utc
-REPO = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
-OUTPUT = REPO / "output"
-DB_PATH = OUTPUT / "demo.duckdb"
 START_FILE = OUTPUT / "demo-start-date.txt"
 MELTANO_LOG = OUTPUT / "demo-meltano.log"
 DBT_LOG = OUTPUT / "demo-dbt.log"
 SANDBOX_LOG = OUTPUT / "demo-sandbox.log"
 LAST_RUN = OUTPUT / "demo-last-run.json"
-STATE_SUFFIX = "demo"
-STATE_ID = f"sandbox:tap-peopleai-to-target-duckdb:{STATE_SUFFIX}"
-SCHEMA, TABLE = "peopleai", "activities"
 # How long each wait of the demo takes, as measured (docs/performance.md), for its progress lines.
 WAITS = {"sandbox": "1 s", "first": "20 s", "incremental": "10 s", "dbt": "30 s"}
 
 
 def say(message: str = "") -> None:
     print(message, flush=True)
-
-
-# --- helpers ---------------------------------------------------------------------------------
-
-
-def meltano_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "MELTANO_CLI_DISABLE_VERSION_CHECK": "true",
-            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-            "MELTANO_ENVIRONMENT": "sandbox",
-            "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}",
-        }
-    )
-    return env
-
-
-def meltano(
-    *args: str, env: dict[str, str], log: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    cmd = [str(BIN / "meltano"), *args]
-    if log is None:
-        return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, check=False)
-    with log.open("w") as out:
-        proc = subprocess.run(
-            cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, text=True, check=False
-        )
-    return subprocess.CompletedProcess(cmd, proc.returncode, "", "")
-
-
-def saved_cursor(env: dict[str, str]) -> str | None:
-    """The tap's cursor in Meltano's state for the demo pipeline, or None before the first run."""
-    proc = meltano("state", "get", STATE_ID, env=env)
-    text = proc.stdout.strip()
-    if proc.returncode != 0 or "{" not in text:
-        return None
-    try:
-        state = json.loads(text[text.index("{") :])
-    except json.JSONDecodeError:
-        return None
-    bookmark = state.get("singer_state", {}).get("bookmarks", {}).get("activities", {})
-    cursor = bookmark.get("cursor")
-    return str(cursor) if cursor else None
-
-
-def read_table(path: Path) -> dict[str, tuple[str, datetime, datetime]]:
-    """uid -> (type, activity timestamp, ingest_timestamp) of every row in the demo table."""
-    if not path.exists():
-        return {}
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        columns = dict(
-            con.execute(
-                "select column_name, data_type from information_schema.columns "
-                "where table_schema = ? and table_name = ?",
-                [SCHEMA, TABLE],
-            ).fetchall()
-        )
-        if not columns:
-            return {}
-
-        def ts(column: str) -> str:
-            if str(columns[column]).upper().startswith("TIMESTAMP"):
-                return f'epoch_us("{column}")'
-            return f'CAST("{column}" AS VARCHAR)'
-
-        rows = con.execute(
-            f'select uid, "type", {ts("timestamp")}, {ts("ingest_timestamp")} '  # noqa: S608
-            f"from {SCHEMA}.{TABLE}"
-        ).fetchall()
-    finally:
-        con.close()
-    table: dict[str, tuple[str, datetime, datetime]] = {}
-    duplicates = 0
-    for uid, kind, timestamp, ingest in rows:
-        if uid in table:
-            duplicates += 1
-        table[uid] = (kind, to_utc(timestamp), to_utc(ingest))
-    if duplicates:
-        raise SystemExit(f"FAIL: {duplicates} duplicate uids in {path} (the load must upsert)")
-    return table
 
 
 # --- the demo --------------------------------------------------------------------------------
@@ -160,7 +77,7 @@ def main() -> int:
     env = meltano_env()
     port = int(os.environ.get("DEMO_SANDBOX_PORT", "8765"))
     # Set explicitly: Meltano lets .env (e.g. production credentials) override the sandbox
-    # environment of meltano.yml, but not the process environment.
+    # environment of the Meltano project, but not the process environment.
     env.update(
         {
             "TAP_PEOPLEAI_API_URL": f"http://127.0.0.1:{port}",
@@ -259,10 +176,11 @@ def main() -> int:
         say(f"    {kind:<8} {by_type[kind]:>8,} rows")
     say(f"    {'total':<8} {len(after):>8,} rows")
     if after:
-        first = min(v[1] for v in after.values())
-        last = max(v[1] for v in after.values())
+        # Not `last`: that name holds the record of the last run, which a mismatch reads below.
+        earliest = min(v[1] for v in after.values())
+        latest = max(v[1] for v in after.values())
         say(
-            f"    activity dates {first:%Y-%m-%d} .. {last:%Y-%m-%d} "
+            f"    activity dates {earliest:%Y-%m-%d} .. {latest:%Y-%m-%d} "
             "(future dates: meetings already scheduled)"
         )
     emitted = sum(

@@ -1,40 +1,30 @@
-"""The runs `bench_pipeline.py` times: plugins, `tap | loader` pipes, dbt, native bulk loads.
+"""The runs the pipeline tables time: plugins, `tap | loader` pipes, dbt, native bulk loads.
 
 Each returns wall seconds (and, for a load, what the warehouse holds), so the table's rows are
-figures of one run.
+figures of one run. The loaders and dbt run from Meltano's plugin venvs under `.meltano/`; what
+meltano.yml ships is read through tests/support/meltano_project.py.
 """
 
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
 import json
 import os
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import psutil
-import yaml
 
-from peopleai_sandbox import SandboxConfig, run_sandbox
+from benchmarks.report import say
+from tests.support import meltano_files
+from tests.support.meltano_files import REPO_ROOT
+from tests.support.meltano_project import MELTANO, isolated_env
 from tests.support.postgres import PostgresServer
+from tests.support.processes import TAP, config_args
 
-REPO = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
-PLUGINS = REPO / ".meltano"
+PLUGINS = REPO_ROOT / ".meltano"
 SCHEMA = "peopleai"
-# The export every pipeline measurement loads: a snapshot of SNAPSHOT_DAYS days up to NOW.
-SNAPSHOT_DAYS = 10
-NOW = dt.datetime(2026, 6, 15, 12, 0, tzinfo=dt.timezone.utc)
-
-
-def say(text: str) -> None:
-    print(f"# {time.strftime('%H:%M:%S')} {text}", file=sys.stderr, flush=True)
 
 
 # --- plugins and configuration ------------------------------------------------------------------
@@ -58,68 +48,27 @@ def ensure_plugins() -> None:
     if all(plugin_executable(*needed).exists() for needed in NEEDED):
         return
     say("installing the Meltano plugins (meltano install)")
-    env = {**os.environ, "MELTANO_CLI_DISABLE_VERSION_CHECK": "true"}
-    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     subprocess.run(
-        [str(BIN / "meltano"), "install"], cwd=REPO, env=env, check=True, capture_output=True
-    )
-    (REPO / "output").mkdir(exist_ok=True)
+        [MELTANO, "install"], cwd=REPO_ROOT, env=isolated_env(REPO_ROOT), check=True,
+        capture_output=True,
+    )  # fmt: skip
+    (REPO_ROOT / "output").mkdir(exist_ok=True)
 
 
 def _shipped_loader(loader: str) -> dict[str, Any]:
-    project = yaml.safe_load((REPO / "meltano.yml").read_text())
-    for plugin in project["plugins"]["loaders"]:
-        if plugin["name"] == loader:
-            return dict(plugin)
-    raise KeyError(loader)
+    """The loader's definition in the Meltano project (meltano.yml and its included files)."""
+    return meltano_files.plugin(meltano_files.load_project(REPO_ROOT), "loaders", loader)
 
 
 def shipped_config(loader: str) -> dict[str, Any]:
-    """The loader's `config:` in meltano.yml (paths and connection are set by the caller)."""
+    """The loader's `config:` in the Meltano project (paths and connection are set by the
+    caller)."""
     return dict(_shipped_loader(loader).get("config") or {})
 
 
 def shipped_executable(loader: str) -> Path:
     """The loader's `executable` in its Meltano venv (target-postgres runs target-postgres-bulk)."""
     return plugin_executable("loaders", loader, str(_shipped_loader(loader)["executable"]))
-
-
-# --- the export ---------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def snapshot_sandbox(
-    workdir: Path, seed: int, activities_per_day: int, fragment_records: int
-) -> Iterator[tuple[Any, dict[str, Any]]]:
-    """A sandbox serving the snapshot export, and the tap configuration that selects it."""
-    start = NOW.date() - dt.timedelta(days=SNAPSHOT_DAYS - 1)
-    config = SandboxConfig(
-        seed=seed,
-        now=NOW,
-        activities_per_day=activities_per_day,
-        fragment_records=fragment_records,
-        job_run_seconds=0.05,
-        data_dir=str(workdir / "sandbox"),
-    )
-    with run_sandbox(config) as running:
-        yield (
-            running,
-            {
-                "api_url": running.url,
-                "client_id": running.client_id,
-                "client_secret": running.client_secret,
-                "poll_interval": 0.05,
-                "job_timeout": 3600,
-                "start_date": start.isoformat(),
-                "scheduled_horizon_days": 0,
-            },
-        )
-
-
-def export_activities(running: Any, tap_config: dict[str, Any]) -> int:
-    """How many activities the export selected by ``tap_config`` holds."""
-    start = dt.date.fromisoformat(tap_config["start_date"])
-    return len(running.backend.ground_truth(activity_from=start, activity_to=NOW.date()))
 
 
 # --- pipelines ----------------------------------------------------------------------------------
@@ -130,8 +79,7 @@ def run_pipeline(
 ) -> float:
     """`tap-peopleai | <loader>` with these configurations; wall seconds of the whole pipe."""
     slug = label.replace(" ", "-").replace("/", "-").replace(",", "")
-    tap_path = workdir / f"{slug}.tap.json"
-    tap_path.write_text(json.dumps(tap_config))
+    tap_args = config_args(tap_config, workdir / slug)
     loader_path = workdir / f"{slug}.loader.json"
     loader_path.write_text(json.dumps(config))
     target = shipped_executable(loader)
@@ -142,7 +90,7 @@ def run_pipeline(
     ):
         started = time.perf_counter()
         tap = subprocess.Popen(
-            [sys.executable, "-m", "tap_peopleai", "--config", str(tap_path)],
+            [*TAP, *tap_args],
             stdout=subprocess.PIPE,
             stderr=tap_log,
         )
@@ -164,12 +112,12 @@ def run_pipeline(
 
 
 def run_tap_alone(workdir: Path, tap_config: dict[str, Any]) -> float:
-    path = workdir / "tap-alone.json"
-    path.write_text(json.dumps(tap_config))
+    """The tap alone, its messages to /dev/null: wall seconds."""
+    args = config_args(tap_config, workdir / "tap-alone")
     with open(os.devnull, "wb") as null, (workdir / "tap-alone.log").open("wb") as log:
         started = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "tap_peopleai", "--config", str(path)],
+            [*TAP, *args],
             stdout=null,
             stderr=log,
             check=True,
@@ -245,35 +193,3 @@ def native_postgres(server: PostgresServer, batch_dir: Path) -> tuple[float, int
     wall = time.perf_counter() - started
     count = int(server.scalar("select count(*) from public.raw_activities"))
     return wall, count
-
-
-# --- reports -------------------------------------------------------------------------------------
-
-
-def target_lines(checks: list[tuple[str, bool]]) -> list[str]:
-    """The table of targets checked in a run, each PASS or FAIL."""
-    lines = ["| target | result |", "|---|---|"]
-    lines += [f"| {name} | {'**PASS**' if ok else '**FAIL**'} |" for name, ok in checks]
-    return [*lines, ""]
-
-
-# --- memory --------------------------------------------------------------------------------------
-
-
-def tree_rss(pid: int, children_peak: dict[int, int]) -> int:
-    """Memory of a process and its descendants now; notes each descendant's largest sample.
-
-    Descendants count by PSS: forked workers share the tap's pages, which their RSS would
-    count again.
-    """
-    try:
-        process = psutil.Process(pid)
-        total = process.memory_info().rss
-        for child in process.children(recursive=True):
-            with contextlib.suppress(psutil.Error):
-                pss = child.memory_full_info().pss
-                total += pss
-                children_peak[child.pid] = max(children_peak.get(child.pid, 0), pss)
-        return int(total)
-    except psutil.Error:
-        return 0

@@ -1,10 +1,10 @@
-"""The pipeline table of `scripts/benchmark.py`: the tap into each shipped loader, and the models.
+"""The pipeline table of the benchmark: the tap into each shipped loader, and the models.
 
 One sandbox export (a snapshot of SNAPSHOT_DAYS days), loaded in one run:
 
 - the tap alone, RECORD mode, to /dev/null;
 - tap -> target-jsonl, tap -> target-duckdb, tap -> target-postgres (RECORD mode), each with the
-  loader configuration meltano.yml ships, and target-postgres also with the configuration
+  loader configuration the Meltano project ships, and target-postgres also with the configuration
   shipped before it was tuned;
 - the tap in BATCH mode -> target-duckdb (this repository's target-duckdb-bulk) and
   -> target-postgres, before and after tuning (target-jsonl 0.1.4 rejects BATCH messages);
@@ -12,7 +12,7 @@ One sandbox export (a snapshot of SNAPSHOT_DAYS days), loaded in one run:
 - a native bulk load of the same BATCH files, without Singer: DuckDB `read_json` into a table,
   PostgreSQL `COPY` into a jsonb column — the practical limit of a load.
 
-The runs themselves are in bench_runs.py; the PostgreSQL server is the tests' own
+The runs themselves are in loads.py; the PostgreSQL server is the tests' own
 (tests/support/postgres.py). The tap and the loaders run as a plain pipe (`tap | target`), the
 loaders and dbt from the Meltano plugin venvs under `.meltano/` (installed with `meltano install`
 when missing), so Meltano's own start-up (a few seconds a run) is not in the figures. Every load
@@ -28,26 +28,25 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench_runs import (
-    REPO,
+from benchmarks.exports import batch_config, export_activities, snapshot_sandbox
+from benchmarks.loads import (
     SCHEMA,
     dbt_build,
     duckdb_count,
     ensure_plugins,
-    export_activities,
     jsonl_count,
     native_duckdb,
     native_postgres,
     run_pipeline,
     run_tap_alone,
-    say,
     shipped_config,
-    snapshot_sandbox,
-    target_lines,
 )
+from benchmarks.report import Check, say, target_lines
+from peopleai_sandbox import RunningSandbox
+from tests.support.meltano_files import REPO_ROOT
 from tests.support.postgres import PostgresServer, running_postgres
 
-# What meltano.yml shipped before the loaders were tuned (issue #13): the loaders' defaults.
+# What the Meltano project shipped before the loaders were tuned (issue #13): the loaders' defaults.
 PREVIOUS_POSTGRES = {"dialect+driver": "postgresql+psycopg", "load_method": "upsert"}
 
 # Targets of issue #13, as ratios of figures of one run.
@@ -72,7 +71,7 @@ class PipelineResult:
     activities: int
     export_mb: float
     rows: list[Row]
-    checks: list[tuple[str, bool]]
+    checks: list[Check]
     lines: list[str]
 
 
@@ -122,8 +121,7 @@ class Measurements:
         tap = self.tap_config
         if "BATCH" in label:
             # Files of its own: the loader removes each once loaded.
-            storage = {"root": (self.workdir / f"{name}-batches").as_uri(), "prefix": "bench-"}
-            tap = {**tap, "batch_config": {"encoding": BATCH_ENCODING, "storage": storage}}
+            tap = {**tap, "batch_config": batch_config(self.workdir / f"{name}-batches")}
         wall = run_pipeline(self.workdir, label, tap, "target-duckdb", config)
         return self.add(label, wall, duckdb_count(path)), path
 
@@ -132,8 +130,7 @@ class Measurements:
     ) -> Row:
         tap = self.tap_config
         if "BATCH" in label:
-            storage = {"root": batch_dir.as_uri(), "prefix": "bench-"}
-            tap = {**tap, "batch_config": {"encoding": BATCH_ENCODING, "storage": storage}}
+            tap = {**tap, "batch_config": batch_config(batch_dir)}
         config = {**base, **server.loader_config(), "default_target_schema": schema}
         if "BATCH" in label:
             # The native loads after these runs read the same files: the loader keeps them.
@@ -143,10 +140,9 @@ class Measurements:
         return self.add(label, wall, int(count.strip()))
 
 
-BATCH_ENCODING = {"format": "jsonl", "compression": "gzip"}
-
-
-def measure_pipelines(running: Any, tap_config: dict[str, Any], workdir: Path) -> PipelineResult:
+def measure_pipelines(
+    running: RunningSandbox, tap_config: dict[str, Any], workdir: Path
+) -> PipelineResult:
     """Every pipeline of the table over the export `tap_config` selects (its job exists)."""
     activities = export_activities(running, tap_config)
     table = Measurements(workdir, tap_config, activities)
@@ -168,7 +164,9 @@ def measure_pipelines(running: Any, tap_config: dict[str, Any], workdir: Path) -
     for readable in (workdir, batch_dir):  # COPY FROM PROGRAM runs as the server's user
         os.chmod(readable, 0o755)  # noqa: S103 - the PostgreSQL server reads the files
     project = workdir / "transform"
-    shutil.copytree(REPO / "transform", project, ignore=shutil.ignore_patterns("target", "logs"))
+    shutil.copytree(
+        REPO_ROOT / "transform", project, ignore=shutil.ignore_patterns("target", "logs")
+    )
     shipped_postgres = shipped_config("target-postgres")
     with running_postgres() as server:
         before = table.postgres(
@@ -238,9 +236,7 @@ def measure_pipelines(running: Any, tap_config: dict[str, Any], workdir: Path) -
     return PipelineResult(activities, export_mb, table.rows, checks, lines)
 
 
-def report(
-    activities: int, export_mb: float, rows: list[Row], checks: list[tuple[str, bool]]
-) -> list[str]:
+def report(activities: int, export_mb: float, rows: list[Row], checks: list[Check]) -> list[str]:
     lines = [
         f"### Pipelines: {activities:,} activities ({export_mb:,.0f} MB as BATCH files), "
         "tap → loader → models",
@@ -259,14 +255,3 @@ def report(
         *target_lines(checks),
     ]
     return lines
-
-
-if __name__ == "__main__":
-    import argparse
-
-    parser = argparse.ArgumentParser(description="the pipeline table alone")
-    parser.add_argument("--activities-per-day", type=int, default=11_000)
-    parser.add_argument("--fragment-records", type=int, default=5_000)
-    args = parser.parse_args()
-    result = measure(args.activities_per_day, args.fragment_records)
-    print("\n".join(result.lines))
