@@ -3,7 +3,8 @@
 #
 #   make demo        sandbox -> meltano run tap-peopleai target-duckdb -> report (run it twice)
 #   make test        ruff, ruff format --check, mypy, the tap's fast tests on the oldest and the
-#                    newest claimed Python, then the whole pytest suite (CI runs this)
+#                    newest claimed Python, then the whole pytest suite on two workers (CI runs
+#                    this)
 #   make lint | make typecheck | make bench | make clean
 
 SHELL := /bin/bash
@@ -148,6 +149,8 @@ pythons: dev postgres
 e2e: dev postgres
 	$(BIN)/pytest $(PYTEST_PARALLEL) tests/e2e
 
+# One step after the other: pythons does not run beside the suite, whose two workers already
+# use both cores of the 2-core machine it is sized for; and each step's output stays in one piece.
 test: lint typecheck pythons pytest
 
 bench: dev
