@@ -3,7 +3,8 @@
 #
 #   make demo        sandbox -> meltano run tap-peopleai target-duckdb -> report (run it twice)
 #   make test        ruff, ruff format --check, mypy, the tap's fast tests on the oldest and the
-#                    newest claimed Python, then the whole pytest suite (CI runs this)
+#                    newest claimed Python, then the whole pytest suite on two workers (CI runs
+#                    this)
 #   make lint | make typecheck | make bench | make clean
 
 SHELL := /bin/bash
@@ -130,8 +131,14 @@ format: dev
 typecheck: dev
 	$(BIN)/mypy
 
+# The suite on PYTEST_WORKERS pytest-xdist workers (PYTEST_WORKERS=0: one process). loadgroup
+# keeps the tests that use the repository's own directory on one worker, one after the other
+# (tests/support/parallel.py); each worker has its own PostgreSQL server and project copy.
+PYTEST_WORKERS ?= 2
+PYTEST_PARALLEL = -n $(PYTEST_WORKERS) --dist loadgroup
+
 pytest: dev postgres
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_PARALLEL)
 
 # The tap's fast tests on the oldest and the newest CPython of pyproject.toml's classifiers that
 # this machine has (pyenv's or on PATH), each in its own uv venv .venv-pyXY/; absent ones are
@@ -140,8 +147,10 @@ pythons: dev postgres
 	@bash scripts/test_pythons.sh $(BIN)/uv
 
 e2e: dev postgres
-	$(BIN)/pytest tests/e2e
+	$(BIN)/pytest $(PYTEST_PARALLEL) tests/e2e
 
+# One step after the other: pythons does not run beside the suite, whose two workers already
+# use both cores of the 2-core machine it is sized for; and each step's output stays in one piece.
 test: lint typecheck pythons pytest
 
 bench: dev

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.parallel import USES_REPOSITORY
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 ROWS = (
@@ -68,6 +70,7 @@ ROWS = (
 
 
 @pytest.mark.timeout(1260)
+@USES_REPOSITORY  # Meltano runs from the repository, with its .meltano/ (installed if missing)
 def test_quick_benchmark_prints_the_whole_table() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--quick"],

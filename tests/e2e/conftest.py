@@ -19,6 +19,7 @@ import pytest
 
 from tests.support.meltano_files import REPO_ROOT, project_files
 from tests.support.meltano_project import MELTANO, isolated_env
+from tests.support.parallel import exclusive, run_directory
 from tests.support.postgres import PostgresServer, PostgresUnavailable, running_postgres
 
 
@@ -129,18 +130,49 @@ def copy_project(root: Path) -> MeltanoProject:
     return project
 
 
+# What `meltano install` leaves in `.meltano/` beside the plugins' venvs: per-run files and the
+# system database (state), which each copy of the project keeps to itself.
+_PER_PROJECT = ("run", "logs", "meltano.db")
+
+
+def shared_plugins(run_dir: Path) -> Path:
+    """The `.meltano/` of the one `meltano install` of this pytest run, made by the first worker
+    that asks (the others wait on the lock), in a directory all workers share."""
+    installed = run_dir / "meltano-plugins"
+    done = installed / ".meltano" / ".installed-by-tests"
+    with exclusive(run_dir / "meltano-plugins.lock"):
+        if not done.exists():
+            shutil.rmtree(installed, ignore_errors=True)  # a failed install of another worker
+            copy_project(installed).run("install", timeout=540)
+            done.touch()
+    return done.parent
+
+
+def link_plugins(project: MeltanoProject, plugins: Path) -> None:
+    """Point PROJECT's plugin directories (extractors/, loaders/, utilities/) at PLUGINS; the
+    copy keeps its own system database and run files. The venvs hold the repository's absolute
+    path (copy_project), so they are the same in every copy."""
+    project.sys_dir.mkdir(exist_ok=True)
+    for kind in plugins.iterdir():
+        if kind.is_dir() and kind.name not in _PER_PROJECT:
+            (project.sys_dir / kind.name).symlink_to(kind, target_is_directory=True)
+
+
 @pytest.fixture(scope="session")
 def meltano_project(tmp_path_factory: pytest.TempPathFactory) -> MeltanoProject:
     """The repository's Meltano project in a private project directory, plugins installed once.
 
     Running from a private directory keeps the tests away from the demo's `.meltano/` state and
     `output/`, and from a developer's `.env` (which Meltano reads from the project root and
-    would otherwise mix production settings into the test runs).
+    would otherwise mix production settings into the test runs). Each pytest-xdist worker has
+    its own copy (its own output/ and state); the plugins are installed once per pytest run and
+    shared by every copy (tests.support.parallel).
     """
     if not Path(MELTANO).exists():
         pytest.fail(f"meltano is not installed in this environment ({MELTANO}); run `make test`")
+    plugins = shared_plugins(run_directory(tmp_path_factory))
     project = copy_project(tmp_path_factory.mktemp("meltano-project"))
-    project.run("install", timeout=540)
+    link_plugins(project, plugins)
     return project
 
 

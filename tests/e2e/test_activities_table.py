@@ -129,7 +129,7 @@ def test_duckdb_holds_every_field_and_value_sent(
     _scenario(
         meltano_project,
         sandbox_factory,
-        ("tap-peopleai", "target-duckdb"),
+        (tap, "target-duckdb"),
         {"TARGET_DUCKDB_FILEPATH": str(db), "TARGET_DUCKDB_DEFAULT_TARGET_SCHEMA": "peopleai"},
         lambda: duckdb_records(db, "peopleai", "activities"),
         lambda sql: _duckdb_query(db, sql),

@@ -24,11 +24,13 @@ import pytest
 
 from peopleai_sandbox import SandboxConfig, run_sandbox
 from tests.support.doc_commands import REPO_ROOT, DocRunner, marked
+from tests.support.parallel import USES_REPOSITORY
 from tests.support.ports import free_port
 from tests.support.truth import compare, latest_versions
 from tests.support.warehouse_rows import duckdb_rows
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1200)]
+# USES_REPOSITORY: `make demo` and the walkthrough use the repository's .meltano/ and output/.
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1200), USES_REPOSITORY]
 
 THIS_TEST = "tests/e2e/test_demo.py::test_demo_then_the_readme_walkthrough_then_the_demo_again"
 WALKTHROUGH_NOW = datetime(2025, 3, 1, 12, tzinfo=timezone.utc)
