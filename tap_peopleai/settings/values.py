@@ -30,8 +30,11 @@ ENV_PREFIX = "TAP_PEOPLEAI_"
 # itself, and Meltano passes its extras as TAP_PEOPLEAI__SELECT, TAP_PEOPLEAI__METADATA, ...
 SDK_VARIABLES = frozenset({"LOGLEVEL"})
 # The SDK's object settings: Meltano also exports each of their nested keys as a variable of
-# its own (TAP_PEOPLEAI_BATCH_CONFIG_ENCODING_FORMAT, ...) beside the whole object.
-OBJECT_SETTINGS = ("batch_config", "stream_maps", "stream_map_config", "faker_config")
+# its own (TAP_PEOPLEAI_BATCH_CONFIG_ENCODING_FORMAT, ...) beside the whole object; those
+# variables' names (lower case, after the prefix) start with these.
+OBJECT_SETTING_KEYS = tuple(
+    f"{name}_" for name in ("batch_config", "stream_maps", "stream_map_config", "faker_config")
+)
 TRUE_WORDS = ("true", "yes", "on", "1")
 FALSE_WORDS = ("false", "no", "off", "0")
 DECIMAL_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)")
@@ -198,7 +201,7 @@ def unknown_settings_warning(
         if prefix is None or variable.startswith(prefix + "_"):  # not ours, or Meltano's extras
             continue
         suffix = variable[len(prefix) :]
-        if suffix.lower().startswith(tuple(f"{name}_" for name in OBJECT_SETTINGS)):
+        if suffix.lower().startswith(OBJECT_SETTING_KEYS):
             continue  # Meltano's copy of one key of an object setting
         if suffix not in SDK_VARIABLES and suffix.lower() not in known_names:
             sources[suffix.lower()] = variable

@@ -167,8 +167,9 @@ class Table:
         loaded, in ms since the epoch, the Singer convention for versions: rows loaded before
         a version's sync started were not re-sent by it.
         """
+        present = self.columns()
         for name in (VERSION_COLUMN, DELETED_COLUMN, BATCHED_COLUMN):
-            if name not in self.columns():
+            if name not in present:
                 self.connection.execute(
                     f"alter table {self.qualified} add column {quote(name)} {SDC_COLUMNS[name]}"
                 )

@@ -148,15 +148,15 @@ class TargetDuckDBBulk(Target):
         """The one DuckDB connection of this run."""
         path = self.settings.filepath
         storage = self.settings.storage_version
-        options: dict[str, str | bool | int | float | list[str]] = (
-            {"storage_compatibility_version": storage} if storage else {}
-        )
-        try:
-            duckdb.connect(":memory:", config=options).close()  # the version alone, checked
-        except duckdb.Error as exc:
-            raise LoaderError(
-                f"setting storage_compatibility_version: {first_line(str(exc))}"
-            ) from None
+        options: dict[str, str | bool | int | float | list[str]] = {}
+        if storage:
+            options["storage_compatibility_version"] = storage
+            try:  # the version alone, so that a bad one is not blamed on filepath
+                duckdb.connect(":memory:", config=options).close()
+            except duckdb.Error as exc:
+                raise LoaderError(
+                    f"setting storage_compatibility_version: {first_line(str(exc))}"
+                ) from None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             connection = duckdb.connect(str(path), config=options)
