@@ -43,7 +43,7 @@ from benchmarks.loads import (
     native_postgres,
     run_tap_alone,
 )
-from benchmarks.report import MB, Check, say, target_lines
+from benchmarks.report import GB, MB, Check, say, target_lines
 from benchmarks.tap_process import tree_rss
 from tests.support.meltano_files import REPO_ROOT
 from tests.support.meltano_project import MELTANO, isolated_env
@@ -75,7 +75,7 @@ class MeltanoResult:
 
 
 def _plugin_memory(meltano: psutil.Process, peaks: dict[int, int]) -> int:
-    """RSS of the tap and the loader Meltano started (with their workers' PSS), now."""
+    """RSS of the tap and the loader Meltano started (with their workers' USS), now."""
     total = 0
     for child in meltano.children():
         try:
@@ -142,13 +142,20 @@ def measure(activities_per_day: int, fragment_records: int) -> MeltanoResult:
                 "not measured)"
             )
             run_tap_alone(workdir, tap_config)
-            return _measure_runs(workdir, tap_config, activities, postgres)
+            files = [p for p in running.backend.data_dir.rglob("*") if p.is_file()]
+            export_bytes = sum(p.stat().st_size for p in files)
+            say(f"meltano runs: the export is {export_bytes / GB:.2f} GB in {len(files)} files")
+            return _measure_runs(workdir, tap_config, activities, export_bytes, postgres)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _measure_runs(
-    workdir: Path, tap_config: dict[str, Any], activities: int, postgres: PostgresServer
+    workdir: Path,
+    tap_config: dict[str, Any],
+    activities: int,
+    export_bytes: int,
+    postgres: PostgresServer,
 ) -> MeltanoResult:
     rows: list[Row] = []
 
@@ -194,7 +201,7 @@ def _measure_runs(
         if tap == SHIPPED_TAP:
             share_target = TARGET_SHARE_OF_NATIVE[loader]
             checks += _checks(label, activities, row, native[loader], share_target)
-    return MeltanoResult(activities, rows, checks, report(activities, rows, checks))
+    return MeltanoResult(activities, rows, checks, report(activities, export_bytes, rows, checks))
 
 
 def _empty_the_warehouses(database: Path, postgres: PostgresServer) -> None:
@@ -226,9 +233,10 @@ def _checks(label: str, activities: int, run: Row, native: Row, share_target: fl
     ]
 
 
-def report(activities: int, rows: list[Row], checks: list[Check]) -> list[str]:
+def report(activities: int, export_bytes: int, rows: list[Row], checks: list[Check]) -> list[str]:
     lines = [
-        f"### The shipped pipelines through `meltano run`: {activities:,} activities",
+        f"### The shipped pipelines through `meltano run`: {activities:,} activities, "
+        f"{export_bytes / GB:.2f} GB of export",
         "",
         "| run | activities | wall s | activities/s | peak RSS of tap + loader, MB |",
         "|---|---:|---:|---:|---:|",

@@ -10,6 +10,7 @@ import time
 from importlib.metadata import version
 
 MB = 1_000_000
+GB = 1_000_000_000
 # A target checked in a run: what it says (with the measured figure), and whether it held.
 Check = tuple[str, bool]
 

@@ -36,8 +36,8 @@ class TapRun:
     out_path: Path
     out_bytes: int
     peak_rss: int  # bytes, the tap process's own peak RSS (VmHWM)
-    tree_rss: int  # bytes, largest sampled sum of the tap's RSS and its child processes' PSS
-    workers_peak_rss: int  # bytes, sum of the largest sampled PSS of each child process
+    tree_rss: int  # bytes, largest sampled sum of the tap's RSS and its child processes' USS
+    workers_peak_rss: int  # bytes, sum of the largest sampled USS of each child process
     returncode: int
     stopped_early: bool = False
     records: int = 0
@@ -71,17 +71,19 @@ def peak_rss_of(pid: int) -> int | None:
 def tree_rss(pid: int, children_peak: dict[int, int]) -> int:
     """Memory of a process and its descendants now; notes each descendant's largest sample.
 
-    Descendants count by PSS: forked workers share the tap's pages, which their RSS would
-    count again.
+    The process counts by RSS, its descendants by USS (the pages only they hold): forked
+    workers share the tap's pages, which their RSS would count again, and so would their PSS,
+    in part (measured in a `meltano run`: the tap's two workers' PSS summed to 59 MB, their
+    USS to 35 MB, beside the tap's own 58 MB of RSS).
     """
     try:
         process = psutil.Process(pid)
         total = process.memory_info().rss
         for child in process.children(recursive=True):
             with contextlib.suppress(psutil.Error):
-                pss = child.memory_full_info().pss
-                total += pss
-                children_peak[child.pid] = max(children_peak.get(child.pid, 0), pss)
+                uss = child.memory_full_info().uss
+                total += uss
+                children_peak[child.pid] = max(children_peak.get(child.pid, 0), uss)
         return int(total)
     except psutil.Error:
         return 0

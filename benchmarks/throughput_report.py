@@ -53,7 +53,7 @@ def report_sizes(results: list[SizeResult]) -> tuple[list[str], list[Check]]:
             f"output, {r.batch_bytes / MB:,.0f} MB of files) | {r.batch_records:,} "
             f"| {batch.wall:.2f} | {batch.startup:.2f} | {rate(r.batch_records, batch.wall)} "
             f"| {rate(r.batch_records, batch.working)} | - "
-            f"| {batch.peak_rss / MB:.0f} (+ {batch.workers_peak_rss / MB:.0f} PSS in its worker "
+            f"| {batch.peak_rss / MB:.0f} (+ {batch.workers_peak_rss / MB:.0f} USS in its worker "
             f"processes; {batch.tree_rss / MB:.0f} at most at once, sampled) |",
         ]
         if batch.jobs_created and batch.first_finish:

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
+import logging
 import subprocess
+from contextlib import redirect_stdout
 from pathlib import Path
 
+import duckdb
 import fsspec
 import pytest
 
+from target_duckdb_bulk import TargetDuckDBBulk
+from target_duckdb_bulk.checkpoints import WAL_BYTES_PER_CHECKPOINT, Checkpoints, rendered_bytes
 from tests.loaders.duckdb_target import (
     CONSOLE_SCRIPT,
     DuckDBLoad,
@@ -187,6 +193,85 @@ def test_an_unchanged_schema_changes_no_column(tmp_path: Path) -> None:
     assert load.query("select count(*) from s") == [(2,)]
 
 
+@pytest.mark.parametrize(
+    ("rendered", "expected"),
+    [
+        ("0 bytes", 0),
+        ("976.5 KiB", 999_936),
+        ("122.0 MiB", 122 * 2**20),
+        ("1.8 GiB", 1_932_735_283),
+    ],
+)
+def test_sizes_as_duckdb_renders_them(rendered: str, expected: int) -> None:
+    assert rendered_bytes(rendered) == expected
+
+
+def test_a_size_duckdb_would_not_render_is_refused() -> None:
+    with pytest.raises(ValueError, match="not a size as DuckDB renders one: '128MB'"):
+        rendered_bytes("128MB")
+
+
+def test_a_checkpoint_runs_under_half_the_limit_and_gives_the_loads_theirs_back(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "c.duckdb"
+    wal = tmp_path / "c.duckdb.wal"
+    con = duckdb.connect(str(path))
+    con.execute("set memory_limit = '100MB'")
+    limits: list[str] = []
+    # What DuckDB's memory limit is while the checkpoint runs: read by a statement the loader
+    # itself does not send, in between its own.
+    spy = _LimitSpy(con, limits)
+    checkpoints = Checkpoints(spy, wal, "100MB", logging.getLogger("t"), wal_bytes_per_checkpoint=1)
+    con.execute("create table t as select range as id, repeat('x', 100) as pad from range(10000)")
+    assert wal.stat().st_size > 0
+    assert checkpoints.due()
+    with caplog.at_level(logging.INFO, logger="t"):
+        checkpoints.checkpoint()
+    assert checkpoints.wal_bytes() == 0
+    assert limits == ["47.6 MiB"]  # half of 100MB (95.3 MiB), as DuckDB renders it
+    settings = "select current_setting('memory_limit'), current_setting('checkpoint_threshold')"
+    assert con.execute(settings).fetchall() == [("95.3 MiB", "953.6 MiB")]
+    assert [r.getMessage().split(":")[0] for r in caplog.records] == ["checkpointed c.duckdb"]
+    con.close()
+
+
+def test_no_checkpoint_before_the_log_reaches_its_size(tmp_path: Path) -> None:
+    con = duckdb.connect(str(tmp_path / "c.duckdb"))
+    wal = tmp_path / "c.duckdb.wal"
+    checkpoints = Checkpoints(con, wal, "128MB", logging.getLogger("t"))
+    con.execute("create table t as select range as id from range(1000)")
+    assert 0 < checkpoints.wal_bytes() < WAL_BYTES_PER_CHECKPOINT
+    assert not checkpoints.due()
+    con.close()
+
+
+def test_the_loader_checkpoints_its_file_before_closing_it(tmp_path: Path) -> None:
+    url = write_jsonl(tmp_path / "b.jsonl", ({"id": i, "name": "n"} for i in range(1000)))
+    proc = run_console_script(
+        {"filepath": str(tmp_path / "w.duckdb")}, [schema("s", PROPS), batch("s", [url])], tmp_path
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "checkpointed w.duckdb" in proc.stderr
+    assert not (tmp_path / "w.duckdb.wal").exists()
+
+
+class _LimitSpy:
+    """A DuckDB connection that notes the memory limit in force whenever it checkpoints."""
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection, limits: list[str]) -> None:
+        self.connection = connection
+        self.limits = limits
+
+    def execute(self, sql: str) -> duckdb.DuckDBPyConnection:
+        if sql == "checkpoint":
+            [(limit,)] = self.connection.execute(
+                "select current_setting('memory_limit')"
+            ).fetchall()
+            self.limits.append(str(limit))
+        return self.connection.execute(sql)
+
+
 def test_a_new_property_adds_a_column_and_a_changed_type_retypes_it(load: DuckDBLoad) -> None:
     load.run([schema("s", PROPS), record("s", {"id": 1, "score": 2})])
     wider = {**PROPS, "score": {"type": ["string", "null"]}, "late": {"type": ["integer", "null"]}}
@@ -254,6 +339,64 @@ def test_state_is_passed_on_only_once_its_records_are_committed(
     assert load.query("select count(*) from s") == [(3,)]
 
 
+def test_each_state_is_passed_on_once_the_batches_before_it_are_committed(
+    tmp_path: Path,
+) -> None:
+    # Fed one message at a time; a second connection sees committed rows only.
+    messages = [schema("s", PROPS)]
+    for n in (1, 2, 3):
+        url = write_jsonl(tmp_path / f"b{n}.jsonl", [{"id": n * 10 + i} for i in range(3)])
+        messages += [batch("s", [url]), state({"n": n})]
+    target = TargetDuckDBBulk(config={"filepath": str(tmp_path / "s.duckdb")})
+    reader = target.connection.cursor()
+    out = io.StringIO()
+    steps: list[tuple[list[int], int]] = []  # after each message: STATEs passed on, rows committed
+    with redirect_stdout(out):
+        for message in messages:
+            target.process_lines(io.StringIO(json.dumps(message) + "\n"))
+            passed = [json.loads(line)["n"] for line in out.getvalue().splitlines()]
+            [(rows,)] = reader.execute("select count(*) from s").fetchall()
+            steps.append((passed, rows))
+        target.process_endofpipe()
+    assert steps == [
+        ([], 0),  # SCHEMA
+        ([], 3),  # batch 1, committed
+        ([1], 3),  # STATE 1: everything before it is committed, passed on at once
+        ([1], 6),
+        ([1, 2], 6),
+        ([1, 2], 9),
+        ([1, 2, 3], 9),
+    ]
+    assert load_rows(tmp_path / "s.duckdb") == 9
+
+
+def load_rows(path: Path) -> int:
+    return int(DuckDBLoad(path, {}).query("select count(*) from s")[0][0])
+
+
+def test_a_bad_batch_stops_the_load_after_passing_on_what_came_before(
+    tmp_path: Path,
+) -> None:
+    good = write_jsonl(tmp_path / "good.jsonl", [{"id": 1}])
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": 2}\nnot json\n')
+    proc = run_console_script(
+        {"filepath": str(tmp_path / "t.duckdb")},
+        [
+            schema("s", PROPS),
+            batch("s", [good]),
+            state({"n": 1}),
+            batch("s", [bad.as_uri()]),
+            state({"n": 2}),
+        ],
+        tmp_path,
+    )
+    line = _one_error_line(proc)
+    assert f"batch file {bad.as_uri()}, line 2: not valid JSON" in line
+    assert [json.loads(out) for out in proc.stdout.splitlines()] == [{"n": 1}]
+    assert load_rows(tmp_path / "t.duckdb") == 1
+
+
 # Bad input: one line naming what is wrong, no traceback, a non-zero exit -------------------
 
 
@@ -276,6 +419,18 @@ def test_bad_json_line_names_the_file_and_the_line(tmp_path: Path) -> None:
     line = _one_error_line(proc)
     assert f"batch file {bad.as_uri()}, line 3: not valid JSON" in line
     assert bad.exists(), "a file that failed to load is kept"
+
+
+def test_a_memory_limit_too_small_for_a_batch_names_the_setting(tmp_path: Path) -> None:
+    url = write_jsonl(tmp_path / "b.jsonl", ({"id": i, "name": "x" * 100} for i in range(20000)))
+    proc = run_console_script(
+        {"filepath": str(tmp_path / "t.duckdb"), "memory_limit": "16MB"},
+        [schema("s", PROPS), batch("s", [url])],
+        tmp_path,
+    )
+    line = _one_error_line(proc)
+    assert f"stream s: loading {url} needs more memory than memory_limit (16MB) allows" in line
+    assert "raise the setting memory_limit" in line
 
 
 def test_a_value_of_another_type_names_the_file_and_line(tmp_path: Path) -> None:

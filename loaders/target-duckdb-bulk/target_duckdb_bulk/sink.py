@@ -39,6 +39,15 @@ def _discard(spool: IO[bytes], path: str) -> None:
         os.remove(path)
 
 
+def _out_of_memory(exc: duckdb.Error) -> bool:
+    # DuckDB reports memory_limit reached during a commit as a TransactionException.
+    return isinstance(exc, duckdb.OutOfMemoryException) or "failed to allocate" in str(exc)
+
+
+def _listed(urls: Sequence[str]) -> str:
+    return ", ".join(urls[:3]) + (" …" if len(urls) > 3 else "")
+
+
 def _epoch_us(moment: dt.datetime) -> int:
     return int(moment.timestamp() * 1_000_000)
 
@@ -148,7 +157,7 @@ class DuckDBSink(BatchSink):
     def _load(self, readable: list[str], urls: list[str], started: dt.datetime) -> int:
         stamp = LoadStamp(_epoch_us(started), int(self.sync_started_at))
         try:
-            return self.table.load(
+            count = self.table.load(
                 readable,
                 self.columns,
                 self.key_properties,
@@ -157,17 +166,24 @@ class DuckDBSink(BatchSink):
             )
         except duckdb.Error as exc:
             raise self._explain(exc, readable, urls) from None
+        self.target.after_commit()
+        return count
 
     def _explain(self, exc: duckdb.Error, readable: list[str], urls: list[str]) -> LoaderError:
         """One line naming the file and line at fault, when a file is."""
+        if _out_of_memory(exc):
+            return LoaderError(
+                f"stream {self.stream_name}: loading {_listed(urls)} needs more memory than "
+                f"memory_limit ({self.target.settings.memory_limit}) allows: raise the setting "
+                f"memory_limit ({first_line(str(exc))})"
+            )
         for path, url in zip(readable, urls, strict=True):
             if path in str(exc) or len(urls) == 1:
                 bad = first_bad_line(url)
                 if bad:
                     return LoaderError(f"stream {self.stream_name}: batch file {url}, {bad}")
         return LoaderError(
-            f"stream {self.stream_name}: loading {', '.join(urls[:3])}"
-            f"{' …' if len(urls) > 3 else ''} failed: {first_line(str(exc))}"
+            f"stream {self.stream_name}: loading {_listed(urls)} failed: {first_line(str(exc))}"
         )
 
     def activate_version(self, new_version: int) -> None:
@@ -177,6 +193,7 @@ class DuckDBSink(BatchSink):
             return
         hard = bool(self.config.get("hard_delete", False))
         count = self.table.activate_version(new_version, hard_delete=hard)
+        self.target.after_commit()
         self.logger.info(
             "%s: version %d activated, %d older rows %s",
             self.stream_name,

@@ -9,9 +9,12 @@ slower than this delete-then-insert (measured; README of this distribution).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import duckdb
 
 from target_duckdb_bulk.columns import (
     BATCHED_COLUMN,
@@ -124,7 +127,10 @@ class Table:
             con.execute(f"drop table {_STAGED}")
             con.commit()
         except BaseException:
-            con.rollback()
+            # The error at fault is this one: DuckDB may have ended the transaction already
+            # (when out of memory, for one).
+            with contextlib.suppress(duckdb.Error):
+                con.rollback()
             raise
         return int(count)
 
