@@ -102,6 +102,33 @@ def test_batch_files_upsert_in_manifest_and_line_order(load: DuckDBLoad, tmp_pat
     assert not (tmp_path / "2.jsonl.gz").exists()
 
 
+def test_composite_keys_upsert_with_and_without_a_key_twice_in_a_batch(
+    load: DuckDBLoad, tmp_path: Path
+) -> None:
+    props = {"a": {"type": "integer"}, "b": {"type": ["string", "null"]}, **PROPS}
+    unique = write_jsonl(
+        tmp_path / "1.jsonl", [{"a": 1, "b": "p", "id": 1}, {"a": 1, "b": "q", "id": 2}]
+    )
+    # Each key twice in this batch, the later row wins; within a batch a null part of a key
+    # counts as equal, as in SQL's DISTINCT.
+    twice = write_jsonl(
+        tmp_path / "2.jsonl",
+        [
+            {"a": 1, "b": "p", "id": 3},
+            {"a": 2, "b": None, "id": 4},
+            {"a": 1, "b": "p", "id": 5},
+            {"a": 2, "b": None, "id": 6},
+        ],
+    )
+    messages = [schema("s", props, keys=("a", "b")), batch("s", [unique]), batch("s", [twice])]
+    load.run(messages)
+    assert load.query("select a, b, id from s order by a, b") == [
+        (1, "p", 5),
+        (1, "q", 2),
+        (2, None, 6),
+    ]
+
+
 def test_records_and_batches_interleaved_keep_stream_order(
     load: DuckDBLoad, tmp_path: Path
 ) -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from target_duckdb_bulk.columns import literal
+from target_duckdb_bulk.errors import LoaderError
 
 # Fewer checkpoints are faster (each rewrites the row groups changed since the last one):
 # measured, 16 MB (DuckDB's default) took twice the time of 1 GB, and 256 MB the same as 1 GB.
@@ -55,7 +56,13 @@ class Checkpoints:
         self.wal_bytes_per_checkpoint = wal_bytes_per_checkpoint
         connection.execute(f"set checkpoint_threshold = {literal(AUTOMATIC_CHECKPOINT_THRESHOLD)}")
         [(limit,)] = connection.execute("select current_setting('memory_limit')").fetchall()
-        self.checkpoint_limit = f"{rendered_bytes(str(limit)) // 2}B"
+        try:
+            self.checkpoint_limit = f"{rendered_bytes(str(limit)) // 2}B"
+        except ValueError:
+            raise LoaderError(
+                f"setting memory_limit {memory_limit}: DuckDB reports it as {limit!r}, which this "
+                "loader cannot read; give it in MB or GB (e.g. 128MB)"
+            ) from None
 
     def wal_bytes(self) -> int:
         """Size of the write-ahead log now (0 when there is none)."""

@@ -120,10 +120,17 @@ class Table:
                 f"format = 'newline_delimited', compression = 'auto_detect', "
                 f"columns = {read_columns_literal(read_columns)})"
             )
-            (count,) = con.execute(f"select count(*) from {_STAGED}").fetchall()[0]
-            if keys and not append_only:
+            upsert = bool(keys) and not append_only
+            key_tuple = "(" + ", ".join(quote(k) for k in keys) + ")" if upsert else "null"
+            [(count, distinct)] = con.execute(
+                f"select count(*), count(distinct {key_tuple}) from {_STAGED}"
+            ).fetchall()
+            if upsert:
                 self._delete_keys(keys)
-            self._insert(read_columns, keys if not append_only else (), stamp)
+            # Keeping the last row of each key takes a window over the batch: only needed when
+            # a key occurs twice in it (measured: 0.6 s of 19 s for 659,538 activities, 132 BATCH
+            # messages, every key new).
+            self._insert(read_columns, keys if upsert and distinct != count else (), stamp)
             con.execute(f"drop table {_STAGED}")
             con.commit()
         except BaseException:
