@@ -394,11 +394,7 @@ def test_each_state_is_passed_on_once_the_batches_before_it_are_committed(
         ([1, 2], 9),
         ([1, 2, 3], 9),
     ]
-    assert load_rows(tmp_path / "s.duckdb") == 9
-
-
-def load_rows(path: Path) -> int:
-    return int(DuckDBLoad(path, {}).query("select count(*) from s")[0][0])
+    assert DuckDBLoad(tmp_path / "s.duckdb", {}).query("select count(*) from s") == [(9,)]
 
 
 def test_a_bad_batch_stops_the_load_after_passing_on_what_came_before(
@@ -421,7 +417,7 @@ def test_a_bad_batch_stops_the_load_after_passing_on_what_came_before(
     line = _one_error_line(proc)
     assert f"batch file {bad.as_uri()}, line 2: not valid JSON" in line
     assert [json.loads(out) for out in proc.stdout.splitlines()] == [{"n": 1}]
-    assert load_rows(tmp_path / "t.duckdb") == 1
+    assert DuckDBLoad(tmp_path / "t.duckdb", {}).query("select count(*) from s") == [(1,)]
 
 
 # Bad input: one line naming what is wrong, no traceback, a non-zero exit -------------------

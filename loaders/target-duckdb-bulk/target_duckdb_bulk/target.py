@@ -253,8 +253,7 @@ class TargetDuckDBBulk(Target):
     def process_endofpipe(self) -> None:
         """Drain every sink, pass on the last STATE, checkpoint, then close the file."""
         super().process_endofpipe()
-        if "connection" in self.__dict__:
-            self.checkpoints.checkpoint()
+        self.checkpoints.checkpoint()  # __init__ opened the connection and made this
         self._process_endofpipe_cleanup()
 
 
